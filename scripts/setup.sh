@@ -1,0 +1,34 @@
+#!/bin/sh
+# Installs what exetrace needs on a fresh Debian/Ubuntu machine (run as root):
+# bpftrace and test tools from apt, tracefs mounted, npm dependencies, and a build.
+set -eu
+cd "$(dirname "$0")/.."
+
+need_apt=""
+for pkg in bpftrace tmux gcc libc6-dev; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt="$need_apt $pkg"
+done
+if [ -n "${EXETRACE_WITH_VM:-}" ]; then
+  for pkg in qemu-system-x86 debootstrap cpio; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need_apt="$need_apt $pkg"
+  done
+fi
+if [ -n "$need_apt" ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing packages:$need_apt; run as root or: sudo apt-get install -y$need_apt" >&2
+    exit 1
+  fi
+  echo "setup: installing$need_apt" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need_apt >/dev/null
+fi
+
+# bpftrace needs tracefs; some containers and minimal hosts do not mount it.
+if [ "$(id -u)" -eq 0 ] && [ ! -e /sys/kernel/tracing/events ] && [ ! -e /sys/kernel/debug/tracing/events ]; then
+  mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || echo "setup: could not mount tracefs; live tracing will be unavailable" >&2
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run --silent build

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Runs the whole vitest suite and ends with one plain summary line ("N passed, N failed, N skipped")
+# that CI and people can read without knowing vitest's format.
+set -u
+cd "$(dirname "$0")/.."
+mkdir -p .cache
+report=.cache/vitest-report.json
+rm -f "$report"
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+status=$?
+if [ -f "$report" ]; then
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+    console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+    if (r.numTotalTests === 0) { console.error("no test ran"); process.exit(1); }
+  ' "$report" || status=1
+fi
+exit $status
