@@ -1,0 +1,36 @@
+// Top two lines: how the session is doing, then where the events come from.
+import { Box, Text } from 'ink';
+import type { SessionStats } from '../display-types.js';
+import { clip } from '../format.js';
+
+export interface HeaderProps {
+  stats: SessionStats;
+  mmCount: number;
+  findingCount: number;
+  width: number;
+}
+
+export const HEADER_LINES = 2;
+
+export function Header({ stats, mmCount, findingCount, width }: HeaderProps) {
+  const status = stats.paused ? 'PAUSED' : stats.ended !== null ? stats.ended : stats.source === 'live' ? 'LIVE' : 'PLAYING';
+  const live = [`${mmCount} mms`, `${findingCount} findings`, `${stats.eventRate} ev/s`, `lost ${stats.lostEvents}`];
+  if (stats.speed !== null) live.push(`speed ${stats.speed}`);
+  const source = [`flavor ${stats.flavor}`, `kernel ${stats.kernel}`, `${stats.events} events`];
+  if (stats.parseIssues > 0) source.push(`${stats.parseIssues} bad lines`);
+  const lead = `exetrace ${stats.source} │ `;
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate-end">
+        <Text bold>{lead}</Text>
+        <Text inverse={stats.paused} color={stats.ended !== null ? 'yellow' : undefined}>
+          {clip(status, Math.max(1, width - lead.length))}
+        </Text>
+        <Text> │ {clip(live.join(' │ '), width)}</Text>
+      </Text>
+      <Text dimColor color={stats.lostEvents > 0 ? 'yellow' : undefined}>
+        {clip(source.join(' │ '), width)}
+      </Text>
+    </Box>
+  );
+}

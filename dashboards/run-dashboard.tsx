@@ -1,0 +1,144 @@
+// Runs a session (live or replay) into the dashboard: full-screen ink UI on a TTY, one line per
+// event/finding otherwise. Owns every exit path: q/Esc/Ctrl-C, SIGINT/SIGTERM, crashes.
+import { render, type Instance } from 'ink';
+import type { TraceConsumer } from '../src/trace/consumer.js';
+import { DashboardApp } from './components/DashboardApp.js';
+import { DashboardStore } from './dashboard-store.js';
+import { installExitGuard } from './exit-guard.js';
+import { LinePrinter } from './line-printer.js';
+import type { ModelBinding } from './model-binding.js';
+import { enterFullScreen } from './terminal.js';
+
+/** A running event source: replay of a file or a live bpftrace session. */
+export interface SessionHandle {
+  /** Settles when the source ends on its own (end of file, bpftrace exited). */
+  done: Promise<void>;
+  /** Stop the source (stops bpftrace); idempotent. */
+  stop(): Promise<void>;
+}
+
+/** What a source may consult while it runs: pause (replay waits) and quit. */
+export interface SessionControl {
+  whenRunning(): Promise<void>;
+  stopped(): boolean;
+}
+
+export interface RunDashboardOptions<S> {
+  model: ModelBinding<S>;
+  source: 'live' | 'replay';
+  /** Replay speed label for the header. */
+  speed?: string | null;
+  /** Start the source, feeding `consumer`. */
+  start(consumer: TraceConsumer, control: SessionControl): SessionHandle;
+  /** Non-TTY output: print every event (true) or findings only. */
+  printEvents?: boolean;
+  stdout?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+  stderr?: NodeJS.WriteStream;
+  /** Force the mode instead of looking at stdout.isTTY. */
+  tty?: boolean;
+}
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** Resolves with the process exit code. */
+export async function runDashboard<S>(opts: RunDashboardOptions<S>): Promise<number> {
+  const stdout = opts.stdout ?? process.stdout;
+  const tty = opts.tty ?? stdout.isTTY === true;
+  return tty ? runFullScreen(opts, stdout) : runLines(opts, stdout);
+}
+
+async function runLines<S>(opts: RunDashboardOptions<S>, stdout: NodeJS.WriteStream): Promise<number> {
+  const stderr = opts.stderr ?? process.stderr;
+  const printer = new LinePrinter(opts.model, { out: stdout, err: stderr, events: opts.printEvents ?? true });
+  let stopped = false;
+  const handle = opts.start(printer, { whenRunning: () => Promise.resolve(), stopped: () => stopped });
+  const guard = installExitGuard({
+    restore: () => {},
+    stop: async () => {
+      stopped = true;
+      await handle.stop();
+    },
+  });
+  try {
+    await handle.done;
+    return 0;
+  } catch (err) {
+    stderr.write(`exetrace: ${errorText(err)}\n`);
+    return 1;
+  } finally {
+    await guard.close();
+    guard.dispose();
+  }
+}
+
+async function runFullScreen<S>(opts: RunDashboardOptions<S>, stdout: NodeJS.WriteStream): Promise<number> {
+  const stdin = opts.stdin ?? process.stdin;
+  const stderr = opts.stderr ?? process.stderr;
+  const store = new DashboardStore(opts.model, {
+    source: opts.source,
+    speed: opts.speed ?? null,
+    fps: 10,
+    // Event ts is CLOCK_MONOTONIC, and so is hrtime on Linux: a live rate decays when idle.
+    monotonicNowNs: opts.source === 'live' ? () => Number(process.hrtime.bigint()) : undefined,
+  });
+  let quitting = false;
+  let resolveQuit!: () => void;
+  const quit = new Promise<void>((r) => (resolveQuit = r));
+  let ink: Instance | null = null;
+  let handle: SessionHandle | null = null;
+
+  const screen = enterFullScreen(stdout, stdin);
+  const guard = installExitGuard({
+    restore: () => {
+      try {
+        ink?.unmount(); // ink leaves raw mode and shows the cursor; its last frame stays in the alternate screen
+      } catch {
+        // a crashed React tree may refuse to unmount; the screen restore below still runs
+      }
+      ink = null;
+      screen.restore();
+    },
+    stop: async () => {
+      quitting = true;
+      await handle?.stop();
+    },
+    stderr,
+  });
+
+  let exitCode = 0;
+  let failure: string | null = null;
+  try {
+    handle = opts.start(store, {
+      whenRunning: () => store.whenRunning(),
+      stopped: () => quitting,
+    });
+    handle.done.catch((err: unknown) => {
+      failure = errorText(err);
+      exitCode = 1;
+      store.markEnded(`failed: ${failure.split('\n')[0]}`);
+      // Failed before anything arrived (not root, no bpftrace): no dashboard to look at.
+      if (!store.started) resolveQuit();
+    });
+    ink = render(
+      <DashboardApp
+        store={store}
+        select={opts.model.view}
+        interactive={stdin.isTTY === true}
+        onQuit={() => {
+          quitting = true;
+          resolveQuit();
+        }}
+      />,
+      { stdout, stdin, stderr, exitOnCtrlC: false, patchConsole: true, maxFps: 10 },
+    );
+    await quit;
+  } finally {
+    store.dispose();
+    await guard.close();
+    guard.dispose();
+  }
+  // Said again on the normal screen, where it stays readable after the dashboard is gone.
+  if (failure !== null) stderr.write(`exetrace: ${failure}\n`);
+  return exitCode;
+}

@@ -1,0 +1,112 @@
+// `exetrace doctor`: what this host can trace and which flavor `auto` picks, found by trying.
+import { release, hostname } from 'node:os';
+import type { Command } from 'commander';
+import { btfPresent, bpftraceVersion, ensureTracefs, findBpftrace, isRoot, kprobeEventsPresent, lockdownMode } from '../kernel/host-facts.js';
+import { LADDER, pickFlavor, tryFlavor, type FlavorTrial } from '../trace/flavor-ladder.js';
+import type { Flavor } from '../trace/trace-format.js';
+
+const EXAMPLES = `
+Examples:
+  exetrace doctor          # human-readable report
+  exetrace doctor --json   # the same as one JSON object
+
+Exit status: 0 when a flavor can record on this host, 1 otherwise (not root, no bpftrace,
+no flavor loads).`;
+
+export interface DoctorReport {
+  kernelRelease: string;
+  hostname: string;
+  root: boolean;
+  lockdown: { mode: string | null; note: string | null };
+  btf: boolean;
+  tracefs: { path: string | null; mountedNow: boolean; note: string | null };
+  kprobeEvents: boolean;
+  bpftrace: { path: string | null; version: string | null; note: string | null };
+  /** One trial per flavor: does a tiny program of that probe type load here? */
+  trials: Record<Flavor, { loads: boolean | null; reason: string }>;
+  auto: { flavor: Flavor | null; reason: string };
+  problems: string[];
+}
+
+export async function buildDoctorReport(): Promise<DoctorReport> {
+  const problems: string[] = [];
+  const root = isRoot();
+  const lock = lockdownMode();
+  const tracefs = ensureTracefs();
+  const bpftracePath = findBpftrace();
+  const version = bpftracePath ? bpftraceVersion(bpftracePath) : null;
+  if (!root) problems.push('not running as root: bpftrace cannot load programs (run doctor as root to test the flavors)');
+  if (!bpftracePath) problems.push('bpftrace not found; apt-get install bpftrace');
+  if (!tracefs.ok) problems.push(tracefs.reason);
+
+  const trials = {} as DoctorReport['trials'];
+  const ran: FlavorTrial[] = [];
+  for (const flavor of LADDER) {
+    if (!root || !bpftracePath) {
+      trials[flavor] = { loads: null, reason: !root ? 'not tried: needs root' : 'not tried: no bpftrace' };
+      continue;
+    }
+    const t = await tryFlavor(flavor, { bpftrace: bpftracePath, timeoutMs: 15000 });
+    ran.push(t);
+    trials[flavor] = { loads: t.loads, reason: t.reason };
+  }
+  let auto: DoctorReport['auto'] = { flavor: null, reason: 'not decided: the trials could not run' };
+  if (ran.length > 0) {
+    const pick = await pickFlavor('auto', { bpftrace: bpftracePath!, trials: ran });
+    auto = { flavor: pick.chosen, reason: pick.reason };
+    if (pick.chosen === null) problems.push(`no flavor can record here: ${pick.reason}`);
+  }
+  return {
+    kernelRelease: release(),
+    hostname: hostname(),
+    root,
+    lockdown: lock.ok ? { mode: lock.value, note: null } : { mode: null, note: lock.reason },
+    btf: btfPresent(),
+    tracefs: tracefs.ok ? { path: tracefs.value.path, mountedNow: tracefs.value.mountedNow, note: null } : { path: null, mountedNow: false, note: tracefs.reason },
+    kprobeEvents: kprobeEventsPresent(tracefs.ok ? tracefs.value.path : null),
+    bpftrace: {
+      path: bpftracePath,
+      version: version?.ok ? version.value : null,
+      note: version && !version.ok ? version.reason : bpftracePath ? null : 'bpftrace not found; apt-get install bpftrace',
+    },
+    trials,
+    auto,
+    problems,
+  };
+}
+
+const yesNo = (b: boolean | null): string => (b === null ? 'unknown' : b ? 'yes' : 'no');
+
+export function formatDoctor(r: DoctorReport): string {
+  const rows: [string, string][] = [
+    ['kernel', r.kernelRelease],
+    ['root', yesNo(r.root)],
+    ['lockdown', r.lockdown.mode ?? `unknown (${r.lockdown.note})`],
+    ['BTF (/sys/kernel/btf/vmlinux)', yesNo(r.btf)],
+    ['tracefs', r.tracefs.path ? `${r.tracefs.path}${r.tracefs.mountedNow ? ' (mounted now)' : ''}` : `missing (${r.tracefs.note})`],
+    ['kprobe_events', yesNo(r.kprobeEvents)],
+    ['bpftrace', r.bpftrace.path ? `${r.bpftrace.path} ${r.bpftrace.version ?? `(${r.bpftrace.note})`}` : 'not found'],
+    ['kfunc (fentry) loads', `${yesNo(r.trials.kfunc.loads)}: ${r.trials.kfunc.reason}`],
+    ['kprobe loads', `${yesNo(r.trials.kprobe.loads)}: ${r.trials.kprobe.reason}`],
+    ['tracepoint loads', `${yesNo(r.trials.tracepoint.loads)}: ${r.trials.tracepoint.reason}`],
+    ['auto picks', r.auto.flavor ? `${r.auto.flavor}: ${r.auto.reason}` : `nothing: ${r.auto.reason}`],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  const out = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`);
+  for (const p of r.problems) out.push(`problem: ${p}`);
+  return out.join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('doctor')
+    .description('Report what this host can trace and which probe flavor `auto` picks (tries each one).')
+    .option('--json', 'print the report as JSON')
+    .addHelpText('after', EXAMPLES)
+    .action(async (opts: { json?: boolean }) => {
+      const report = await buildDoctorReport();
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctor(report)}\n`);
+      if (!report.root) process.stderr.write('exetrace: doctor needs root to try the probe flavors (try: sudo exetrace doctor)\n');
+      process.exitCode = report.auto.flavor !== null && report.problems.length === 0 ? 0 : 1;
+    });
+}

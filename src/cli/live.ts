@@ -1,0 +1,73 @@
+// `exetrace live`: trace this host and show it in the dashboard (one line per event/finding
+// when stdout is not a terminal). The session is the recorder's: same probes, same stream,
+// optionally written to a trace with --record.
+import { Option, type Command } from 'commander';
+import { exetraceModel } from '../../dashboards/exetrace-model.js';
+import { runDashboard } from '../../dashboards/run-dashboard.js';
+import type { FlavorRequest } from '../trace/flavor-ladder.js';
+import { parsePid } from './record.js';
+
+interface LiveOptions {
+  flavor: FlavorRequest;
+  pid?: number;
+  comm?: string;
+  record?: string;
+  findingsOnly?: boolean;
+}
+
+export async function liveCommand(opts: LiveOptions): Promise<number> {
+  // Loaded on use, like `record`: --help does not pay for the pipeline.
+  const { Recorder } = await import('../trace/recorder.js');
+  return runDashboard({
+    model: exetraceModel,
+    source: 'live',
+    printEvents: opts.findingsOnly !== true,
+    start(consumer) {
+      const recorder = new Recorder({
+        out: opts.record ?? null,
+        flavor: opts.flavor,
+        pid: opts.pid ?? null,
+        comm: opts.comm ?? null,
+        durationMs: null,
+        consumers: [consumer],
+      });
+      const done = recorder.run().then((result) => {
+        if (result.error === null) return;
+        const cause = result.error.cause !== result.error.shortMessage ? `\n  ${result.error.cause.replace(/\n/g, '\n  ')}` : '';
+        throw new Error(`${result.error.shortMessage}${cause}`);
+      });
+      return {
+        done,
+        // stop() kills bpftrace (SIGTERM, then SIGKILL after a timeout) and writes the trailer.
+        stop: async () => {
+          recorder.stop('signal');
+          await done.catch(() => {});
+        },
+      };
+    },
+  });
+}
+
+export function register(program: Command): void {
+  program
+    .command('live')
+    .description('Trace this host live in a full-screen dashboard (needs root); one line per event when stdout is not a terminal')
+    .addOption(new Option('--flavor <flavor>', 'probe flavor').choices(['auto', 'tracepoint', 'kprobe', 'kfunc']).default('auto'))
+    .option('-p, --pid <pid>', 'trace only this process (thread group id)', parsePid)
+    .option('-c, --comm <comm>', 'trace only processes with this comm (at most 15 bytes)')
+    .option('--record <file>', 'also write the trace to this file (mode 0600)')
+    .option('--findings-only', 'off a terminal, print findings only instead of every event')
+    .addHelpText(
+      'after',
+      `
+Keys: j/k or arrows move, Enter details, Esc back, s sort, f filter, p pause, q quit, Ctrl-C quits.
+
+Examples:
+  exetrace live                                   # everything on this host
+  exetrace live -c nginx --record nginx.trace     # only nginx, and keep a trace
+  exetrace live --findings-only | tee findings.log   # no dashboard: one line per finding`,
+    )
+    .action(async (opts: LiveOptions) => {
+      process.exitCode = await liveCommand(opts);
+    });
+}

@@ -1,0 +1,131 @@
+// `exetrace record`: headless recording to a trace file, with a summary at the end.
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { FlavorRequest } from '../trace/flavor-ladder.js';
+import type { RecordResult } from '../trace/recorder.js';
+import { sanitizeForDisplay } from '../../dashboards/sanitize-display.js';
+
+/** Kernel strings and paths are hostile; multi-line text is sanitised line by line. */
+const sanitizeForTerminal = (s: string, o: { keepNewlines?: boolean } = {}): string =>
+  o.keepNewlines ? s.split('\n').map(sanitizeForDisplay).join('\n') : sanitizeForDisplay(s);
+
+const EXAMPLES = `
+Examples:
+  exetrace record --out run.trace                 # record until Ctrl-C
+  exetrace record --out run.trace --duration 10   # record for 10 seconds
+  exetrace record --out run.trace -p 1234         # only the process 1234
+  exetrace record --out run.trace -c nginx        # only processes whose comm is "nginx"
+  exetrace record --out run.trace --flavor tracepoint
+                                                  # skip the flavor ladder
+  exetrace analyze run.trace                      # then explain what was recorded
+
+Exit status: 0 when recording ended by --duration or Ctrl-C/SIGTERM (the trace is complete),
+1 on any error (not root, bpftrace missing or failing, probes not attaching, write errors);
+a trace cut short by bpftrace dying still holds every event up to that point.`;
+
+export function parsePid(value: string): number {
+  if (!/^[1-9][0-9]{0,9}$/.test(value) || Number(value) > 4194304) {
+    throw new InvalidArgumentError('a PID is a positive decimal integer no larger than 4194304');
+  }
+  return Number(value);
+}
+
+export function parseDuration(value: string): number {
+  if (!/^(?:\d+(?:\.\d*)?|\.\d+)$/.test(value) || !(Number(value) > 0)) {
+    throw new InvalidArgumentError('the duration is a positive number of seconds');
+  }
+  return Number(value);
+}
+
+/**
+ * Findings hook: when src/model/summary.ts exports `summarize(tracePath): Promise<string>`,
+ * its text is printed after the counts. Imported by a computed name so this file builds
+ * before the model exists, and a model failure never fails a finished recording.
+ */
+async function modelSummary(tracePath: string): Promise<string | null> {
+  const spec = '../model/summary.js';
+  let mod: { summarize?: (p: string) => Promise<string> };
+  try {
+    mod = (await import(spec)) as typeof mod;
+  } catch {
+    return null;
+  }
+  if (typeof mod.summarize !== 'function') return null;
+  try {
+    return await mod.summarize(tracePath);
+  } catch (err) {
+    return `findings: unavailable (${(err as Error).message})`;
+  }
+}
+
+export function formatSummary(r: RecordResult): string {
+  const lines: string[] = [];
+  const total = Object.values(r.counts).reduce((a, b) => a + (b ?? 0), 0);
+  lines.push(`events: ${total}`);
+  for (const [kind, n] of Object.entries(r.counts).sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${kind.padEnd(14)} ${n}`);
+  lines.push(`lost events: ${r.lostEvents}${r.lostEvents > 0 ? ' (findings across a gap are uncertain)' : ''}`);
+  lines.push(`parse issues: ${r.trailer?.parseIssues ?? r.parseIssues.length}`);
+  for (const i of r.parseIssues.slice(0, 5)) lines.push(`  ${sanitizeForTerminal(`${i.source}:${i.line}: ${i.cause}`)}`);
+  lines.push(
+    `snapshots: ${r.snapshots.startup} at startup, ${r.snapshots.taken} during the run, ${r.snapshots.skipped} skipped by the rate limit, ${r.snapshots.vanished} of processes already gone`,
+  );
+  if (r.lateEvents > 0) lines.push(`late events (beyond the reorder window): ${r.lateEvents}`);
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('record')
+    .description('Record exe_file lifecycle events to a trace file (needs root).')
+    .requiredOption('-o, --out <file>', 'trace file to write (created with mode 0600)')
+    .option('-d, --duration <seconds>', 'stop after this many seconds', parseDuration)
+    .addOption(new Option('--flavor <flavor>', 'probe flavor').choices(['auto', 'tracepoint', 'kprobe', 'kfunc']).default('auto'))
+    .option('-p, --pid <pid>', 'trace only this process (thread group id)', parsePid)
+    .option('-c, --comm <comm>', 'trace only processes with this comm (at most 15 bytes)')
+    .option('-q, --quiet', 'no summary at the end')
+    .addHelpText('after', EXAMPLES)
+    .action(async (opts: { out: string; duration?: number; flavor: FlavorRequest; pid?: number; comm?: string; quiet?: boolean }) => {
+      process.exitCode = await runRecord(opts);
+    });
+}
+
+async function runRecord(opts: { out: string; duration?: number; flavor: FlavorRequest; pid?: number; comm?: string; quiet?: boolean }): Promise<number> {
+  // Loaded on use: --help and the other commands do not pay for (or depend on) the pipeline.
+  const { Recorder } = await import('../trace/recorder.js');
+  const recorder = new Recorder({
+    out: opts.out,
+    flavor: opts.flavor,
+    pid: opts.pid ?? null,
+    comm: opts.comm ?? null,
+    durationMs: opts.duration !== undefined ? Math.round(opts.duration * 1000) : null,
+    onAttached: ({ probes, flavor }) => {
+      process.stderr.write(
+        `exetrace: attached ${probes} probes (${flavor} flavor), recording to ${sanitizeForTerminal(opts.out)}. ` +
+          `${opts.duration !== undefined ? `Stopping after ${opts.duration} s or at Ctrl-C.` : 'Hit Ctrl-C to end.'}\n`,
+      );
+    },
+  });
+  // Ctrl-C and SIGTERM end the recording cleanly: bpftrace stopped, trace flushed, trailer written.
+  const onSignal = (): void => recorder.stop('signal');
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let result: RecordResult;
+  try {
+    result = await recorder.run();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (result.error) {
+    process.stderr.write(`exetrace: ${sanitizeForTerminal(result.error.shortMessage)}\n`);
+    if (result.error.cause !== result.error.shortMessage) {
+      process.stderr.write(`${sanitizeForTerminal(result.error.cause, { keepNewlines: true }).replace(/^/gm, '  ')}\n`);
+    }
+    if (result.trailer) process.stderr.write(`exetrace: the trace ${sanitizeForTerminal(opts.out)} keeps the ${result.trailer.events} events recorded before the error\n`);
+  }
+  if (!opts.quiet && result.trailer) {
+    process.stdout.write(`${formatSummary(result)}\n`);
+    const findings = await modelSummary(opts.out);
+    if (findings) process.stdout.write(`${sanitizeForTerminal(findings, { keepNewlines: true })}\n`);
+  }
+  return result.exitCode;
+}

@@ -1,0 +1,73 @@
+// `exetrace replay FILE`: drive the dashboard (or the line printer, off a TTY) from a recorded
+// trace, at N× the recorded pace or as fast as possible.
+import type { Command } from 'commander';
+import { exetraceModel } from '../../dashboards/exetrace-model.js';
+import { driveReplay, parseSpeed, type ReplaySpeed } from '../../dashboards/replay-driver.js';
+import { runDashboard } from '../../dashboards/run-dashboard.js';
+import { sanitizeForDisplay } from '../../dashboards/sanitize-display.js';
+import { readTrace, type TraceRecord } from '../trace/trace-reader.js';
+
+interface ReplayOptions {
+  speed: ReplaySpeed;
+  findingsOnly?: boolean;
+}
+
+/** Read the first record now, so a missing or foreign file fails before the screen changes. */
+async function openTrace(path: string): Promise<{ first: TraceRecord; records: AsyncIterable<TraceRecord> }> {
+  const it = readTrace(path)[Symbol.asyncIterator]();
+  const head = await it.next();
+  if (head.done) throw new Error(`${path}: empty trace`);
+  const first = head.value;
+  async function* all(): AsyncGenerator<TraceRecord> {
+    yield first;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  return { first, records: all() };
+}
+
+export async function replayCommand(file: string, opts: ReplayOptions): Promise<number> {
+  const { first, records } = await openTrace(file);
+  if (first.type === 'error') {
+    process.stderr.write(`exetrace: ${sanitizeForDisplay(file)}:${first.line}: ${sanitizeForDisplay(first.cause)}\n`);
+    return 1;
+  }
+  const speedLabel = opts.speed === 'max' ? 'max' : `${opts.speed}x`;
+  return runDashboard({
+    model: exetraceModel,
+    source: 'replay',
+    speed: speedLabel,
+    printEvents: opts.findingsOnly !== true,
+    start(consumer, control) {
+      const done = driveReplay(records, file, consumer, opts.speed, control).then(() => undefined);
+      // Stopping a replay is just not reading on: driveReplay checks control.stopped().
+      return { done, stop: async () => {} };
+    },
+  });
+}
+
+export function register(program: Command): void {
+  program
+    .command('replay')
+    .description('Replay a recorded trace into the dashboard (one line per event when stdout is not a terminal)')
+    .argument('<file>', 'trace file written by `exetrace record` or `exetrace live --record`')
+    .option('--speed <N|max>', 'N× the recorded pace, or "max" for as fast as possible', parseSpeed, 1 as ReplaySpeed)
+    .option('--findings-only', 'off a terminal, print findings only instead of every event')
+    .addHelpText(
+      'after',
+      `
+Keys: j/k or arrows move, Enter details, Esc back, s sort, f filter, p pause, q quit, Ctrl-C quits.
+
+Examples:
+  exetrace replay samples/lab.trace.jsonl              # replay at the recorded pace
+  exetrace replay trace.jsonl --speed 10               # ten times faster
+  exetrace replay trace.jsonl --speed max | grep FINDING   # every finding, one line each`,
+    )
+    .action(async (file: string, opts: ReplayOptions) => {
+      const code = await replayCommand(file, opts);
+      process.exitCode = code;
+    });
+}

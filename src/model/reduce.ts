@@ -1,0 +1,674 @@
+// The pure reducer: (state, event) → state. No I/O, no clock, no randomness, and the input
+// state is never mutated: each call copies the top-level object and the records it touches;
+// everything else is shared (see pmap.ts). Live tracing, replay and tests all drive this.
+import {
+  MAP_FIXED,
+  PR_SET_MM_EXE_FILE,
+  PR_SET_MM_MAP,
+  PROT_EXEC,
+  type ExecBeginEvent,
+  type ExecEvent,
+  type ExeReadEvent,
+  type ExitEvent,
+  type ForkEvent,
+  type GapEvent,
+  type Hex,
+  type MmapEvent,
+  type MmAttachEvent,
+  type MmExitEvent,
+  type MprotectEvent,
+  type MremapEvent,
+  type MunmapEvent,
+  type PrctlMmEvent,
+  type ProcSnapshotEvent,
+  type TraceEvent,
+} from '../trace/events.js';
+import { classify, loaderTest } from './classify.js';
+import { answerOf, walkAnswerOf, basename, fileFromMaps, fileFromRef, fileKey, isFileBacked, isLoaderName, sameFile, stripDeleted } from './files.js';
+import { makeFinding } from './findings.js';
+import { pdelete, pget, pset } from './pmap.js';
+import type {
+  AddrEntry,
+  EndedMm,
+  EvidenceRef,
+  EvidenceSource,
+  FileId,
+  Finding,
+  Mapping,
+  MmRecord,
+  ModelState,
+  Transition,
+  TransitionCause,
+} from './state.js';
+import { legacyWalk, vmaWalk } from './vma-walk.js';
+import { carve, insertMapping, pageDown, pageUp, permsFromProt, protect, remap } from './vma-set.js';
+
+type Event = TraceEvent & EvidenceSource;
+/** A fresh shallow copy of the input state: its own fields may be reassigned, nothing nested mutated. */
+type Draft = ModelState;
+
+const RECENT_GENERATIONS = 4;
+const RECENT_CHANGES = 4;
+/** Largest valid user address + 1 on x86_64/arm64 (5-level paging); above it a "ret" is an errno. */
+const USER_ADDR_LIMIT = 2 ** 57;
+
+export function reduce(state: ModelState, event: Event): ModelState {
+  const d = draftOf(state, event.ts);
+  switch (event.kind) {
+    case 'exec_begin':
+      onExecBegin(d, event);
+      break;
+    case 'exec':
+      onExec(d, event);
+      break;
+    case 'fork':
+      onFork(d, event);
+      break;
+    case 'mm_attach':
+      onMmAttach(d, event);
+      break;
+    case 'mm_exit':
+      onMmExit(d, event);
+      break;
+    case 'exit':
+      onExit(d, event);
+      break;
+    case 'mmap':
+    case 'munmap':
+    case 'mremap':
+    case 'mprotect':
+      onMappingChange(d, event);
+      break;
+    case 'prctl_mm':
+      onPrctl(d, event);
+      break;
+    case 'exe_read':
+      onExeRead(d, event);
+      break;
+    case 'proc_snapshot':
+      onSnapshot(d, event);
+      break;
+    case 'gap':
+      onGap(d, event);
+      break;
+  }
+  return d;
+}
+
+/** Reduce a whole array (tests, benchmarks). */
+export function reduceAll(state: ModelState, events: Iterable<Event>): ModelState {
+  let s = state;
+  for (const e of events) s = reduce(s, e);
+  return s;
+}
+
+/** An explicit field-by-field copy: one stable object shape keeps this hot path fast in V8. */
+function draftOf(s: ModelState, ts: number): Draft {
+  const c = s.counters;
+  return {
+    options: s.options,
+    mms: s.mms,
+    addrs: s.addrs,
+    pidMm: s.pidMm,
+    pendingExec: s.pendingExec,
+    pendingFork: s.pendingFork,
+    interpreters: s.interpreters,
+    findings: s.findings,
+    findingsDropped: s.findingsDropped,
+    findingCounts: s.findingCounts,
+    ended: s.ended,
+    endedDropped: s.endedDropped,
+    endedTotal: s.endedTotal,
+    gapSeq: s.gapSeq,
+    gaps: s.gaps,
+    lastTs: ts > s.lastTs ? ts : s.lastTs,
+    counters: {
+      events: c.events + 1,
+      lateEvents: c.lateEvents,
+      unattributedSnapshots: c.unattributedSnapshots,
+      staleMappingEvents: c.staleMappingEvents,
+      supersededMms: c.supersededMms,
+      lostEvents: c.lostEvents,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evidence and small helpers
+
+function ref(e: Event): EvidenceRef {
+  const r: EvidenceRef = { kind: e.kind, ts: e.ts, pid: e.kind === 'gap' ? null : e.pid };
+  if (e.line !== undefined) r.line = e.line;
+  return r;
+}
+
+function pidKey(pid: number): string {
+  return String(pid);
+}
+
+function getMm(d: Draft, key: string | undefined): MmRecord | undefined {
+  return key === undefined ? undefined : pget(d.mms, key);
+}
+
+function putMm(d: Draft, mm: MmRecord): void {
+  d.mms = pset(d.mms, mm.key, mm);
+}
+
+function addCapped(list: readonly number[], value: number, cap: number): { list: readonly number[]; dropped: number } {
+  if (list.includes(value)) return { list, dropped: 0 };
+  if (list.length >= cap) return { list, dropped: 1 };
+  return { list: [...list, value], dropped: 0 };
+}
+
+/** Record that pid/tid ran on this mm; comm follows the group leader. */
+function withUser(mm: MmRecord, pid: number, tid: number, comm: string | null, cap: number): MmRecord {
+  const p = addCapped(mm.pids, pid, cap);
+  const t = addCapped(mm.tids, tid, cap);
+  const newComm = comm !== null && tid === pid ? comm : mm.comm;
+  if (p.list === mm.pids && t.list === mm.tids && p.dropped === 0 && t.dropped === 0 && newComm === mm.comm) return mm;
+  return { ...mm, pids: p.list, tids: t.list, pidsDropped: mm.pidsDropped + p.dropped, tidsDropped: mm.tidsDropped + t.dropped, comm: newComm };
+}
+
+function withTransition(mm: MmRecord, t: Transition, cap: number): MmRecord {
+  if (mm.timeline.length >= cap) {
+    // Keep the first transition (how the mm began) and the most recent ones.
+    return { ...mm, timeline: [mm.timeline[0]!, ...mm.timeline.slice(2), t], timelineDropped: mm.timelineDropped + 1 };
+  }
+  return { ...mm, timeline: [...mm.timeline, t] };
+}
+
+function transition(e: Event, cause: TransitionCause, exe: FileId | null, note?: string): Transition {
+  const t: Transition = {
+    ts: e.ts,
+    cause,
+    exe,
+    pid: e.kind === 'gap' ? null : e.pid,
+    tid: e.kind === 'gap' ? null : e.tid,
+    evidence: ref(e),
+  };
+  if (note !== undefined) t.note = note;
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// mm identity: address + generation
+
+type Resolution = { status: 'live'; mm: MmRecord } | { status: 'late' } | { status: 'unknown' };
+
+/** Which generation of `addr` an event at `ts` belongs to. */
+function resolveAddr(d: Draft, addr: Hex, ts: number): Resolution {
+  const entry = pget(d.addrs, addr);
+  if (entry === undefined) return { status: 'unknown' };
+  // Newest generation that had started by ts; an older ts belongs to an older generation.
+  for (let i = entry.recent.length - 1; i >= 0; i--) {
+    const g = entry.recent[i]!;
+    if (g.startTs > ts) continue;
+    if (g.endTs === null) {
+      const mm = getMm(d, g.key);
+      return mm ? { status: 'live', mm } : { status: 'unknown' };
+    }
+    return ts <= g.endTs ? { status: 'late' } : { status: 'unknown' };
+  }
+  // Older than every generation we remember: it belongs to one already dropped.
+  return { status: 'late' };
+}
+
+/**
+ * The live record an mm-bearing event refers to. An address never seen before may belong to a
+ * process known only from a start-up snapshot (its mm address was unknown): bind it then.
+ */
+function mmForEvent(d: Draft, addr: Hex, e: Exclude<Event, GapEvent>, createIfUnknown: boolean): MmRecord | null {
+  const r = resolveAddr(d, addr, e.ts);
+  if (r.status === 'live') return r.mm;
+  if (r.status === 'late') {
+    d.counters = { ...d.counters, lateEvents: d.counters.lateEvents + 1 };
+    return null;
+  }
+  const current = getMm(d, pget(d.pidMm, pidKey(e.pid)));
+  if (current !== undefined && current.addr === null) {
+    const bound = { ...current, addr };
+    putMm(d, bound);
+    registerGeneration(d, addr, bound.key, bound.startTs, 0);
+    return bound;
+  }
+  if (!createIfUnknown) return null;
+  const mm = newRecord(d, addr, e, 'first-seen', null);
+  d.pidMm = pset(d.pidMm, pidKey(e.pid), mm.key);
+  return mm;
+}
+
+function registerGeneration(d: Draft, addr: Hex, key: string, startTs: number, generation: number): void {
+  const entry = pget(d.addrs, addr);
+  const recent = [...(entry?.recent ?? []), { generation, key, startTs, endTs: null }].slice(-RECENT_GENERATIONS);
+  d.addrs = pset(d.addrs, addr, { lastGeneration: Math.max(entry?.lastGeneration ?? 0, generation), recent });
+}
+
+/**
+ * A new generation at addr. If the previous one is still live, its teardown was lost or has
+ * not arrived yet (another CPU): it is ended here and never merged with the new one.
+ */
+function newRecord(d: Draft, addr: Hex | null, e: Exclude<Event, GapEvent>, cause: TransitionCause, exe: FileId | null, keyOverride?: string): MmRecord {
+  let generation = 0;
+  if (addr !== null) {
+    const entry = pget(d.addrs, addr);
+    const last = entry?.recent[entry.recent.length - 1];
+    if (last && last.endTs === null) {
+      const old = getMm(d, last.key);
+      if (old) {
+        d.counters = { ...d.counters, supersededMms: d.counters.supersededMms + 1 };
+        endRecord(d, old, e, 'address reused before its teardown was seen');
+      }
+    }
+    generation = (pget(d.addrs, addr)?.lastGeneration ?? 0) + 1;
+  }
+  const key = keyOverride ?? (addr !== null ? `${addr}#${generation}` : `pid:${e.pid}@${e.ts}`);
+  const mm: MmRecord = {
+    key,
+    addr,
+    generation,
+    startTs: e.ts,
+    lastTs: e.ts,
+    comm: e.comm,
+    pids: [e.pid],
+    tids: [e.tid],
+    pidsDropped: 0,
+    tidsDropped: 0,
+    exe,
+    execFile: exe,
+    execFilename: null,
+    execInterp: null,
+    startCode: null,
+    endCode: null,
+    timeline: [transition(e, cause, exe)],
+    timelineDropped: 0,
+    mappings: [],
+    mapsKnowledge: 'none',
+    mapsAsOfTs: 0,
+    lastSnapshot: null,
+    exeLink: null,
+    recentChanges: [],
+    loadedProgram: null,
+    gapSeqAtStart: d.gapSeq,
+    raised: [],
+    findingIds: [],
+  };
+  putMm(d, mm);
+  if (addr !== null) registerGeneration(d, addr, key, e.ts, generation);
+  return mm;
+}
+
+/** Teardown: summarise, drop from the live state, and unlink its indexes. */
+function endRecord(d: Draft, mm0: MmRecord, e: Event, note?: string): void {
+  const mm = withTransition(mm0, transition(e, 'teardown', null, note), d.options.maxTimeline);
+  const gaps = d.gapSeq - mm.gapSeqAtStart;
+  const summary: EndedMm = {
+    key: mm.key,
+    addr: mm.addr,
+    generation: mm.generation,
+    startTs: mm.startTs,
+    endTs: e.ts,
+    comm: mm.comm,
+    pids: [...mm.pids],
+    exe: answerOf(mm.exe),
+    timeline: [...mm.timeline],
+    timelineDropped: mm.timelineDropped,
+    findingIds: [...mm.findingIds],
+    gaps,
+  };
+  const ended = [...d.ended, summary];
+  const over = ended.length - d.options.maxEndedMms;
+  d.ended = over > 0 ? ended.slice(over) : ended;
+  d.endedDropped += Math.max(0, over);
+  d.endedTotal += 1;
+  // A gap during the mm's life casts doubt on findings made before it too.
+  if (gaps > 0 && mm.findingIds.length > 0) {
+    const ids = new Set(mm.findingIds);
+    d.findings = d.findings.map((f) => (ids.has(f.id) && !f.uncertain ? { ...f, uncertain: true } : f));
+  }
+  d.mms = pdelete(d.mms, mm.key);
+  if (mm.addr !== null) {
+    const entry = pget(d.addrs, mm.addr);
+    if (entry) {
+      const recent = entry.recent.map((g) => (g.key === mm.key ? { ...g, endTs: e.ts } : g));
+      d.addrs = pset<AddrEntry>(d.addrs, mm.addr, { ...entry, recent });
+    }
+  }
+  for (const pid of mm.pids) {
+    if (pget(d.pidMm, pidKey(pid)) === mm.key) d.pidMm = pdelete(d.pidMm, pidKey(pid));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Findings
+
+function evaluate(d: Draft, mm0: MmRecord, e: Exclude<Event, GapEvent>): MmRecord {
+  const isLoader = loaderTest((f) => pget(d.interpreters, fileKey(f)) !== undefined);
+  let mm = mm0;
+  for (const verdict of classify(mm, isLoader)) {
+    if (mm.raised.includes(verdict.class)) continue;
+    mm = raise(d, mm, e, verdict);
+  }
+  return mm;
+}
+
+function raise(d: Draft, mm: MmRecord, e: Exclude<Event, GapEvent>, verdict: Parameters<typeof makeFinding>[1], oldExe?: FileId | null): MmRecord {
+  const id = `${mm.key}/${verdict.class}/${mm.findingIds.length}`;
+  const pid = mm.pids.includes(e.pid) ? e.pid : mm.pids[0] ?? e.pid;
+  const finding: Finding = makeFinding(mm, verdict, { id, pid, ts: e.ts, uncertain: d.gapSeq > mm.gapSeqAtStart, oldExe });
+  const findings = [...d.findings, finding];
+  const over = findings.length - d.options.maxFindings;
+  d.findings = over > 0 ? findings.slice(over) : findings;
+  d.findingsDropped += Math.max(0, over);
+  d.findingCounts = { ...d.findingCounts, [verdict.class]: d.findingCounts[verdict.class] + 1 };
+  // exe-replaced can happen more than once per mm; the others are raised once.
+  const raised = verdict.class === 'exe-replaced' ? mm.raised : [...mm.raised, verdict.class];
+  return { ...mm, raised, findingIds: [...mm.findingIds, id] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers
+
+function onExecBegin(d: Draft, e: ExecBeginEvent): void {
+  let oldKey: string | null = null;
+  if (e.oldMm !== null) oldKey = mmForEvent(d, e.oldMm, e, false)?.key ?? null;
+  oldKey ??= pget(d.pidMm, pidKey(e.pid)) ?? null;
+  d.pendingExec = pset(d.pendingExec, pidKey(e.pid), { ts: e.ts, tid: e.tid, oldMmKey: oldKey, filename: e.filename, interp: e.interp, evidence: ref(e) });
+}
+
+function onExec(d: Draft, e: ExecEvent): void {
+  const pending = pget(d.pendingExec, pidKey(e.pid));
+  d.pendingExec = pdelete(d.pendingExec, pidKey(e.pid));
+  const exe = fileFromRef(e.exe);
+  const note = e.oldTid !== e.pid ? `exec from thread ${e.oldTid}` : undefined;
+  let mm = newRecord(d, e.mm, e, 'exec', exe);
+  if (note !== undefined) mm = { ...mm, timeline: [transition(e, 'exec', exe, note)] };
+  const hasText = exe !== null && e.endCode > e.startCode && e.startCode > 0;
+  const text: Mapping[] = hasText
+    ? [{ start: pageDown(e.startCode), end: pageUp(e.endCode), perms: 'r-xp', offset: 0, file: exe, origin: 'exec', fixed: false, evidence: ref(e) }]
+    : [];
+  mm = {
+    ...mm,
+    // After exec the calling thread becomes the leader: tid == pid.
+    tids: [e.pid],
+    execFilename: pending?.filename ?? e.filename,
+    execInterp: pending?.interp ?? null,
+    startCode: e.startCode,
+    endCode: e.endCode,
+    mappings: text,
+    mapsKnowledge: hasText ? 'events' : 'none',
+  };
+  d.pidMm = pset(d.pidMm, pidKey(e.pid), mm.key);
+  // Other pids that shared the old mm (a vfork parent) stay on it; this pid has left it.
+  putMm(d, evaluate(d, mm, e));
+}
+
+function onFork(d: Draft, e: ForkEvent): void {
+  const parent = e.parentMm !== null ? mmForEvent(d, e.parentMm, e, false) : getMm(d, pget(d.pidMm, pidKey(e.pid)));
+  if (e.sharesMm) {
+    if (parent) {
+      putMm(d, withUser(parent, e.childPid, e.childTid, null, d.options.maxPidsPerMm));
+      d.pidMm = pset(d.pidMm, pidKey(e.childPid), parent.key);
+    }
+    return;
+  }
+  // The child's mm arrives with its mm_attach; it may already have (events from other CPUs).
+  const childMm = getMm(d, pget(d.pidMm, pidKey(e.childPid)));
+  if (childMm && childMm.startTs >= e.ts && childMm.timeline[0]?.cause === 'fork-inherit') {
+    if (parent && childMm.exe === null) putMm(d, inheritFrom(childMm, parent));
+    return;
+  }
+  d.pendingFork = pset(d.pendingFork, pidKey(e.childPid), { ts: e.ts, parentKey: parent?.key ?? null, sharesMm: e.sharesMm, evidence: ref(e) });
+}
+
+/** dup_mmap copies the parent's VMAs and exe_file into the child's mm. */
+function inheritFrom(child: MmRecord, parent: MmRecord): MmRecord {
+  return {
+    ...child,
+    exe: child.exe ?? parent.exe,
+    execFile: parent.execFile ?? child.exe,
+    execFilename: parent.execFilename,
+    execInterp: parent.execInterp,
+    startCode: parent.startCode,
+    endCode: parent.endCode,
+    mappings: parent.mappings,
+    mapsKnowledge: parent.mapsKnowledge,
+    mapsAsOfTs: parent.mapsAsOfTs,
+    exeLink: parent.exeLink,
+    loadedProgram: parent.loadedProgram,
+  };
+}
+
+function onMmAttach(d: Draft, e: MmAttachEvent): void {
+  const pending = pget(d.pendingFork, pidKey(e.pid));
+  const r = resolveAddr(d, e.mm, e.ts);
+  if (r.status === 'late') {
+    d.counters = { ...d.counters, lateEvents: d.counters.lateEvents + 1 };
+    return;
+  }
+  if (r.status === 'live') {
+    const live = r.mm;
+    // Same mm: a thread (its group is already here) or a CLONE_VM child (vfork) of a user.
+    if (live.pids.includes(e.pid) || live.pids.includes(e.ppid) || pending?.sharesMm === true || live.addr === null) {
+      putMm(d, withUser(live, e.pid, e.tid, e.comm, d.options.maxPidsPerMm));
+      d.pidMm = pset(d.pidMm, pidKey(e.pid), live.key);
+      d.pendingFork = pdelete(d.pendingFork, pidKey(e.pid));
+      return;
+    }
+  }
+  const parent = getMm(d, pending?.parentKey ?? undefined) ?? getMm(d, pget(d.pidMm, pidKey(e.ppid)));
+  const exe = fileFromRef(e.exe) ?? parent?.exe ?? null;
+  let mm = newRecord(d, e.mm, e, 'fork-inherit', exe);
+  mm = { ...mm, timeline: [transition(e, 'fork-inherit', exe, `from pid ${e.ppid}`)] };
+  if (parent) mm = inheritFrom(mm, parent);
+  d.pidMm = pset(d.pidMm, pidKey(e.pid), mm.key);
+  d.pendingFork = pdelete(d.pendingFork, pidKey(e.pid));
+  putMm(d, evaluate(d, mm, e));
+}
+
+function onMmExit(d: Draft, e: MmExitEvent): void {
+  const mm = mmForEvent(d, e.mm, e, false);
+  if (!mm) return;
+  endRecord(d, mm.exe === null ? { ...mm, exe: fileFromRef(e.exe) } : mm, e);
+}
+
+function onExit(d: Draft, e: ExitEvent): void {
+  if (!e.groupDead) return;
+  const key = pget(d.pidMm, pidKey(e.pid));
+  const mm = getMm(d, key);
+  // A start-up record whose address never appeared can't be matched by its mm_exit: end it here.
+  if (mm && mm.addr === null && mm.pids.length === 1) endRecord(d, mm, e, 'process exited; mm address never seen');
+  d.pidMm = pdelete(d.pidMm, pidKey(e.pid));
+  d.pendingExec = pdelete(d.pendingExec, pidKey(e.pid));
+  d.pendingFork = pdelete(d.pendingFork, pidKey(e.pid));
+}
+
+type MappingEvent = MmapEvent | MunmapEvent | MremapEvent | MprotectEvent;
+
+function onMappingChange(d: Draft, e: MappingEvent): void {
+  const mm0 = mmForEvent(d, e.mm, e, true);
+  if (!mm0) return;
+  let mm = withUser(mm0, e.pid, e.tid, e.comm, d.options.maxPidsPerMm);
+  if (e.ts < mm.mapsAsOfTs) {
+    // Already reflected in a later snapshot (events from another CPU arrived late).
+    d.counters = { ...d.counters, staleMappingEvents: d.counters.staleMappingEvents + 1 };
+    putMm(d, mm);
+    return;
+  }
+  const before = mm.mappings;
+  let after = before;
+  let range: [number, number] | null = null;
+  let range2: [number, number] | null = null;
+  switch (e.kind) {
+    case 'mmap': {
+      if (e.addr < 0 || e.addr >= USER_ADDR_LIMIT) break;
+      const start = e.addr;
+      const end = e.addr + pageUp(e.len);
+      range = [start, end];
+      const file = fileFromRef(e.file);
+      const tracked = file !== null && ((e.prot & PROT_EXEC) !== 0 || sameFile(file, mm.exe) || sameFile(file, mm.execFile));
+      after = tracked
+        ? insertMapping(before, { start, end, perms: permsFromProt(e.prot), offset: e.pgoff, file, origin: 'mmap', fixed: (e.flags & MAP_FIXED) !== 0, evidence: ref(e) })
+        : carve(before, start, end);
+      if (file !== null && (e.prot & PROT_EXEC) !== 0 && mm.loadedProgram === null && mm.exe !== null && !sameFile(file, mm.exe) && isLoaderName(mm.exe.name) && !isLoaderName(file.name)) {
+        // ld.so run directly maps the program before any library: the first file is the program.
+        mm = { ...mm, loadedProgram: file };
+      }
+      if (mm.mapsKnowledge === 'none' && tracked) mm = { ...mm, mapsKnowledge: 'events' };
+      break;
+    }
+    case 'munmap':
+      if (e.ret !== 0) break;
+      range = [e.addr, e.addr + pageUp(e.len)];
+      after = carve(before, range[0], range[1]);
+      break;
+    case 'mremap':
+      if (e.ret < 0 || e.ret >= USER_ADDR_LIMIT) break;
+      range = [e.oldAddr, e.oldAddr + pageUp(e.oldLen)];
+      range2 = [e.ret, e.ret + pageUp(e.newLen)];
+      after = remap(before, e.oldAddr, e.oldLen, e.ret, e.newLen);
+      break;
+    case 'mprotect':
+      if (e.ret !== 0) break;
+      range = [e.addr, e.addr + pageUp(e.len)];
+      after = protect(before, range[0], range[1], e.prot);
+      break;
+  }
+  if (after !== before) {
+    mm = { ...mm, mappings: after };
+    if (touchesExe(before, mm, range) || touchesExe(before, mm, range2)) {
+      mm = { ...mm, recentChanges: [...mm.recentChanges, ref(e)].slice(-RECENT_CHANGES) };
+    }
+  }
+  putMm(d, evaluate(d, mm, e));
+}
+
+function touchesExe(maps: readonly Mapping[], mm: MmRecord, range: [number, number] | null): boolean {
+  if (range === null) return false;
+  return maps.some((m) => m.start < range[1] && m.end > range[0] && (sameFile(m.file, mm.exe) || sameFile(m.file, mm.execFile)));
+}
+
+function onPrctl(d: Draft, e: PrctlMmEvent): void {
+  if (e.ret !== 0 || (e.subOption !== PR_SET_MM_EXE_FILE && e.subOption !== PR_SET_MM_MAP)) return;
+  const mm0 = mmForEvent(d, e.mm, e, true);
+  if (!mm0) return;
+  const before = fileFromRef(e.exeBefore) ?? mm0.exe;
+  const after = fileFromRef(e.exeAfter);
+  if (after === null || sameFile(before, after)) return;
+  let mm: MmRecord = withTransition({ ...mm0, exe: after, exeLink: null }, transition(e, 'prctl-replace', after), d.options.maxTimeline);
+  mm = raise(d, mm, e, { class: 'exe-replaced', evidence: [ref(e)] }, before);
+  putMm(d, evaluate(d, mm, e));
+}
+
+function onExeRead(d: Draft, e: ExeReadEvent): void {
+  // A successful readlink is the kernel's own answer for the target: it shows " (deleted)".
+  if (e.syscall !== 'readlink' && e.syscall !== 'readlinkat') return;
+  if (e.answer === null || e.ret <= 0 || e.targetPid === null) return;
+  const mm = getMm(d, pget(d.pidMm, pidKey(e.targetPid)));
+  if (!mm || mm.exeLink === e.answer || e.ts < mm.startTs) return;
+  putMm(d, evaluate(d, { ...mm, exeLink: e.answer }, e));
+}
+
+function onSnapshot(d: Draft, e: ProcSnapshotEvent): void {
+  // Kernel threads and zombies have no exe and no maps: nothing to learn.
+  if (e.exeLink === null && e.maps.length === 0) return;
+  const snapExe: FileId | null =
+    e.exeDev !== null && e.exeIno !== null ? { dev: e.exeDev, ino: e.exeIno, path: e.exeLink, name: basename(stripDeleted(e.exeLink ?? '')) } : null;
+  let mm = getMm(d, pget(d.pidMm, pidKey(e.pid)));
+  if (mm && e.ts < mm.startTs) mm = undefined;
+  if (!mm) {
+    if (snapExe === null) return;
+    const key = e.reason === 'startup' ? `pid:${e.pid}@startup` : undefined;
+    mm = newRecord(d, null, e, e.reason === 'startup' ? 'startup' : 'first-seen', snapExe, key);
+    d.pidMm = pset(d.pidMm, pidKey(e.pid), mm.key);
+  }
+  if (mm.exe === null && snapExe !== null) mm = { ...mm, exe: snapExe, execFile: mm.execFile ?? snapExe };
+  if (snapExe !== null && !sameFile(snapExe, mm.exe)) {
+    // The model and /proc disagree on which exe this is (a missed exec or prctl): don't guess.
+    d.counters = { ...d.counters, unattributedSnapshots: d.counters.unattributedSnapshots + 1 };
+    return;
+  }
+  if (e.ts < mm.mapsAsOfTs) {
+    d.counters = { ...d.counters, unattributedSnapshots: d.counters.unattributedSnapshots + 1 };
+    return;
+  }
+  const known = mm.mappings;
+  const mappings: Mapping[] = [];
+  for (const entry of e.maps) {
+    if (!isFileBacked(entry)) continue;
+    const file = fileFromMaps(entry);
+    if (!entry.perms.includes('x') && !sameFile(file, mm.exe) && !sameFile(file, mm.execFile)) continue;
+    // Keep what events told us about a mapping the snapshot confirms (origin decides legacy walk).
+    const prior = known.find((m) => m.start === entry.start && sameFile(m.file, file));
+    mappings.push({
+      start: entry.start,
+      end: entry.end,
+      perms: entry.perms,
+      offset: entry.offset,
+      file: prior && prior.file.path !== null && file.path === null ? prior.file : file,
+      origin: prior?.origin ?? 'snapshot',
+      fixed: prior?.fixed ?? false,
+      evidence: prior?.evidence ?? ref(e),
+    });
+  }
+  mappings.sort((a, b) => a.start - b.start);
+  if (e.reason === 'exec') learnInterpreter(d, mm, mappings);
+  mm = {
+    ...withUser(mm, e.pid, e.pid, e.comm, d.options.maxPidsPerMm),
+    mappings,
+    mapsKnowledge: 'snapshot',
+    mapsAsOfTs: e.ts,
+    lastSnapshot: ref(e),
+    exeLink: e.exeLink ?? mm.exeLink,
+  };
+  mm = evaluate(d, mm, e);
+  refreshAnswers(d, mm, ref(e));
+  putMm(d, mm);
+}
+
+/**
+ * Findings raised before a snapshot (e.g. loader-exec at exec) carry the answers known then;
+ * the snapshot is authoritative, so their walk answers and missing details are brought up to date.
+ */
+function refreshAnswers(d: Draft, mm: MmRecord, snapshotRef: EvidenceRef): void {
+  if (mm.findingIds.length === 0) return;
+  const ids = new Set(mm.findingIds);
+  const walk = walkAnswerOf(vmaWalk(mm));
+  const legacy = walkAnswerOf(legacyWalk(mm));
+  const verdicts = classify(mm, loaderTest((f) => pget(d.interpreters, fileKey(f)) !== undefined));
+  d.findings = d.findings.map((f) => {
+    if (!ids.has(f.id) || f.ts > snapshotRef.ts) return f;
+    let related = f.related;
+    if (f.class === 'loader-exec' && !related?.some((r) => r.role === 'loaded-program')) {
+      const program = verdicts.find((v) => v.class === 'loader-exec')?.related?.find((r) => r.role === 'loaded-program');
+      if (program) related = [...(related ?? []), { role: 'loaded-program', file: answerOf(program.file)! }];
+    }
+    const evidence = f.evidence.some((r) => r.kind === 'proc_snapshot') ? f.evidence : [...f.evidence, snapshotRef];
+    return { ...f, vmaWalk: walk, legacyWalk: legacy, evidence, ...(related ? { related } : {}) };
+  });
+}
+
+/**
+ * Structural loader recognition: right after exec, the only executable file besides the program
+ * that the kernel (not mmap(2)) mapped is the ELF interpreter. Trusted only when this mm's mmap
+ * events were visible (one was seen) and no gap fell in its life.
+ */
+function learnInterpreter(d: Draft, mm: MmRecord, snap: readonly Mapping[]): void {
+  if (mm.timeline[0]?.cause !== 'exec' || d.gapSeq !== mm.gapSeqAtStart) return;
+  if (!mm.mappings.some((m) => m.origin === 'mmap')) return;
+  const mmapped = new Set(mm.mappings.filter((m) => m.origin === 'mmap').map((m) => fileKey(m.file)));
+  const kernelMapped = new Map<string, FileId>();
+  for (const m of snap) {
+    if (!m.perms.includes('x') || sameFile(m.file, mm.exe) || mmapped.has(fileKey(m.file))) continue;
+    kernelMapped.set(fileKey(m.file), m.file);
+  }
+  if (kernelMapped.size !== 1) return;
+  const [k, f] = [...kernelMapped][0]!;
+  if (pget(d.interpreters, k) === undefined) d.interpreters = pset(d.interpreters, k, f);
+}
+
+function onGap(d: Draft, e: GapEvent): void {
+  d.gapSeq += 1;
+  const gaps = [...d.gaps, { ts: e.ts, lost: e.lost, source: e.source }];
+  d.gaps = gaps.length > d.options.maxGaps ? gaps.slice(gaps.length - d.options.maxGaps) : gaps;
+  d.counters = { ...d.counters, lostEvents: d.counters.lostEvents + e.lost };
+}

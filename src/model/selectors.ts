@@ -1,0 +1,51 @@
+// Read-only views of the model state for consumers (dashboard, reports, recorder summary).
+// Consumers should use these rather than walking the persistent maps themselves.
+import { answerOf, sameFile, walkAnswerOf } from './files.js';
+import { pget, pvalues } from './pmap.js';
+import type { FileAnswer, Finding, MapsKnowledge, MmRecord, ModelState, WalkAnswer } from './state.js';
+import { legacyWalk, vmaWalk } from './vma-walk.js';
+
+export function liveMms(state: ModelState): MmRecord[] {
+  return [...pvalues(state.mms)];
+}
+
+export function liveMmCount(state: ModelState): number {
+  return state.mms.size;
+}
+
+export function mmByKey(state: ModelState, key: string): MmRecord | undefined {
+  return pget(state.mms, key);
+}
+
+/** The pid's current mm, if the model knows one. */
+export function mmOfPid(state: ModelState, pid: number): MmRecord | undefined {
+  const key = pget(state.pidMm, String(pid));
+  return key === undefined ? undefined : pget(state.mms, key);
+}
+
+/**
+ * 'agree': the VMA walk names the exe's file; 'differs': it names another file or none;
+ * 'unknown': the model has no maps data for this mm (no verdict is better than a guess).
+ */
+export type AnswerStatus = 'agree' | 'differs' | 'unknown';
+
+export interface MmAnswers {
+  exe: FileAnswer | null;
+  vmaWalk: WalkAnswer | null;
+  legacyWalk: WalkAnswer | null;
+  status: AnswerStatus;
+  knowledge: MapsKnowledge;
+}
+
+export function answersOf(mm: MmRecord): MmAnswers {
+  const walk = vmaWalk(mm);
+  const legacy = legacyWalk(mm);
+  const status: AnswerStatus =
+    mm.mapsKnowledge === 'none' || mm.exe === null ? 'unknown' : walk !== null && sameFile(walk.file, mm.exe) ? 'agree' : mm.mapsKnowledge === 'snapshot' ? 'differs' : 'unknown';
+  return { exe: answerOf(mm.exe), vmaWalk: walkAnswerOf(walk), legacyWalk: walkAnswerOf(legacy), status, knowledge: mm.mapsKnowledge };
+}
+
+export function findingsOf(state: ModelState, mm: Pick<MmRecord, 'findingIds'>): Finding[] {
+  const ids = new Set(mm.findingIds);
+  return state.findings.filter((f) => ids.has(f.id));
+}

@@ -1,0 +1,101 @@
+// Pure operations on an mm's known VMAs: a sorted, non-overlapping array of Mapping.
+// Each mirrors what the kernel does to the VMA tree for the syscall (split, replace, move),
+// restricted to the mappings the model tracks. Inputs are never mutated.
+import type { Mapping } from './state.js';
+
+export const PAGE_SIZE = 4096;
+
+export function pageDown(addr: number): number {
+  return addr - (addr % PAGE_SIZE);
+}
+
+export function pageUp(addr: number): number {
+  const rem = addr % PAGE_SIZE;
+  return rem === 0 ? addr : addr + (PAGE_SIZE - rem);
+}
+
+function overlaps(m: Mapping, start: number, end: number): boolean {
+  return m.start < end && m.end > start;
+}
+
+/** The part of m inside [start, end), with the file offset kept consistent. */
+function clip(m: Mapping, start: number, end: number): Mapping {
+  const s = Math.max(m.start, start);
+  const e = Math.min(m.end, end);
+  return s === m.start && e === m.end ? m : { ...m, start: s, end: e, offset: m.offset + (s - m.start) };
+}
+
+/** Remove [start, end) from the set (munmap, or anything that replaces the range). */
+export function carve(maps: readonly Mapping[], start: number, end: number): readonly Mapping[] {
+  if (end <= start || !maps.some((m) => overlaps(m, start, end))) return maps;
+  const out: Mapping[] = [];
+  for (const m of maps) {
+    if (!overlaps(m, start, end)) {
+      out.push(m);
+      continue;
+    }
+    if (m.start < start) out.push(clip(m, m.start, start));
+    if (m.end > end) out.push(clip(m, end, m.end));
+  }
+  return out;
+}
+
+/** Add a mapping, replacing whatever it overlaps (a MAP_FIXED mmap does exactly that). */
+export function insertMapping(maps: readonly Mapping[], m: Mapping): readonly Mapping[] {
+  const rest = carve(maps, m.start, m.end);
+  const out = rest.slice();
+  let i = out.length;
+  while (i > 0 && out[i - 1]!.start > m.start) i--;
+  out.splice(i, 0, m);
+  return out;
+}
+
+/** mprotect: new permissions on [start, end), splitting mappings at the edges. */
+export function protect(maps: readonly Mapping[], start: number, end: number, prot: number): readonly Mapping[] {
+  if (!maps.some((m) => overlaps(m, start, end))) return maps;
+  const out: Mapping[] = [];
+  for (const m of maps) {
+    if (!overlaps(m, start, end)) {
+      out.push(m);
+      continue;
+    }
+    if (m.start < start) out.push(clip(m, m.start, start));
+    const mid = clip(m, start, end);
+    out.push({ ...mid, perms: permsFromProt(prot, m.perms) });
+    if (m.end > end) out.push(clip(m, end, m.end));
+  }
+  return out;
+}
+
+/**
+ * mremap: the tracked pieces of [oldStart, oldStart+oldLen) move to newStart with newLen.
+ * Whatever was at the destination is replaced — also by untracked (anonymous) memory, which is
+ * how a program that copied its text to an anonymous region mremaps it over the original.
+ */
+export function remap(maps: readonly Mapping[], oldStart: number, oldLen: number, newStart: number, newLen: number): readonly Mapping[] {
+  const oldEnd = oldStart + pageUp(oldLen);
+  const newEnd = newStart + pageUp(newLen);
+  const moving = maps.filter((m) => overlaps(m, oldStart, oldEnd)).map((m) => clip(m, oldStart, oldEnd));
+  let out = carve(maps, oldStart, oldEnd);
+  out = carve(out, newStart, newEnd);
+  const delta = newStart - oldStart;
+  for (const m of moving) {
+    const s = m.start + delta;
+    let e = m.end + delta;
+    // Growing extends the last piece that reaches the old end; shrinking cuts at the new end.
+    if (m.end === oldEnd && newEnd > e) e = newEnd;
+    if (e > newEnd) e = newEnd;
+    if (s >= e) continue;
+    out = insertMapping(out, { ...m, start: s, end: e });
+  }
+  return out;
+}
+
+export function permsFromProt(prot: number, previous = '---p'): string {
+  const shared = previous.endsWith('s') ? 's' : 'p';
+  return `${prot & 1 ? 'r' : '-'}${prot & 2 ? 'w' : '-'}${prot & 4 ? 'x' : '-'}${shared}`;
+}
+
+export function isExecutable(m: Mapping): boolean {
+  return m.perms.includes('x');
+}

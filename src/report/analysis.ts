@@ -1,0 +1,161 @@
+// The analyze report as data: what `exetrace analyze` prints in every format. The JSON writer
+// emits this object as is; its schema is documented in docs/analyze-json.md (bump
+// ANALYZE_SCHEMA_VERSION on any incompatible change).
+import { answersOf, findingsSummary, liveMms, type AnswerStatus } from '../model/index.js';
+import type { EvidenceRef, FileAnswer, Finding, FindingClass, ModelState, Transition, WalkAnswer } from '../model/state.js';
+import type { TraceHeader, TraceTrailer } from '../trace/trace-format.js';
+
+export const ANALYZE_SCHEMA_VERSION = 1;
+
+export interface ReportTransition {
+  ts: number;
+  cause: Transition['cause'];
+  exe: FileAnswer | null;
+  pid: number | null;
+  tid: number | null;
+  note: string | null;
+  evidence: EvidenceRef;
+}
+
+export interface ReportMm {
+  key: string;
+  mm: string | null;
+  generation: number;
+  live: boolean;
+  startTs: number;
+  endTs: number | null;
+  comm: string;
+  pids: number[];
+  exe: FileAnswer | null;
+  /** Live mms only (ended ones keep no maps): the two walks now, and how sure the model is. */
+  vmaWalk: WalkAnswer | null;
+  legacyWalk: WalkAnswer | null;
+  answerStatus: AnswerStatus | null;
+  timeline: ReportTransition[];
+  timelineDropped: number;
+  findingIds: string[];
+  gaps: number;
+}
+
+export interface ReportFinding {
+  id: string;
+  class: FindingClass;
+  kind: Finding['kind'];
+  pid: number;
+  pids: number[];
+  comm: string;
+  mm: string | null;
+  mmKey: string;
+  ts: number;
+  exe: FileAnswer | null;
+  vmaWalk: WalkAnswer | null;
+  legacyWalk: WalkAnswer | null;
+  uncertain: boolean;
+  explanation: string;
+  evidence: EvidenceRef[];
+  related: NonNullable<Finding['related']>;
+}
+
+export interface TraceSummary {
+  file: string;
+  header: Omit<TraceHeader, 'magic'> | null;
+  trailer: Omit<TraceTrailer, 'magic'> | null;
+  /** No trailer line: recording was cut short (crash, kill -9, disk full), or the file was. */
+  truncated: boolean;
+  parseErrors: number;
+  events: number;
+  lostEvents: number;
+  gaps: number;
+}
+
+export interface AnalyzeReport {
+  schemaVersion: number;
+  trace: TraceSummary;
+  filters: { pid: number | null; comm: string | null };
+  counts: {
+    total: number;
+    mismatch: number;
+    note: number;
+    uncertain: number;
+    byClass: Record<FindingClass, number>;
+  };
+  findings: ReportFinding[];
+  mms: ReportMm[];
+  dropped: { findings: number; mms: number };
+}
+
+export interface ReportInput {
+  file: string;
+  header: TraceHeader | null;
+  trailer: TraceTrailer | null;
+  parseErrors: number;
+  filters: { pid: number | null; comm: string | null };
+}
+
+export function buildReport(state: ModelState, input: ReportInput): AnalyzeReport {
+  const { pid, comm } = input.filters;
+  const keep = (pids: readonly number[], c: string): boolean => (pid === null || pids.includes(pid)) && (comm === null || c === comm);
+  const findings = state.findings.filter((f) => keep(f.pids, f.comm)).map(reportFinding);
+  const byClass = Object.fromEntries(Object.keys(state.findingCounts).map((c) => [c, 0])) as Record<FindingClass, number>;
+  for (const f of findings) byClass[f.class]++;
+  const filtered = pid !== null || comm !== null;
+  // Unfiltered counts include findings dropped by the cap; filtered ones can only count what is kept.
+  const counts = filtered ? byClass : findingsSummary(state).byClass;
+  const note = counts['exe-deleted'] + counts['exe-memfd'];
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+
+  const mms: ReportMm[] = [];
+  for (const e of state.ended) {
+    if (!keep(e.pids, e.comm)) continue;
+    mms.push({
+      key: e.key, mm: e.addr, generation: e.generation, live: false, startTs: e.startTs, endTs: e.endTs, comm: e.comm, pids: e.pids, exe: e.exe,
+      vmaWalk: null, legacyWalk: null, answerStatus: null, timeline: e.timeline.map(reportTransition), timelineDropped: e.timelineDropped, findingIds: e.findingIds, gaps: e.gaps,
+    });
+  }
+  for (const m of liveMms(state).sort((a, b) => a.startTs - b.startTs)) {
+    if (!keep(m.pids, m.comm)) continue;
+    const answers = answersOf(m);
+    mms.push({
+      key: m.key, mm: m.addr, generation: m.generation, live: true, startTs: m.startTs, endTs: null, comm: m.comm, pids: [...m.pids], exe: answers.exe,
+      vmaWalk: answers.vmaWalk, legacyWalk: answers.legacyWalk, answerStatus: answers.status, timeline: m.timeline.map(reportTransition),
+      timelineDropped: m.timelineDropped, findingIds: [...m.findingIds], gaps: state.gapSeq - m.gapSeqAtStart,
+    });
+  }
+  mms.sort((a, b) => a.startTs - b.startTs);
+
+  const strip = <T extends { magic: unknown }>(o: T | null): Omit<T, 'magic'> | null => {
+    if (o === null) return null;
+    const { magic: _magic, ...rest } = o;
+    return rest;
+  };
+  return {
+    schemaVersion: ANALYZE_SCHEMA_VERSION,
+    trace: {
+      file: input.file,
+      header: strip(input.header),
+      trailer: strip(input.trailer),
+      truncated: input.trailer === null,
+      parseErrors: input.parseErrors,
+      events: state.counters.events,
+      lostEvents: state.counters.lostEvents,
+      gaps: state.gapSeq,
+    },
+    filters: input.filters,
+    counts: { total, mismatch: total - note, note, uncertain: findings.filter((f) => f.uncertain).length, byClass: counts },
+    findings,
+    mms,
+    dropped: { findings: state.findingsDropped, mms: state.endedDropped },
+  };
+}
+
+function reportFinding(f: Finding): ReportFinding {
+  return {
+    id: f.id, class: f.class, kind: f.kind, pid: f.pid, pids: f.pids, comm: f.comm, mm: f.mm, mmKey: f.mmKey, ts: f.ts,
+    exe: f.exe, vmaWalk: f.vmaWalk, legacyWalk: f.legacyWalk, uncertain: f.uncertain, explanation: f.explanation, evidence: f.evidence, related: f.related ?? [],
+  };
+}
+
+function reportTransition(t: Transition): ReportTransition {
+  const exe = t.exe === null ? null : { path: t.exe.path, name: t.exe.name, dev: t.exe.dev, ino: t.exe.ino };
+  return { ts: t.ts, cause: t.cause, exe, pid: t.pid, tid: t.tid, note: t.note ?? null, evidence: t.evidence };
+}

@@ -1,0 +1,53 @@
+// Plain-text output of analyze, for a terminal. Every kernel string passes through sanitize.
+import { FINDING_CLASSES } from '../model/state.js';
+import type { AnalyzeReport, ReportFinding, ReportMm } from './analysis.js';
+import { fileLine, hexAddr, timeString } from './format.js';
+import { sanitize } from './sanitize.js';
+
+export function renderText(r: AnalyzeReport): string {
+  const out: string[] = [];
+  const t = r.trace;
+  const h = t.header;
+  out.push(`trace ${sanitize(t.file)}`);
+  if (h) out.push(`  recorded ${sanitize(h.startedAt)} on ${sanitize(h.hostname)}, kernel ${sanitize(h.kernelRelease)}, flavor ${h.flavor}, bpftrace ${sanitize(h.bpftraceVersion)}`);
+  else out.push('  no header: the file does not start with a trace header');
+  out.push(`  ${t.events} events, ${t.parseErrors} bad lines, ${t.lostEvents} lost events in ${t.gaps} gap(s)${t.truncated ? ', TRUNCATED (no trailer line): analysed up to the cut' : ''}`);
+  if (r.filters.pid !== null || r.filters.comm !== null) {
+    out.push(`  filtered: ${r.filters.pid !== null ? `pid ${r.filters.pid} ` : ''}${r.filters.comm !== null ? `comm ${sanitize(r.filters.comm)}` : ''}`.trimEnd());
+  }
+  out.push('');
+  out.push(`findings: ${r.counts.mismatch} mismatch, ${r.counts.note} note, ${r.counts.uncertain} uncertain`);
+  for (const c of FINDING_CLASSES) out.push(`  ${c.padEnd(15)} ${r.counts.byClass[c]}`);
+  if (r.dropped.findings > 0) out.push(`  (${r.dropped.findings} older findings not kept)`);
+  out.push('');
+  for (const f of r.findings) out.push(...findingLines(f, r));
+  out.push(`mms: ${r.mms.length}${r.dropped.mms > 0 ? ` (${r.dropped.mms} ended mms not kept)` : ''}`);
+  for (const m of r.mms) out.push(...mmLines(m, r));
+  return `${out.join('\n')}\n`;
+}
+
+function findingLines(f: ReportFinding, r: AnalyzeReport): string[] {
+  const lines = [
+    `[${f.kind}${f.uncertain ? ', uncertain' : ''}] ${f.class}  pid ${f.pid} ${sanitize(f.comm)}  mm ${f.mm ?? '?'} (${sanitize(f.mmKey)})  at ${timeString(f.ts, r.trace)}`,
+    `    exe:         ${sanitize(fileLine(f.exe))}`,
+    `    vma walk:    ${sanitize(fileLine(f.vmaWalk, '(none known)'))}`,
+    `    legacy walk: ${sanitize(fileLine(f.legacyWalk, '(none)'))}`,
+  ];
+  for (const rel of f.related) lines.push(`    ${rel.role}: ${sanitize(fileLine(rel.file))}${rel.address !== undefined ? ` at ${hexAddr(rel.address)}` : ''}`);
+  lines.push(`    why: ${sanitize(f.explanation)}`);
+  lines.push(`    evidence: ${f.evidence.map((e) => `${e.kind}@${e.ts}${e.line !== undefined ? ` (line ${e.line})` : ''}`).join(', ')}`);
+  lines.push('');
+  return lines;
+}
+
+function mmLines(m: ReportMm, r: AnalyzeReport): string[] {
+  const lines = [
+    `  ${sanitize(m.key)}  ${m.live ? 'live' : 'ended'}  pids ${m.pids.join(',')}  ${sanitize(m.comm)}  exe ${sanitize(fileLine(m.exe))}${m.gaps > 0 ? `  (${m.gaps} gap(s) while alive)` : ''}`,
+  ];
+  if (m.live && m.answerStatus !== null) lines.push(`      vma walk ${m.answerStatus}: ${sanitize(fileLine(m.vmaWalk, '(none known)'))}`);
+  if (m.timelineDropped > 0) lines.push(`      (${m.timelineDropped} transitions not kept)`);
+  for (const t of m.timeline) {
+    lines.push(`      ${timeString(t.ts, r.trace)}  ${t.cause.padEnd(13)} ${t.exe ? sanitize(t.exe.path ?? t.exe.name) : ''}${t.note ? `  (${sanitize(t.note)})` : ''}`.trimEnd());
+  }
+  return lines;
+}

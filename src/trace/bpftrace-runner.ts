@@ -1,0 +1,245 @@
+// Runs bpftrace through execa, splits its stdout into lines for a decoder, and turns its
+// stderr and exit into results. Failures are values ({shortMessage, cause}), never throws:
+// the recorder must keep what it has when bpftrace fails at any point.
+import { execa, type ResultPromise } from 'execa';
+import type { ParseIssue } from './consumer.js';
+import type { TraceEvent } from './events.js';
+
+/** What a decoder yields (structurally the same as decoder.ts's DecodeOutput). */
+export type RunnerOutput =
+  | { type: 'event'; event: TraceEvent }
+  | { type: 'issue'; issue: ParseIssue }
+  | { type: 'attached'; probes: number };
+
+export interface LineDecoder {
+  push(line: string, lineNo: number): RunnerOutput[];
+  flush(): RunnerOutput[];
+}
+
+export type RunnerErrorKind =
+  | 'not-found'
+  | 'not-root'
+  | 'attach-failed'
+  | 'compile-failed'
+  | 'exited'
+  | 'spawn-failed';
+
+export interface RunnerError {
+  kind: RunnerErrorKind;
+  /** One line for the user. */
+  shortMessage: string;
+  /** The evidence: bpftrace's own error lines, exit code or errno. */
+  cause: string;
+  /** The probe that failed to attach, when bpftrace named one. */
+  probe?: string;
+}
+
+export interface RunnerResult {
+  exitCode: number | null;
+  signal: string | null;
+  /** True when the run ended because stop() was called. */
+  stoppedByUs: boolean;
+  /** True when stop() had to SIGKILL after the timeout. */
+  killed: boolean;
+  error: RunnerError | null;
+  /** stderr lines except the harmless RLIMIT_MEMLOCK notice. */
+  stderr: string[];
+  stdoutLines: number;
+}
+
+export interface RunnerOptions {
+  /** bpftrace's whole argv (probe-program.ts builds it); must select `-f json` output. */
+  args: readonly string[];
+  decoder: LineDecoder;
+  onOutput(out: RunnerOutput): void;
+  bpftrace?: string;
+  /** How long bpftrace must stay up after attached_probes before the attach counts (ms). */
+  attachConfirmMs?: number;
+  /** Extra environment (e.g. BPFTRACE_STRLEN). */
+  env?: Record<string, string>;
+}
+
+/** bpftrace 0.17 prints this at every start; it is harmless (see DEVELOPERS.md). */
+export const isHarmlessStderr = (line: string): boolean => /RLIMIT_MEMLOCK/.test(line) || line.trim() === '';
+
+/**
+ * Read bpftrace's stderr for the reason it failed. Messages measured with 0.17 on 6.18:
+ * "ERROR: bpftrace currently only supports running as the root user.",
+ * "ERROR: Error attaching probe: 'kprobe:do_nanosleep'",
+ * "stdin:1:1-32: ERROR: tracepoint not found: sched:nonexistent_tp",
+ * "stdin:1:1-15: ERROR: kfunc/kretfunc not available for your kernel version."
+ */
+export function classifyStderr(lines: readonly string[]): RunnerError | null {
+  const relevant = lines.filter((l) => !isHarmlessStderr(l));
+  for (const line of relevant) {
+    if (/only supports running as the root user/.test(line)) {
+      return { kind: 'not-root', shortMessage: 'bpftrace needs root: run exetrace as root (sudo)', cause: line.trim() };
+    }
+  }
+  for (const line of relevant) {
+    const attach = /Error attaching probe: '([^']+)'/.exec(line);
+    if (attach) {
+      return { kind: 'attach-failed', shortMessage: `probe ${attach[1]} failed to attach`, cause: relevant.join('\n'), probe: attach[1]! };
+    }
+    const tp = /ERROR: tracepoint not found: (\S+)/.exec(line);
+    if (tp) {
+      return { kind: 'attach-failed', shortMessage: `tracepoint:${tp[1]} does not exist on this kernel`, cause: line.trim(), probe: `tracepoint:${tp[1]}` };
+    }
+    const kfunc = /^(?:.*?:\d+:\d+(?:-\d+)?: )?ERROR: (kfunc\/kretfunc not available.*)$/.exec(line);
+    if (kfunc) {
+      return { kind: 'attach-failed', shortMessage: 'kfunc (fentry) probes cannot load on this kernel', cause: kfunc[1]!, probe: 'kfunc' };
+    }
+  }
+  // A compile error is reported as FILE:LINE:COL: ERROR: ... followed by the source and a ~~~ marker.
+  for (const line of relevant) {
+    const loc = /^(.*?:\d+:\d+(?:-\d+)?): ERROR: (.*)$/.exec(line);
+    if (loc) return { kind: 'compile-failed', shortMessage: `bpftrace rejected the program at ${loc[1]}: ${loc[2]}`, cause: relevant.join('\n') };
+  }
+  const err = relevant.find((l) => /ERROR/.test(l));
+  if (err) return { kind: 'compile-failed', shortMessage: `bpftrace failed: ${err.replace(/^ERROR:\s*/, '')}`, cause: relevant.join('\n') };
+  return null;
+}
+
+export class BpftraceRunner {
+  private readonly child: ResultPromise<{ reject: false; buffer: false; stdin: 'ignore'; detached: true }>;
+  private readonly opts: RunnerOptions;
+  private stopping = false;
+  private killedHard = false;
+  private stderrLines: string[] = [];
+  private stdoutLines = 0;
+  private attachedResolve!: (probes: number) => void;
+  private attachedSeen = false;
+  private attachConfirmed = false;
+  private exited = false;
+  /** Resolves with the probe count once the attach is confirmed, 0 if it never is; never rejects. */
+  readonly attached: Promise<number>;
+  /** Resolves when bpftrace is gone and every line was decoded. */
+  readonly done: Promise<RunnerResult>;
+
+  constructor(opts: RunnerOptions) {
+    this.opts = opts;
+    this.attached = new Promise((resolve) => (this.attachedResolve = resolve));
+    // detached: a terminal Ctrl-C reaches only exetrace, which then stops bpftrace itself
+    // (otherwise bpftrace could exit first and look like a crash).
+    this.child = execa(opts.bpftrace ?? 'bpftrace', [...opts.args], {
+      reject: false,
+      buffer: false,
+      stdin: 'ignore',
+      detached: true,
+      env: opts.env ?? {},
+    });
+    this.done = this.run();
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  private emit(outs: RunnerOutput[]): void {
+    for (const out of outs) {
+      if (out.type === 'attached' && !this.attachedSeen) this.confirmAttach(out.probes);
+      this.opts.onOutput(out);
+    }
+  }
+
+  /**
+   * bpftrace 0.17 prints attached_probes *before* attaching (measured: a failing kprobe prints
+   * it, then "Error attaching probe"). So the count is only a claim: confirm it once bpftrace
+   * has stayed up for attachConfirmMs without an attach error.
+   */
+  private confirmAttach(probes: number): void {
+    this.attachedSeen = true;
+    const timer = setTimeout(() => {
+      if (this.exited || classifyStderr(this.stderrLines) !== null) return;
+      this.attachConfirmed = true;
+      this.attachedResolve(probes);
+    }, this.opts.attachConfirmMs ?? 400);
+    timer.unref();
+  }
+
+  private async run(): Promise<RunnerResult> {
+    const stdoutDone = this.readLines(this.child.stdout, (line) => {
+      this.stdoutLines++;
+      this.emit(this.opts.decoder.push(line, this.stdoutLines));
+    });
+    const stderrDone = this.readLines(this.child.stderr, (line) => {
+      if (!isHarmlessStderr(line)) this.stderrLines.push(line);
+    });
+    const res = await this.child;
+    this.exited = true;
+    await Promise.all([stdoutDone, stderrDone]);
+    this.emit(this.opts.decoder.flush());
+    if (!this.attachConfirmed) this.attachedResolve(0);
+    const result: RunnerResult = {
+      exitCode: res.exitCode ?? null,
+      signal: res.signal ?? null,
+      stoppedByUs: this.stopping,
+      killed: this.killedHard,
+      error: null,
+      stderr: this.stderrLines,
+      stdoutLines: this.stdoutLines,
+    };
+    result.error = this.diagnose(res, result);
+    return result;
+  }
+
+  private diagnose(res: { code?: string; failed: boolean; shortMessage?: string }, r: RunnerResult): RunnerError | null {
+    if (res.code === 'ENOENT') {
+      return { kind: 'not-found', shortMessage: 'bpftrace not found; apt-get install bpftrace', cause: res.shortMessage ?? 'ENOENT' };
+    }
+    if (res.code !== undefined && r.exitCode === null && r.signal === null) {
+      return { kind: 'spawn-failed', shortMessage: `cannot start bpftrace (${res.code})`, cause: res.shortMessage ?? res.code };
+    }
+    const fromStderr = classifyStderr(this.stderrLines);
+    if (!this.attachConfirmed) {
+      if (this.stopping && fromStderr === null) return null; // stopped before the confirm timer
+      return fromStderr ?? {
+        kind: 'exited',
+        shortMessage: `bpftrace exited before attaching (${describeExit(r)})`,
+        cause: this.stderrLines.join('\n') || describeExit(r),
+      };
+    }
+    if (this.stopping) return null;
+    return {
+      kind: 'exited',
+      shortMessage: `bpftrace exited unexpectedly during the run (${describeExit(r)}) after ${r.stdoutLines} output lines`,
+      cause: fromStderr?.cause ?? (this.stderrLines.join('\n') || describeExit(r)),
+    };
+  }
+
+  private async readLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): Promise<void> {
+    if (stream === null) return;
+    // bpftrace's JSON output is ASCII (it escapes bytes >= 0x80); stderr may not be, latin1 keeps bytes.
+    stream.setEncoding('latin1');
+    let rest = '';
+    for await (const chunk of stream as AsyncIterable<string>) {
+      const parts = (rest + chunk).split('\n');
+      rest = parts.pop() ?? '';
+      for (const p of parts) onLine(p);
+    }
+    // A last line without newline (bpftrace killed mid-write) still goes to the decoder,
+    // which reports it as a parse issue if it is incomplete.
+    if (rest !== '') onLine(rest);
+  }
+
+  /** SIGINT (bpftrace's clean stop), then SIGKILL after timeoutMs. Resolves with the result. */
+  async stop(timeoutMs = 5000): Promise<RunnerResult> {
+    if (!this.stopping) {
+      // Already gone on its own: that stays an unexpected exit, not our stop.
+      if (this.child.exitCode === null && this.child.signalCode === null) {
+        this.stopping = true;
+        this.child.kill('SIGINT');
+        const timer = setTimeout(() => {
+          this.killedHard = true;
+          this.child.kill('SIGKILL');
+        }, timeoutMs);
+        void this.done.finally(() => clearTimeout(timer));
+      }
+    }
+    return this.done;
+  }
+}
+
+function describeExit(r: { exitCode: number | null; signal: string | null }): string {
+  return r.signal !== null ? `signal ${r.signal}` : `exit code ${r.exitCode ?? '?'}`;
+}

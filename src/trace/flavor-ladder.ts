@@ -1,0 +1,89 @@
+// Picks the probe flavor by trying what loads on this kernel, best first: kfunc (fentry,
+// BTF, cheapest), then kprobe, then tracepoint. Each trial is a tiny fixed bpftrace program
+// (no user input) that attaches one probe and exits from BEGIN, which fires only after every
+// probe attached. Nothing is cached: the answer can change with a reboot or a new kernel.
+import { existsSync } from 'node:fs';
+import { execa } from 'execa';
+import { classifyStderr, isHarmlessStderr } from './bpftrace-runner.js';
+import { FLAVORS, type Flavor } from './trace-format.js';
+import { probeScriptPath } from './probe-program.js';
+
+export type FlavorRequest = Flavor | 'auto';
+
+/** Ladder order: cheapest and most precise first. */
+export const LADDER: readonly Flavor[] = ['kfunc', 'kprobe', 'tracepoint'];
+
+/** Trial programs. mmput and sched_process_exec exist on every kernel exetrace supports. */
+const TRIAL_PROGRAMS: Record<Flavor, string> = {
+  kfunc: 'kfunc:mmput { } BEGIN { exit(); }',
+  kprobe: 'kprobe:mmput { } BEGIN { exit(); }',
+  tracepoint: 'tracepoint:sched:sched_process_exec { } BEGIN { exit(); }',
+};
+
+export interface FlavorTrial {
+  flavor: Flavor;
+  loads: boolean;
+  /** Why it does or does not load, in bpftrace's words where it gave some. */
+  reason: string;
+}
+
+export interface LadderResult {
+  chosen: Flavor | null;
+  reason: string;
+  trials: FlavorTrial[];
+}
+
+export function isFlavorRequest(s: string): s is FlavorRequest {
+  return s === 'auto' || (FLAVORS as readonly string[]).includes(s);
+}
+
+/** Run one trial program; it loads when bpftrace exits 0 from BEGIN with no error. */
+export async function tryFlavor(flavor: Flavor, opts: { bpftrace?: string; timeoutMs?: number } = {}): Promise<FlavorTrial> {
+  const res = await execa(opts.bpftrace ?? 'bpftrace', ['-f', 'json', '-e', TRIAL_PROGRAMS[flavor]], {
+    reject: false,
+    stdin: 'ignore',
+    timeout: opts.timeoutMs ?? 15000,
+  });
+  if (res.code === 'ENOENT') return { flavor, loads: false, reason: 'bpftrace not found; apt-get install bpftrace' };
+  if (res.timedOut) return { flavor, loads: false, reason: `trial program did not finish within ${opts.timeoutMs ?? 15000} ms` };
+  const stderr = String(res.stderr ?? '').split('\n');
+  const err = classifyStderr(stderr);
+  if (res.exitCode === 0 && err === null && /"attached_probes"/.test(String(res.stdout))) {
+    return { flavor, loads: true, reason: `a ${flavor} probe attached (${TRIAL_PROGRAMS[flavor].split(' ')[0]})` };
+  }
+  const why = err?.shortMessage ?? (stderr.filter((l) => !isHarmlessStderr(l)).join(' ').trim() || `bpftrace exited with ${res.exitCode ?? res.signal}`);
+  const detail =
+    err?.kind === 'attach-failed' && err.cause.includes('kprobe_events')
+      ? ' (no kprobe_events: kernel built without kprobes)'
+      : err?.probe === 'kfunc'
+        ? ` (bpftrace: ${err.cause})`
+        : '';
+  return { flavor, loads: false, reason: `${why}${detail}` };
+}
+
+/**
+ * Resolve a --flavor request. 'auto' walks the ladder and takes the first flavor that loads
+ * and has a probe script in this build; an explicit flavor is still tried, so a wrong choice
+ * fails here with bpftrace's reason rather than mid-start. Trials already run (doctor runs
+ * them all) can be passed in.
+ */
+export async function pickFlavor(
+  request: FlavorRequest,
+  opts: { bpftrace?: string; timeoutMs?: number; trials?: readonly FlavorTrial[] } = {},
+): Promise<LadderResult> {
+  const candidates = request === 'auto' ? LADDER : [request];
+  const trials: FlavorTrial[] = [];
+  for (const flavor of candidates) {
+    const script = probeScriptPath(flavor);
+    const trial = existsSync(script)
+      ? (opts.trials?.find((t) => t.flavor === flavor) ?? (await tryFlavor(flavor, opts)))
+      : { flavor, loads: false, reason: `${script} is missing from this build` };
+    trials.push(trial);
+    if (trial.loads) {
+      const skipped = trials.filter((t) => !t.loads).map((t) => `${t.flavor}: ${t.reason}`);
+      const why = request === 'auto' ? (skipped.length ? `first on the ladder that loads (${skipped.join('; ')})` : 'the best flavor loads') : 'requested, and it loads';
+      return { chosen: flavor, reason: why, trials };
+    }
+  }
+  return { chosen: null, reason: trials.map((t) => `${t.flavor}: ${t.reason}`).join('; '), trials };
+}

@@ -1,0 +1,70 @@
+// Which probe script to run and its bpftrace argv. Filters travel as positional parameters
+// ($1 pid, $2 comm, $3 collector pid, $4 offset of mnt in struct mount), never as program text.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type ProbeFlavor = 'tracepoint' | 'kprobe' | 'kfunc';
+
+/** $2 when there is no comm filter: 16 bytes, longer than any comm (TASK_COMM_LEN - 1 = 15). */
+export const NO_COMM_SENTINEL = 'exetrace:no-comm';
+
+export interface ProbeOptions {
+  flavor: ProbeFlavor;
+  pid: number | null;
+  comm: string | null;
+  selfPid: number;
+  mountOffset: number;
+}
+
+export interface ProbeInvocation {
+  scriptPath: string;
+  /** Everything after `bpftrace` on the command line. */
+  args: string[];
+}
+
+/** The directory holding package.json, found walking up from this module (src/ or dist/src/). */
+export function packageRoot(from: string = fileURLToPath(import.meta.url)): string {
+  let dir = dirname(from);
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${from}`);
+    dir = up;
+  }
+}
+
+export function probeScriptPath(flavor: ProbeFlavor): string {
+  return join(packageRoot(), 'probes', `${flavor}.bt`);
+}
+
+/** Throws with a message fit for the user when the comm filter cannot be a comm. */
+export function validateCommFilter(comm: string): string {
+  const bytes = Buffer.from(comm, 'utf8');
+  if (bytes.length === 0) throw new Error('comm filter is empty');
+  if (bytes.length > 15) throw new Error(`comm filter "${comm}" is ${bytes.length} bytes; a comm is at most 15 bytes`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(comm)) throw new Error('comm filter holds a NUL or control character');
+  return comm;
+}
+
+export function validatePidFilter(pid: number): number {
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid > 4194304) {
+    throw new Error(`pid filter ${pid} is not a pid (1..4194304)`);
+  }
+  return pid;
+}
+
+export function buildProbeInvocation(opts: ProbeOptions): ProbeInvocation {
+  const pid = opts.pid === null ? 0 : validatePidFilter(opts.pid);
+  const comm = opts.comm === null ? NO_COMM_SENTINEL : validateCommFilter(opts.comm);
+  if (!Number.isSafeInteger(opts.selfPid) || opts.selfPid <= 0) throw new Error(`bad collector pid ${opts.selfPid}`);
+  if (!Number.isSafeInteger(opts.mountOffset) || opts.mountOffset < 0 || opts.mountOffset > 4096) {
+    throw new Error(`bad struct mount offset ${opts.mountOffset}`);
+  }
+  const scriptPath = probeScriptPath(opts.flavor);
+  return {
+    scriptPath,
+    args: ['-f', 'json', scriptPath, String(pid), comm, String(opts.selfPid), String(opts.mountOffset)],
+  };
+}

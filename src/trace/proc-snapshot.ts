@@ -1,0 +1,124 @@
+// A userspace look at /proc/<pid>: the exe link and its identity, and the executable
+// mappings, as a ProcSnapshotEvent. Processes vanish at any moment: every read failure is an
+// error name in the result, never a throw.
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import type { MapsEntry, ProcSnapshotEvent } from './events.js';
+import { decodeKernelBytes } from './kernel-string.js';
+
+export type SnapshotReason = ProcSnapshotEvent['reason'];
+
+/** stat(2)'s st_dev encoding of a major:minor pair (glibc's makedev). */
+export function makedev(major: number, minor: number): number {
+  // Arithmetic, not bit ops: the result can exceed 32 bits for large minors.
+  return (major & 0xfff) * 0x100 + (minor & 0xff) + (minor & ~0xff) * 0x1000 + (major & ~0xfff) * 0x100000000;
+}
+
+/** CLOCK_MONOTONIC in ns: the clock of bpftrace's nsecs, so snapshots sort with events. */
+export const monotonicNs = (): number => Number(process.hrtime.bigint());
+
+const MAPS_LINE = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) ([0-9a-f]+):([0-9a-f]+) (\d+)(?: +(.*))?$/;
+
+/**
+ * Parse one /proc/<pid>/maps line, or null if it does not look like one. The path is
+ * everything after the inode field: it may hold spaces and end in " (deleted)". The kernel
+ * writes a newline in a name as "\012"; we turn it back into a newline.
+ */
+export function parseMapsLine(line: string): MapsEntry | null {
+  const m = MAPS_LINE.exec(line);
+  if (!m) return null;
+  return {
+    start: parseInt(m[1]!, 16),
+    end: parseInt(m[2]!, 16),
+    perms: m[3]!,
+    offset: parseInt(m[4]!, 16),
+    dev: makedev(parseInt(m[5]!, 16), parseInt(m[6]!, 16)),
+    ino: Number(m[7]!),
+    path: (m[8] ?? '').replace(/\\012/g, '\n'),
+  };
+}
+
+/** Keep file-backed executable mappings, plus every mapping of the exe's (dev, ino). */
+export function selectMaps(entries: readonly MapsEntry[], exe: { dev: number; ino: number } | null): MapsEntry[] {
+  return entries.filter(
+    (e) => (e.ino !== 0 && e.perms[2] === 'x') || (exe !== null && e.ino === exe.ino && e.dev === exe.dev),
+  );
+}
+
+export function parseMaps(bytes: Uint8Array): { entries: MapsEntry[]; bad: number } {
+  const entries: MapsEntry[] = [];
+  let bad = 0;
+  for (const line of decodeKernelBytes(bytes).split('\n')) {
+    if (line === '') continue;
+    const e = parseMapsLine(line);
+    if (e) entries.push(e);
+    else bad++;
+  }
+  return { entries, bad };
+}
+
+const errName = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? 'EIO';
+
+export type SnapshotResult = { ok: true; event: ProcSnapshotEvent } | { ok: false; pid: number; error: string };
+
+/** Snapshot one process (by thread-group id). Fails only when the process is gone or unreadable. */
+export function snapshotProcess(pid: number, reason: SnapshotReason, procRoot = '/proc'): SnapshotResult {
+  const ts = monotonicNs();
+  const dir = `${procRoot}/${pid}`;
+  let comm: string;
+  let tgid = pid;
+  try {
+    comm = decodeKernelBytes(readFileSync(`${dir}/comm`)).replace(/\n$/, '');
+    const status = readFileSync(`${dir}/status`, 'latin1');
+    const t = /^Tgid:\s*(\d+)/m.exec(status);
+    if (t) tgid = Number(t[1]);
+  } catch (err) {
+    return { ok: false, pid, error: errName(err) };
+  }
+  let exeLink: string | null = null;
+  let exeError: string | null = null;
+  let exeDev: number | null = null;
+  let exeIno: number | null = null;
+  try {
+    exeLink = decodeKernelBytes(readlinkSync(`${dir}/exe`, { encoding: 'buffer' }));
+    const st = statSync(`${dir}/exe`);
+    exeDev = st.dev;
+    exeIno = st.ino;
+  } catch (err) {
+    // ENOENT for kernel threads and zombies; a deleted exe still stats through the link.
+    exeError = errName(err);
+  }
+  let maps: MapsEntry[];
+  try {
+    const parsed = parseMaps(readFileSync(`${dir}/maps`));
+    maps = selectMaps(parsed.entries, exeDev !== null && exeIno !== null ? { dev: exeDev, ino: exeIno } : null);
+  } catch (err) {
+    // Gone between reads: a snapshot without its maps would look like "text unmapped".
+    return { ok: false, pid, error: errName(err) };
+  }
+  return {
+    ok: true,
+    event: { kind: 'proc_snapshot', ts, pid: tgid, tid: pid, comm, reason, exeLink, exeError, exeDev, exeIno, maps },
+  };
+}
+
+export interface SnapshotFilter {
+  pid: number | null;
+  comm: string | null;
+}
+
+/** Every running process (numeric /proc entries are thread groups), in pid order. */
+export function snapshotAll(filter: SnapshotFilter = { pid: null, comm: null }, procRoot = '/proc'): { events: ProcSnapshotEvent[]; vanished: number } {
+  const pids = readdirSync(procRoot)
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .filter((p) => filter.pid === null || p === filter.pid)
+    .sort((a, b) => a - b);
+  const events: ProcSnapshotEvent[] = [];
+  let vanished = 0;
+  for (const pid of pids) {
+    const r = snapshotProcess(pid, 'startup', procRoot);
+    if (!r.ok) vanished++;
+    else if (filter.comm === null || r.event.comm === filter.comm) events.push(r.event);
+  }
+  return { events, vanished };
+}

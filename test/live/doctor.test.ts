@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { runCli, runCliAsNobody } from '../support/cli.js';
+import { skipLive } from '../support/live-gate.js';
+
+describe.skipIf(skipLive())('exetrace doctor (live)', () => {
+  it('finds by trying that only the tracepoint flavor loads here, and auto picks it', async () => {
+    const r = await runCli(['doctor', '--json']);
+    const report = JSON.parse(r.stdout) as {
+      kernelRelease: string; root: boolean; lockdown: { mode: string | null }; btf: boolean;
+      tracefs: { path: string | null }; kprobeEvents: boolean; bpftrace: { path: string; version: string };
+      trials: Record<string, { loads: boolean | null; reason: string }>; auto: { flavor: string | null; reason: string };
+    };
+    expect(report.root).toBe(true);
+    expect(report.kernelRelease).toBe((await import('node:os')).release());
+    expect(report.bpftrace.version).toMatch(/^v\d+\.\d+/);
+    expect(report.tracefs.path).toMatch(/tracing$/);
+    expect(typeof report.lockdown.mode).toBe('string');
+    // Facts of this host (DEVELOPERS.md): no kprobes compiled in, fentry refused, tracepoints work.
+    expect(report.kprobeEvents).toBe(false);
+    expect(report.trials.kprobe).toMatchObject({ loads: false });
+    expect(report.trials.kprobe!.reason).toMatch(/kprobe:mmput failed to attach/);
+    expect(report.trials.kfunc).toMatchObject({ loads: false });
+    expect(report.trials.tracepoint).toMatchObject({ loads: true });
+    expect(report.auto.flavor).toBe('tracepoint');
+    expect(report.auto.reason).toMatch(/kfunc: .*kprobe: /);
+    expect(r.code).toBe(0);
+    const text = await runCli(['doctor']);
+    expect(text.stdout).toMatch(/^auto picks\s+tracepoint: /m);
+  }, 120_000);
+
+  it('as a non-root user says it needs root and exits non-zero', async () => {
+    const r = await runCliAsNobody(['doctor']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/doctor needs root/);
+    expect(r.stdout).toMatch(/^root\s+no$/m);
+  }, 60_000);
+});

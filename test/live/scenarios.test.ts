@@ -1,0 +1,127 @@
+// Each lab scenario, recorded with the real recorder and analyzed: the collector must name the
+// exact class for the scenario's pid, and nothing else for it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipLive } from '../support/live-gate.js';
+import { startRecord } from '../support/record.js';
+import { analyzeJson, findingsForPid, type AnalyzeOutput, type AnalyzeFinding } from '../lab/analyze.js';
+import { buildLab } from '../lab/build.js';
+import { readExe } from '../lab/procfs.js';
+import { scenarios, stopAllScenarios, type RunningScenario, type Scenario } from '../lab/scenarios.js';
+
+const MISMATCH_CLASSES = ['loader-exec', 'decoy-mapping', 'text-unmapped', 'stacked-fs', 'exe-replaced'];
+/** Time the scenario stays up after "ready" so the recorder's settle-time snapshot lands. */
+const HOLD_MS = 1_500;
+
+interface Recorded {
+  run: RunningScenario;
+  analysis: AnalyzeOutput;
+  /** For failure messages: the analyzer's findings for the scenario's pid. */
+  forPid: AnalyzeFinding[];
+}
+
+describe.skipIf(skipLive())('collector finds each lab scenario (recorded live, analyzed offline)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'exetrace-scenarios-'));
+  const results = new Map<string, Recorded | Error>();
+
+  async function recordScenario(scenario: Scenario): Promise<Recorded> {
+    const out = join(dir, `${scenario.id}.trace.jsonl`);
+    const rec = startRecord({ out, args: [] });
+    let run: RunningScenario | null = null;
+    try {
+      await rec.ready;
+      run = await scenario.start();
+      // A reader of the exe link, as a user would be: the recorder snapshots /proc at exe reads,
+      // which is the only way a trace can learn that a running executable was unlinked.
+      readExe(run.pid);
+      await new Promise((r) => setTimeout(r, HOLD_MS));
+      readExe(run.pid);
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      await run?.stop();
+      const stopped = await rec.stop();
+      if (stopped.code !== 0) throw new Error(`record exited ${stopped.code}: ${stopped.stderr}`);
+    }
+    const analysis = await analyzeJson(out);
+    return { run, analysis, forPid: findingsForPid(analysis, run.pid) };
+  }
+
+  beforeAll(async () => {
+    buildLab();
+    // Record sequentially: one bpftrace session at a time.
+    for (const s of scenarios) {
+      try {
+        results.set(s.id, await recordScenario(s));
+      } catch (err) {
+        results.set(s.id, err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+  });
+
+  afterAll(async () => {
+    await stopAllScenarios();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function get(id: string): Recorded {
+    const r = results.get(id);
+    if (r === undefined) throw new Error(`scenario ${id} was not recorded`);
+    if (r instanceof Error) throw r;
+    return r;
+  }
+
+  for (const scenario of scenarios) {
+    const expected = scenario.expectedClass;
+    it(`${scenario.id}: ${expected ?? 'no finding'} for the scenario's pid`, () => {
+      const { run, analysis, forPid } = get(scenario.id);
+      const detail = JSON.stringify(forPid, null, 2);
+      const mismatches = forPid.filter((f) => f.kind === 'mismatch');
+      if (expected === null) {
+        expect(mismatches, detail).toEqual([]);
+        return;
+      }
+      const hits = forPid.filter((f) => f.class === expected);
+      expect(hits.length, `no ${expected} finding for pid ${run.pid}; findings for it:\n${detail}`).toBeGreaterThan(0);
+      if (MISMATCH_CLASSES.includes(expected)) {
+        for (const f of hits) {
+          expect(f.kind, detail).toBe('mismatch');
+          expect(f.uncertain, detail).toBe(false);
+        }
+      } else {
+        for (const f of hits) expect(f.kind, detail).toBe('note');
+      }
+      // Exactly this class: no other mismatch is reported for the scenario's process.
+      expect([...new Set(mismatches.map((f) => f.class))], detail).toEqual(MISMATCH_CLASSES.includes(expected) ? [expected] : []);
+      expect(analysis.counts.byClass[expected], 'counts.byClass must count the class').toBeGreaterThan(0);
+    });
+  }
+
+  it('exe-replaced: the finding names the new file as exe and the scenario binary as the old one', () => {
+    const { run, forPid } = get('exe-replaced');
+    const f = forPid.find((x) => x.class === 'exe-replaced');
+    expect(f, JSON.stringify(forPid, null, 2)).toBeDefined();
+    const text = JSON.stringify(f);
+    expect(f!.exe?.ino, text).toBe(run.exe.ino);
+    expect(text).toContain(String(run.oldExe!.ino));
+  });
+
+  it('ldso-launch: the finding names ld.so as exe and reports the program it loaded', () => {
+    const { run, forPid } = get('ldso-launch');
+    const f = forPid.find((x) => x.class === 'loader-exec');
+    expect(f, JSON.stringify(forPid, null, 2)).toBeDefined();
+    expect([f!.exe?.dev, f!.exe?.ino], JSON.stringify(f)).toEqual([run.exe.dev, run.exe.ino]);
+    expect(JSON.stringify(f), 'the loaded program is not named anywhere in the finding').toContain(run.loaded!.path);
+  });
+
+  it('decoy and nested-overlay: the VMA-walk answer is the expected other file', () => {
+    for (const id of ['decoy', 'nested-overlay'] as const) {
+      const { run, forPid } = get(id);
+      const f = forPid.find((x) => x.class === run.expectedClass);
+      expect(f, `${id}: ${JSON.stringify(forPid, null, 2)}`).toBeDefined();
+      expect([f!.vmaWalk?.dev, f!.vmaWalk?.ino], `${id}: ${JSON.stringify(f)}`).toEqual([run.vmaWalk!.dev, run.vmaWalk!.ino]);
+      expect([f!.exe?.dev, f!.exe?.ino], `${id}: ${JSON.stringify(f)}`).toEqual([run.exe.dev, run.exe.ino]);
+    }
+  });
+});

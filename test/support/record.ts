@@ -1,0 +1,54 @@
+// Start `exetrace record` from source, wait for "exetrace: attached N probes", stop with SIGINT.
+// Other live tests use it: const rec = startRecord({ out }); await rec.ready; ...; await rec.stop().
+import { spawnCli } from './cli.js';
+
+export interface RecordHandle {
+  /** Resolves with the probe count from the attached line; rejects if record exits first or times out. */
+  ready: Promise<number>;
+  /** SIGINT, then wait for exit. Resolves with the exit code and all stderr/stdout. */
+  stop(): Promise<{ code: number; stderr: string; stdout: string }>;
+  /** Wait for record to exit on its own (e.g. with --duration). */
+  exited: Promise<{ code: number; stderr: string; stdout: string }>;
+  /** The record process's pid. */
+  pid: number;
+}
+
+export const ATTACHED_LINE = /^exetrace: attached (\d+) probes/m;
+
+export function startRecord(opts: { out: string; args?: readonly string[]; readyTimeoutMs?: number }): RecordHandle {
+  const child = spawnCli(['record', '--out', opts.out, ...(opts.args ?? [])], { buffer: false, all: false });
+  let stderr = '';
+  let stdout = '';
+  child.stdout?.setEncoding('utf8');
+  child.stderr?.setEncoding('utf8');
+  child.stdout?.on('data', (d: string) => (stdout += d));
+  const exited = (async () => {
+    const r = await child;
+    return { code: r.exitCode ?? (r.signal ? 128 : -1), stderr, stdout };
+  })();
+  const ready = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`record did not attach within ${opts.readyTimeoutMs ?? 60000} ms; stderr:\n${stderr}`)), opts.readyTimeoutMs ?? 60000);
+    child.stderr?.on('data', (d: string) => {
+      stderr += d;
+      const m = ATTACHED_LINE.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    void exited.then((r) => {
+      clearTimeout(timer);
+      reject(new Error(`record exited (code ${r.code}) before attaching; stderr:\n${r.stderr}`));
+    });
+  });
+  ready.catch(() => {}); // the caller awaits it; avoid an unhandled rejection if it does not
+  return {
+    ready,
+    exited,
+    pid: child.pid!,
+    async stop() {
+      child.kill('SIGINT');
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,134 @@
+// analyze end to end on a real trace file: JSON schema fields, text and markdown writers,
+// hostile strings, bad lines and truncation.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runAnalyze } from '../../src/cli/analyze.js';
+import { FINDING_CLASSES } from '../../src/model/state.js';
+import type { TraceEvent } from '../../src/trace/events.js';
+import { SCHEMA_VERSION, TRACE_MAGIC } from '../../src/trace/trace-format.js';
+import { DECOY, SLEEP, ev, file, maps, ordinaryLaunch, ordinaryMaps } from './model-events.fixture.js';
+
+const A = '0xffff888100000a00';
+const B = '0xffff888100000b00';
+const HOSTILE_COMM = 'ev\x1b[31mil\n';
+const HOSTILE = file(0x801, 5001, '/tmp/\x1b]0;pwned\x07|`<b>`\udcff');
+
+const header = {
+  magic: TRACE_MAGIC, schemaVersion: SCHEMA_VERSION, toolVersion: '0.1.0', kernelRelease: '6.18.0', bpftraceVersion: 'v0.17.0', flavor: 'tracepoint',
+  hostname: 'host', startedAt: '2026-11-27T00:00:00.000Z', clockRef: { monotonicNs: 0, wallMs: 1_795_000_000_000 }, filters: { pid: null, comm: null },
+};
+const trailer = { magic: 'exetrace-trailer', endedAt: '2026-11-27T00:00:10.000Z', events: 0, lostEvents: 0, parseIssues: 0, reason: 'duration', error: null };
+
+function events(): TraceEvent[] {
+  const decoyRun = [...ordinaryLaunch(10, 100, A), { ...ev.mmap(20, 100, A, 0x10000, 0x2000, DECOY), comm: 'sleep' }, ev.snapshot(21, 100, 'exe_read', SLEEP, [maps(DECOY, 0x10000, 0x12000), ...ordinaryMaps(SLEEP)])];
+  const hostile = ordinaryLaunch(30, 200, B, HOSTILE).map((e) => ({ ...e, comm: HOSTILE_COMM }));
+  const deleted = ev.snapshot(40, 200, 'exe_read', HOSTILE, ordinaryMaps(HOSTILE), { exeLink: `${HOSTILE.path} (deleted)`, comm: HOSTILE_COMM });
+  return [...decoyRun, ...hostile, deleted];
+}
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function writeTrace(lines: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'exetrace-report-'));
+  dirs.push(dir);
+  const path = join(dir, 'run.trace');
+  writeFileSync(path, lines.join('\n') + '\n');
+  return path;
+}
+
+function sink(): { stream: Writable; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({ write(c, _e, cb) { chunks.push(String(c)); cb(); } });
+  return { stream, text: () => chunks.join('') };
+}
+
+async function analyze(path: string, format: 'text' | 'json' | 'markdown', extra: { pid?: number; comm?: string } = {}) {
+  const out = sink();
+  const err = sink();
+  const code = await runAnalyze(path, { format, ...extra }, out.stream, err.stream);
+  return { code, out: out.text(), err: err.text() };
+}
+
+const complete = () => writeTrace([JSON.stringify(header), ...events().map((e) => JSON.stringify(e)), JSON.stringify(trailer)]);
+
+describe('analyze --format json', () => {
+  it('has every documented field, with evidence line numbers', async () => {
+    const { code, out, err } = await analyze(complete(), 'json');
+    expect(code).toBe(0);
+    expect(err).toBe('');
+    const r = JSON.parse(out);
+    expect(r.schemaVersion).toBe(1);
+    expect(r.trace).toMatchObject({ truncated: false, parseErrors: 0, events: events().length, header: { kernelRelease: '6.18.0', flavor: 'tracepoint' } });
+    expect(Object.keys(r.counts.byClass).sort()).toEqual([...FINDING_CLASSES].sort());
+    expect(r.counts).toMatchObject({ mismatch: 1, note: 1 });
+    expect(r.findings.map((f: { class: string }) => f.class)).toEqual(['decoy-mapping', 'exe-deleted']);
+    for (const f of r.findings) {
+      for (const k of ['class', 'kind', 'pid', 'comm', 'mm', 'exe', 'vmaWalk', 'legacyWalk', 'uncertain', 'explanation', 'evidence']) expect(f).toHaveProperty(k);
+    }
+    const decoy = r.findings[0];
+    expect(decoy.vmaWalk).toMatchObject({ path: '/tmp/decoy.bin', address: 0x10000 });
+    // header is line 1, exec line 3, exec snapshot line 5 (it placed the loader), decoy mmap line 6.
+    expect(decoy.evidence.map((e: { kind: string; line: number }) => [e.kind, e.line])).toEqual([['exec', 3], ['mmap', 6], ['proc_snapshot', 5]]);
+    expect(r.mms.map((m: { key: string; live: boolean }) => [m.key, m.live])).toEqual([[`${A}#1`, true], [`${B}#1`, true]]);
+    expect(r.mms[0].timeline[0]).toMatchObject({ cause: 'exec', pid: 100 });
+    // JSON keeps the raw kernel string (surrogate escapes included): nothing lost.
+    expect(r.findings[1].comm).toBe(HOSTILE_COMM);
+  });
+
+  it('-p and -c filter findings and mms', async () => {
+    const byPid = JSON.parse((await analyze(complete(), 'json', { pid: 200 })).out);
+    expect(byPid.findings.map((f: { pid: number }) => f.pid)).toEqual([200]);
+    expect(byPid.mms).toHaveLength(1);
+    expect(byPid.counts.byClass['decoy-mapping']).toBe(0);
+    const byComm = JSON.parse((await analyze(complete(), 'json', { comm: 'sleep' })).out);
+    expect(byComm.findings.map((f: { class: string }) => f.class)).toEqual(['decoy-mapping']);
+  });
+
+  it('bad lines go to stderr as file:line: cause; a truncated trace is analysed and flagged', async () => {
+    const lines = [JSON.stringify(header), ...events().slice(0, 4).map((e) => JSON.stringify(e)), '{"kind":"exec"', JSON.stringify({ kind: 'nope', ts: 1 }), ...events().slice(4).map((e) => JSON.stringify(e))];
+    const path = writeTrace(lines);
+    const { code, out, err } = await analyze(path, 'json');
+    expect(code).toBe(0);
+    const r = JSON.parse(out);
+    expect(r.trace.truncated).toBe(true);
+    expect(r.trace.parseErrors).toBe(2);
+    expect(r.findings.map((f: { class: string }) => f.class)).toEqual(['decoy-mapping', 'exe-deleted']);
+    expect(err).toContain(`${path}:6: invalid JSON`);
+    expect(err).toContain(`${path}:7: unknown event kind`);
+  });
+
+  it('a file that is not a trace exits 2', async () => {
+    const { code, err } = await analyze(writeTrace(['hello']), 'json');
+    expect(code).toBe(2);
+    expect(err).toContain('not a readable exetrace trace');
+  });
+});
+
+describe('text and markdown writers', () => {
+  it('text: findings, counts and lifecycles, with hostile strings neutralised', async () => {
+    const { out } = await analyze(complete(), 'text');
+    expect(out).toContain('decoy-mapping');
+    expect(out).toContain('vma walk:    /tmp/decoy.bin [dev 08:01 ino 3001] at 0x10000 r-xp');
+    expect(out).toContain('ev\\x1b[31mil\\x0a');
+    expect(out).toContain('/tmp/\\x1b]0;pwned\\x07|`<b>`\\xff');
+    expect(out).toMatch(/exec\s+\/usr\/bin\/sleep/);
+    expect(/[\x00-\x08\x0b-\x1f\x7f-\x9f]|\p{Cs}/u.test(out)).toBe(false);
+  });
+
+  it('markdown: tables cannot be broken by names', async () => {
+    const { out } = await analyze(complete(), 'markdown');
+    expect(out).toContain('## Findings');
+    expect(out).toContain('### decoy-mapping — pid 100 sleep');
+    expect(out).toContain('\\|\\`&lt;b&gt;\\`');
+    expect(/[\x00-\x08\x0b-\x1f\x7f-\x9f]|\p{Cs}/u.test(out)).toBe(false);
+    for (const row of out.split('\n').filter((l) => l.startsWith('| ') && l.includes('pwned'))) {
+      expect(row.split(/(?<!\\)\|/).length).toBe(row.startsWith('| /proc') || row.startsWith('| VMA') || row.startsWith('| legacy') ? 4 : 8);
+    }
+  });
+});

@@ -1,0 +1,166 @@
+// Fetches stock Debian kernels (vmlinuz plus the few modules the lab needs) through apt with a
+// private configuration, so the host's own apt sources and state are never touched.
+// Cached under .cache/vm/kernels/<suite>/<package version>/.
+import { execa } from 'execa';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { VM_CACHE, log } from './paths.js';
+
+export interface KernelTarget {
+  /** Label used in test names and cache keys. */
+  name: string;
+  /** apt "pkg/suite" selector for the kernel meta-package. */
+  suite: 'bookworm' | 'bookworm-backports';
+}
+
+export const KERNEL_TARGETS: KernelTarget[] = [
+  { name: 'debian-6.1', suite: 'bookworm' },
+  { name: 'debian-6.12-bpo', suite: 'bookworm-backports' },
+];
+
+export interface FetchedKernel {
+  target: KernelTarget;
+  /** The image package, e.g. linux-image-6.12.43+deb12-amd64. */
+  pkg: string;
+  version: string;
+  vmlinuz: string;
+  /** Directory holding the extracted modules the guest loads (overlay for the lab). */
+  modulesDir: string;
+  release: string;
+}
+
+const MIRROR = 'http://deb.debian.org/debian';
+const SECURITY = 'http://deb.debian.org/debian-security';
+const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+/** Modules copied into the guest: overlayfs for the stacked-filesystem scenario. */
+const WANTED_MODULES = ['fs/overlayfs/overlay.ko'];
+/** Re-resolve the newest kernel at most this often (the apt update costs ~10 s). */
+const RESOLVE_TTL_MS = 24 * 3600 * 1000;
+
+const aptDir = join(VM_CACHE, 'apt');
+
+function aptOptions(): string[] {
+  return [
+    '-o', `Dir::Etc::SourceList=${join(aptDir, 'sources.list')}`,
+    '-o', 'Dir::Etc::SourceParts=/nonexistent',
+    '-o', `Dir::Etc::Preferences=${join(aptDir, 'preferences')}`,
+    '-o', 'Dir::Etc::PreferencesParts=/nonexistent',
+    '-o', `Dir::State=${join(aptDir, 'state')}`,
+    '-o', `Dir::State::status=${join(aptDir, 'state', 'status')}`,
+    '-o', `Dir::Cache=${join(aptDir, 'cache')}`,
+    '-o', 'APT::Architecture=amd64',
+    '-o', 'Debug::NoLocking=1',
+  ];
+}
+
+function writeAptConfig(): void {
+  mkdirSync(join(aptDir, 'state', 'lists', 'partial'), { recursive: true });
+  mkdirSync(join(aptDir, 'cache', 'archives', 'partial'), { recursive: true });
+  const opt = `[arch=amd64 signed-by=${KEYRING}]`;
+  writeFileSync(
+    join(aptDir, 'sources.list'),
+    [
+      `deb ${opt} ${MIRROR} bookworm main`,
+      `deb ${opt} ${MIRROR} bookworm-updates main`,
+      `deb ${opt} ${SECURITY} bookworm-security main`,
+      // The harness adds backports itself: the host's sources are not ours to change.
+      `deb ${opt} ${MIRROR} bookworm-backports main`,
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(join(aptDir, 'preferences'), '');
+  if (!existsSync(join(aptDir, 'state', 'status'))) writeFileSync(join(aptDir, 'state', 'status'), '');
+}
+
+async function apt(tool: 'apt-get' | 'apt-cache', args: string[], cwd?: string): Promise<string> {
+  const r = await execa(tool, [...aptOptions(), ...args], { cwd, reject: false });
+  if (r.exitCode !== 0) throw new Error(`${tool} ${args.join(' ')} failed (${r.exitCode}): ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+let aptUpdated = false;
+async function aptUpdate(): Promise<void> {
+  if (aptUpdated) return;
+  writeAptConfig();
+  log('apt-get update (private config, includes bookworm-backports)');
+  await apt('apt-get', ['-q', 'update']);
+  aptUpdated = true;
+}
+
+/** Parses `apt-cache show` output into stanzas of fields. */
+function stanzas(text: string): Map<string, string>[] {
+  return text
+    .split(/\n\s*\n/)
+    .filter((s) => s.trim())
+    .map((s) => {
+      const m = new Map<string, string>();
+      for (const line of s.split('\n')) {
+        const i = line.indexOf(':');
+        if (i > 0 && !line.startsWith(' ')) m.set(line.slice(0, i), line.slice(i + 1).trim());
+      }
+      return m;
+    });
+}
+
+/** Which linux-image-* the suite's linux-image-amd64 points at. */
+async function resolveImagePackage(target: KernelTarget): Promise<{ pkg: string; version: string }> {
+  await aptUpdate();
+  const meta = stanzas(await apt('apt-cache', ['show', '--no-all-versions', `linux-image-amd64/${target.suite}`]))[0];
+  const dep = meta?.get('Depends')?.match(/(linux-image-[^\s,(]+)/)?.[1];
+  if (!dep) throw new Error(`cannot resolve linux-image-amd64/${target.suite}: no Depends`);
+  // The image package exists in exactly one version per suite; take the newest stanza.
+  const img = stanzas(await apt('apt-cache', ['show', '--no-all-versions', dep]))[0];
+  const version = img?.get('Version');
+  if (!version) throw new Error(`apt-cache show ${dep}: no Version`);
+  return { pkg: dep, version };
+}
+
+function resolvedFile(target: KernelTarget): string {
+  return join(VM_CACHE, 'kernels', target.suite, 'resolved.json');
+}
+
+export async function fetchKernel(target: KernelTarget): Promise<FetchedKernel> {
+  const rf = resolvedFile(target);
+  let resolved: { pkg: string; version: string } | null = null;
+  const fresh = existsSync(rf) && Date.now() - statSync(rf).mtimeMs < RESOLVE_TTL_MS && process.env.EXETRACE_VM_REFRESH !== '1';
+  if (fresh) resolved = JSON.parse(readFileSync(rf, 'utf8')) as { pkg: string; version: string };
+  if (!resolved) {
+    resolved = await resolveImagePackage(target);
+    mkdirSync(join(VM_CACHE, 'kernels', target.suite), { recursive: true });
+    writeFileSync(rf, JSON.stringify(resolved));
+  }
+  const dir = join(VM_CACHE, 'kernels', target.suite, resolved.version);
+  const done = join(dir, 'kernel.json');
+  if (existsSync(done)) return { target, ...(JSON.parse(readFileSync(done, 'utf8')) as Omit<FetchedKernel, 'target'>) };
+
+  await aptUpdate();
+  const scratch = `${dir}.tmp`;
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch, { recursive: true });
+  log(`apt-get download ${resolved.pkg}=${resolved.version}`);
+  await apt('apt-get', ['-q', 'download', `${resolved.pkg}=${resolved.version}`], scratch);
+  const deb = readdirSync(scratch).find((f) => f.endsWith('.deb'));
+  if (!deb) throw new Error(`apt-get download ${resolved.pkg} left no .deb in ${scratch}`);
+  const tree = join(scratch, 'tree');
+  await execa('dpkg-deb', ['-x', join(scratch, deb), tree]);
+  const boot = readdirSync(join(tree, 'boot'));
+  const vmlinuzName = boot.find((f) => f.startsWith('vmlinuz-'));
+  if (!vmlinuzName) throw new Error(`${deb}: no /boot/vmlinuz-*`);
+  const release = vmlinuzName.slice('vmlinuz-'.length);
+  mkdirSync(join(scratch, 'out', 'modules'), { recursive: true });
+  renameSync(join(tree, 'boot', vmlinuzName), join(scratch, 'out', 'vmlinuz'));
+  const modRoot = join(tree, 'lib', 'modules', release, 'kernel');
+  for (const m of WANTED_MODULES) {
+    // Debian compresses modules in newer kernels (.ko.xz); keep whatever form is shipped, kmod reads both.
+    for (const suffix of ['', '.xz', '.zst']) {
+      const src = join(modRoot, m + suffix);
+      if (existsSync(src)) renameSync(src, join(scratch, 'out', 'modules', m.split('/').pop()! + suffix));
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(join(scratch, 'out'), dir);
+  rmSync(scratch, { recursive: true, force: true });
+  const info = { pkg: resolved.pkg, version: resolved.version, vmlinuz: join(dir, 'vmlinuz'), modulesDir: join(dir, 'modules'), release };
+  writeFileSync(done, JSON.stringify(info));
+  return { target, ...info };
+}

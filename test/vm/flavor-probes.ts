@@ -1,0 +1,207 @@
+// Generates probes/kfunc.bt and probes/kprobe.bt from probes/tracepoint.bt, so the three flavors
+// print the same line protocol by construction: every probe block is copied verbatim except the
+// ones the four kernel functions replace. `node --import tsx test/vm/flavor-probes.ts` rewrites
+// the two files; test/vm/flavor-probes.test.ts fails when they are stale.
+//
+// Replaced blocks (tracepoint → function):
+//   sched:sched_prepare_exec → begin_new_exec entry (exec_begin; stashes the pre-de_thread tid)
+//   sched:sched_process_exec → finalize_exec entry (exec; start_code is set by then, unlike at
+//                              begin_new_exec's return, which only drops the stash on failure)
+//   mmap:exit_mmap           → mmput entry when mm_users is 1 (the final put)
+//   sched:sched_process_exit → same tracepoint, group_dead from signal->live (the tracepoint
+//                              field only exists since 6.16)
+// Added: the VMA-removal function ($5: remove_vma, or vm_area_free where remove_vma is inlined).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from './paths.js';
+
+export type FunctionFlavor = 'kfunc' | 'kprobe';
+/** bpftrace 0.17 spells fentry `kfunc:` and reads `args->x`; newer versions use `fentry:` and `args.x`. */
+export type Syntax = '0.17' | 'modern';
+
+interface Block {
+  lead: string[];
+  specs: string[];
+  /** The predicate's expression without the slashes, or null. */
+  pred: string | null;
+  body: string[];
+}
+
+export class ProbeTemplateError extends Error {}
+
+function parse(text: string): { preamble: string[]; blocks: Block[]; tail: string[] } {
+  const lines = text.split('\n');
+  let i = 0;
+  const preamble: string[] = [];
+  // The shebang and the header comment are the tracepoint flavor's own; replaced below.
+  while (i < lines.length && (lines[i]!.startsWith('#!') || lines[i]!.trim() === '')) preamble.push(lines[i++]!);
+  if (lines[i]?.startsWith('/*')) {
+    while (i < lines.length && !lines[i]!.includes('*/')) preamble.push(lines[i++]!);
+    preamble.push(lines[i++]!);
+  }
+  const blocks: Block[] = [];
+  let lead: string[] = [];
+  while (i < lines.length) {
+    const line = lines[i]!;
+    if (line.trim() === '' || line.trimStart().startsWith('//')) {
+      lead.push(line);
+      i++;
+      continue;
+    }
+    if (!/^[A-Za-z]/.test(line)) throw new ProbeTemplateError(`tracepoint.bt line ${i + 1}: expected a probe, got ${JSON.stringify(line)}`);
+    const specs: string[] = [];
+    while (i < lines.length && /^[A-Za-z]/.test(lines[i]!)) specs.push(lines[i++]!);
+    let pred: string | null = null;
+    const p = lines[i]?.match(/^\/(.*)\/\s*$/);
+    if (p) {
+      pred = p[1]!.trim();
+      i++;
+    }
+    if (lines[i] !== '{') throw new ProbeTemplateError(`tracepoint.bt line ${i + 1}: expected "{" after ${specs.join(' ')}`);
+    i++;
+    const body: string[] = [];
+    while (i < lines.length && lines[i] !== '}') body.push(lines[i++]!);
+    if (i >= lines.length) throw new ProbeTemplateError(`tracepoint.bt: block ${specs[0]} never closes`);
+    i++;
+    blocks.push({ lead, specs, pred, body });
+    lead = [];
+  }
+  return { preamble, blocks, tail: lead };
+}
+
+function render(b: Block): string[] {
+  return [...b.lead, ...b.specs, ...(b.pred !== null ? [`/ ${b.pred} /`] : []), '{', ...b.body, '}'];
+}
+
+const indent = (body: string[]): string[] => body.map((l) => (l === '' ? l : `  ${l}`));
+
+/** Replaces exactly `count` occurrences (so a change in tracepoint.bt fails loudly here). */
+function replaceAll(body: string[], from: string, to: string, where: string): string[] {
+  const joined = body.join('\n');
+  if (!joined.includes(from)) throw new ProbeTemplateError(`tracepoint.bt ${where}: expected ${JSON.stringify(from)}`);
+  return joined.split(from).join(to).split('\n');
+}
+
+function header(flavor: FunctionFlavor): string[] {
+  const how = flavor === 'kfunc' ? 'fentry/fexit (BTF; bpftrace 0.17 spells them kfunc/kretfunc)' : 'kprobe/kretprobe';
+  return `#!/usr/bin/env bpftrace
+/*
+ * ${flavor}.bt  exetrace probes, ${flavor} flavor. GENERATED from tracepoint.bt by
+ *            test/vm/flavor-probes.ts: edit that file or tracepoint.bt, then regenerate.
+ *            Prints the same line protocol as tracepoint.bt (docs/line-protocol.md).
+ *
+ * USAGE: bpftrace -f json ${flavor}.bt PID COMM SELFPID MNTOFF VMAFREE
+ *   $1..$4  as in tracepoint.bt (pid filter, comm filter, exetrace's pid, offsetof(mount, mnt))
+ *   $5 VMAFREE  remove_vma where it is a traceable function (6.12), else vm_area_free
+ *               (Debian 6.1 inlines remove_vma); chosen from BTF, never from user input.
+ *
+ * The four kernel functions through ${how}:
+ *   begin_new_exec   exec_begin (old mm, bprm->filename, bprm->interp); its return drops
+ *                    the stashed pre-de_thread tid when exec fails before the point of no return
+ *   finalize_exec    exec (new mm, exe_file = bprm->file, code range: set by now)
+ *   mmput            mm_exit, only for the final put (mm_users 1 -> 0)
+ *   $5               munmap of an executable VMA of the exe file removed outside
+ *                    munmap/mremap/mmap (those print their own lines), outside exec and exit
+ * Everything else is tracepoint.bt's own blocks, copied verbatim. See docs/flavors.md.
+ */`.split('\n');
+}
+
+export function generateFlavorProgram(tracepointText: string, flavor: FunctionFlavor, syntax: Syntax = '0.17'): string {
+  const { blocks, tail } = parse(tracepointText);
+  const kf = flavor === 'kfunc';
+  const entry = (fn: string): string => (kf ? `kfunc:${fn}` : `kprobe:${fn}`);
+  const ret = (fn: string): string => (kf ? `kretfunc:${fn}` : `kretprobe:${fn}`);
+  const arg = (name: string, idx: number): string => (kf ? `args->${name}` : `arg${idx}`);
+  const seen = new Set<string>();
+  const out: string[] = [...header(flavor)];
+  for (const b of blocks) {
+    const spec = b.specs[0]!.replace(/,$/, '');
+    const pred = b.pred ?? '1';
+    if (spec === 'tracepoint:sched:sched_prepare_exec') {
+      seen.add(spec);
+      let body = replaceAll(b.body, 'args->filename', '$bprm->filename', spec);
+      body = replaceAll(body, 'args->interp', '$bprm->interp', spec);
+      out.push(...b.lead, entry('begin_new_exec'), '{',
+        '  // Unfiltered: the comm filter may match only the new image (checked at finalize_exec).',
+        '  @oldtid[curtask] = tid;',
+        `  if (${pred}) {`,
+        `    $bprm = (struct linux_binprm *)${arg('bprm', 0)};`,
+        ...indent(body), '  }', '}', '',
+        ret('begin_new_exec'), '/ retval != 0 /', '{', '  delete(@oldtid[curtask]);', '}');
+    } else if (spec === 'tracepoint:sched:sched_process_exec') {
+      seen.add(spec);
+      let body = replaceAll(b.body, 'args->old_pid', '$oldtid', spec);
+      body = replaceAll(body, 'args->filename', '$bprm->filename', spec);
+      out.push(...b.lead, entry('finalize_exec'), '{',
+        '  $oldtid = @oldtid[curtask];',
+        '  delete(@oldtid[curtask]);',
+        `  if ($oldtid != 0 && (${pred})) {`,
+        `    $bprm = (struct linux_binprm *)${arg('bprm', 0)};`,
+        ...indent(body), '  }', '}');
+    } else if (spec === 'tracepoint:mmap:exit_mmap') {
+      seen.add(spec);
+      const body = kf ? b.body : replaceAll(b.body, 'args->mm', 'arg0', spec);
+      out.push(...b.lead, '// The final put only: mm_users drops from 1 to 0 in this call, then __mmput tears down.',
+        entry('mmput'), `/ ((struct mm_struct *)${arg('mm', 0)})->mm_users.counter == 1 && (${pred}) /`, '{', ...body, '}', '');
+      out.push(...removeVmaBlock(entry('$5'), arg('vma', 0), pred));
+    } else if (spec === 'tracepoint:sched:sched_process_exit') {
+      seen.add(spec);
+      const body = replaceAll(b.body, 'args->group_dead', '(((struct signal_struct *)curtask->signal)->live.counter == 0 ? 1 : 0)', spec);
+      out.push(...b.lead, ...b.specs, '{', '  delete(@oldtid[curtask]);', `  if (${pred}) {`, ...indent(body), '  }', '}');
+    } else {
+      out.push(...render(b));
+    }
+  }
+  for (const s of ['tracepoint:sched:sched_prepare_exec', 'tracepoint:sched:sched_process_exec', 'tracepoint:mmap:exit_mmap', 'tracepoint:sched:sched_process_exit']) {
+    if (!seen.has(s)) throw new ProbeTemplateError(`tracepoint.bt has no ${s} block to replace`);
+  }
+  out.push(...tail);
+  let text = out.join('\n');
+  if (!text.endsWith('\n')) text += '\n';
+  return syntax === 'modern' ? toModernSyntax(text) : text;
+}
+
+function removeVmaBlock(probe: string, vmaArg: string, pred: string): string[] {
+  return `// The exe's executable VMA removed by the kernel outside munmap/mremap/MAP_FIXED mmap (each
+// prints its own line, and their argument stash marks the thread as inside one), outside exec
+// (@oldtid) and exit (mm_users 0): reported as a munmap of the VMA's range.
+// vm_area_free (the 6.1 fallback) also runs when a merge absorbs a VMA whose range stays mapped;
+// mprotect and madvise merges are the only such callers outside those syscalls.
+${probe}
+/ @munmap_args[tid].0 == 0 && @mremap_args[tid].0 == 0 && @mmap_args[tid].0 == 0 && @oldtid[curtask] == 0 && (${pred}) /
+{
+  $v = (struct vm_area_struct *)${vmaArg};
+  $mm = (struct mm_struct *)$v->vm_mm;
+  if ($mm != 0) {
+    $vf = (struct file *)$v->vm_file;
+    $ef = (struct file *)$mm->exe_file;
+    if ($mm->mm_users.counter > 0 && $vf != 0 && $ef != 0 && ($v->vm_flags & 4) != 0 && $vf->f_inode == $ef->f_inode) {
+      $ts = nsecs;
+      printf("H munmap %llu %d %d 1 0x%llx %llu %llu %lld\\n", $ts, pid, tid, (uint64)$mm,
+             $v->vm_start, $v->vm_end - $v->vm_start, 0);
+      printf("P %llu %d comm %s\\n", $ts, tid, comm);
+    }
+  }
+}`.split('\n');
+}
+
+/** bpftrace >= 0.20 spelling: fentry/fexit and `args.x`. */
+export function toModernSyntax(text: string): string {
+  return text.replace(/\bkretfunc:/g, 'fexit:').replace(/\bkfunc:/g, 'fentry:').replace(/\bargs->/g, 'args.');
+}
+
+export function flavorProgramPath(flavor: FunctionFlavor): string {
+  return join(PROJECT_ROOT, 'probes', `${flavor}.bt`);
+}
+
+export function generateFromRepo(flavor: FunctionFlavor): string {
+  return generateFlavorProgram(readFileSync(join(PROJECT_ROOT, 'probes', 'tracepoint.bt'), 'utf8'), flavor);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  for (const flavor of ['kfunc', 'kprobe'] as const) {
+    writeFileSync(flavorProgramPath(flavor), generateFromRepo(flavor));
+    process.stdout.write(`wrote ${flavorProgramPath(flavor)}\n`);
+  }
+}
