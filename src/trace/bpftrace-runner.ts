@@ -1,6 +1,7 @@
 // Runs bpftrace through execa, splits its stdout into lines for a decoder, and turns its
 // stderr and exit into results. Failures are values ({shortMessage, cause}), never throws:
 // the recorder must keep what it has when bpftrace fails at any point.
+import { readdirSync, readlinkSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import type { ParseIssue } from './consumer.js';
 import type { TraceEvent } from './events.js';
@@ -53,7 +54,7 @@ export interface RunnerOptions {
   decoder: LineDecoder;
   onOutput(out: RunnerOutput): void;
   bpftrace?: string;
-  /** How long bpftrace must stay up after attached_probes before the attach counts (ms). */
+  /** Fallback when attach fds cannot be counted: confirm after this long with stable fds (ms). */
   attachConfirmMs?: number;
   /** Extra environment (e.g. BPFTRACE_STRLEN). */
   env?: Record<string, string>;
@@ -144,16 +145,35 @@ export class BpftraceRunner {
 
   /**
    * bpftrace 0.17 prints attached_probes *before* attaching (measured: a failing kprobe prints
-   * it, then "Error attaching probe"). So the count is only a claim: confirm it once bpftrace
-   * has stayed up for attachConfirmMs without an attach error.
+   * it, then "Error attaching probe"; 30 tracepoints then take ~150 ms idle, seconds on a busy
+   * host). So the count is only a claim. Each attached probe holds a perf_event or bpf-link fd:
+   * confirm once bpftrace holds at least that many and the number has been stable for
+   * 100 ms (or stable for 1 s if its fds are never that many, e.g. another bpftrace version).
    */
   private confirmAttach(probes: number): void {
     this.attachedSeen = true;
-    const timer = setTimeout(() => {
-      if (this.exited || classifyStderr(this.stderrLines) !== null) return;
-      this.attachConfirmed = true;
-      this.attachedResolve(probes);
-    }, this.opts.attachConfirmMs ?? 400);
+    const started = Date.now();
+    let last = -1;
+    let stableSince = Date.now();
+    const timer = setInterval(() => {
+      if (this.exited || classifyStderr(this.stderrLines) !== null) {
+        clearInterval(timer);
+        return;
+      }
+      const n = this.pid === undefined ? -1 : countAttachFds(this.pid);
+      const now = Date.now();
+      if (n !== last) {
+        last = n;
+        stableSince = now;
+        return;
+      }
+      const stableMs = now - stableSince;
+      if ((n >= probes && stableMs >= 100) || (now - started >= (this.opts.attachConfirmMs ?? 1000) && stableMs >= 1000)) {
+        clearInterval(timer);
+        this.attachConfirmed = true;
+        this.attachedResolve(probes);
+      }
+    }, 25);
     timer.unref();
   }
 
@@ -242,4 +262,22 @@ export class BpftraceRunner {
 
 function describeExit(r: { exitCode: number | null; signal: string | null }): string {
   return r.signal !== null ? `signal ${r.signal}` : `exit code ${r.exitCode ?? '?'}`;
+}
+
+/** fds of `pid` that hold an attached probe (perf_event for tracepoints/kprobes, bpf-link for fentry). */
+export function countAttachFds(pid: number): number {
+  let n = 0;
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (target === 'anon_inode:[perf_event]' || target === 'anon_inode:bpf_link' || target === 'anon_inode:bpf-link') n++;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch {
+    return -1;
+  }
+  return n;
 }

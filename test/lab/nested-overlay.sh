@@ -15,5 +15,10 @@ mount -t overlay overlay -o "lowerdir=$dir/inner,upperdir=$dir/upper2,workdir=$d
 for layer in lower inner outer; do
   echo "fact stat_$layer $(stat -c '%d %i' "$dir/$layer/lowbin")"
 done
+# A directory's st_dev is the overlay's own superblock device; a file's may be a per-layer
+# pseudo device (outer: its layers sit on different filesystems). BPF sees the superblock's.
+for layer in inner outer; do
+  echo "fact sbdev_$layer $(stat -c '%d' "$dir/$layer")"
+done
 echo "fact outer_path $dir/outer/lowbin"
 exec "$dir/outer/lowbin" "$@"

@@ -36,6 +36,12 @@ export interface FileIdentity {
   pathBytes: Buffer;
   dev: number;
   ino: number;
+  /**
+   * The superblock's device (inode->i_sb->s_dev, what BPF and /proc/PID/maps see) when stat's
+   * st_dev differs: overlayfs whose layers sit on different filesystems reports a per-layer
+   * pseudo device in st_dev for files (the outer overlay of nested-overlay).
+   */
+  sbDev?: number;
 }
 
 export interface RunningScenario {
@@ -276,7 +282,7 @@ export const scenarios: Scenario[] = [
       describe: (l) => {
         const outer = join(dir, 'outer', 'lowbin');
         return {
-          ...plain(identityFromFact(l.facts, 'stat_outer', outer)),
+          ...plain({ ...identityFromFact(l.facts, 'stat_outer', outer), sbDev: Number(l.facts.get('sbdev_outer')?.[0]) }),
           // /proc/PID/maps names the inner overlay's file by its path inside the inner mount.
           vmaWalk: identityFromFact(l.facts, 'stat_inner', '/lowbin'),
         };

@@ -108,6 +108,16 @@ describe.skipIf(skipLive())('scenario lab reproduces kernel-facts on this host',
     // Nothing is mapped through the outer layer: the legacy walk (by exe_file identity) finds nothing.
     expect(legacyWalk(maps, exe.dev, exe.ino)).toBeNull();
     expect(mappingsOf(maps, lowerDev!, lowerIno!)).toEqual([]);
+    // The outer overlay's superblock device (its mount's, as BPF reads it) is not the file's st_dev:
+    // its layers sit on different filesystems, so a file reports a per-layer pseudo device.
+    const outerSb = Number(run.facts.get('sbdev_outer')![0]);
+    const mountinfo = readFileSync(`/proc/${run.pid}/mountinfo`, 'utf8').split('\n').find((l) => l.includes(`${run.workDir}/outer `));
+    const [maj, min] = mountinfo!.split(' ')[2]!.split(':').map(Number);
+    expect(outerSb).toBe(maj! * 256 + min!);
+    expect(outerSb).not.toBe(outerDev);
+    expect(run.exe.sbDev).toBe(outerSb);
+    // The inner overlay's layers share one filesystem: its files report the superblock's device.
+    expect(Number(run.facts.get('sbdev_inner')![0])).toBe(innerDev);
   });
 
   it('exe-replaced: PR_SET_MM_MAP gives EBUSY while mapped, then replaces exe_file without exec', async () => {

@@ -94,7 +94,18 @@ export async function bootGuest(opts: BootOptions): Promise<GuestResult> {
   const proc = execa('qemu-system-x86_64', args, { reject: false, timeout: opts.timeoutMs ?? 600_000, stdin: 'ignore', all: true });
   const qemuOut = createWriteStream(join(runDir, 'qemu.txt'));
   proc.all?.pipe(qemuOut);
+  // Progress: the guest writes "@@LOG ..." lines to ttyS1 as it goes; echo them while waiting.
+  let seen = 0;
+  const progress = setInterval(() => {
+    let t = '';
+    try { t = readFileSync(resultsFile, 'latin1'); } catch { return; }
+    for (const line of t.slice(seen).split('\n').slice(0, -1)) {
+      if (line.startsWith('@@LOG ') || line.startsWith('@@BOOTED ')) log(`${opts.kernel.target.name}: ${line.slice(2)}`);
+    }
+    seen = t.lastIndexOf('\n') + 1;
+  }, 2000);
   const r = await proc;
+  clearInterval(progress);
   let text = '';
   try { text = readFileSync(resultsFile, 'latin1'); } catch { /* never opened */ }
   let consoleText = '';

@@ -2,13 +2,15 @@
 // doctor, then a recording around the scenario lab with each flavor. Everything lands in
 // /results, which guest-init.sh sends back over ttyS1; the host does the asserting.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { recordAroundLab } from './lab-recording.js';
 
 const CLI = '/opt/exetrace/dist/src/cli/main.js';
 const RESULTS = '/results';
+const progress = (msg: string): void => appendFileSync('/dev/ttyS1', `@@LOG ${msg.replace(/[^\x20-\x7e]/g, '?')}\n`);
 
+progress('doctor');
 const doctor = spawnSync(process.execPath, [CLI, 'doctor', '--json'], { encoding: 'buffer' });
 writeFileSync(`${RESULTS}/doctor.json`, doctor.stdout ?? Buffer.alloc(0));
 writeFileSync(`${RESULTS}/doctor.err`, Buffer.concat([doctor.stderr ?? Buffer.alloc(0), Buffer.from(`\nrc ${doctor.status}\n`)]));
-for (const flavor of ['kfunc', 'kprobe']) await recordAroundLab(CLI, flavor, RESULTS);
+for (const flavor of ['kfunc', 'kprobe']) await recordAroundLab(CLI, flavor, RESULTS, progress);

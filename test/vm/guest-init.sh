@@ -31,7 +31,9 @@ send() {
 }
 
 echo "@@BOOTED $(uname -r)" > $OUT
-sh /job.sh > /tmp/job.log 2>&1
+# For the job: `progress TEXT` shows up in the host's log while the guest runs.
+echo 'progress() { echo "@@LOG $*" > /dev/ttyS1; }' > /etc/progress.sh
+sh -c '. /etc/progress.sh; . /job.sh' > /tmp/job.log 2>&1
 rc=$?
 send job.log /tmp/job.log
 for f in /results/*; do [ -f "$f" ] && send "$(basename "$f")" "$f"; done

@@ -14,7 +14,14 @@ export interface LabRecording {
   traceBytes: number | null;
 }
 
-export async function recordAroundLab(cli: string, flavor: string, outDir: string, attachTimeoutMs = 240_000): Promise<LabRecording> {
+export async function recordAroundLab(
+  cli: string,
+  flavor: string,
+  outDir: string,
+  progress: (msg: string) => void = () => {},
+  attachTimeoutMs = 300_000,
+): Promise<LabRecording> {
+  progress(`${flavor}: starting exetrace record`);
   const out = `${outDir}/${flavor}.trace.jsonl`;
   const log: Buffer[] = [];
   const rec = spawn(process.execPath, [cli, 'record', '--flavor', flavor, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -28,6 +35,7 @@ export async function recordAroundLab(cli: string, flavor: string, outDir: strin
     await new Promise((r) => setTimeout(r, 250));
   }
   const attachS = (Date.now() - t0) / 1000;
+  progress(`${flavor}: ${dead ? 'recorder exited' : 'attached'} after ${attachS.toFixed(1)} s`);
   let runs: LabRecording['runs'] = null;
   let labError: string | null = null;
   if (!dead) {
@@ -36,6 +44,7 @@ export async function recordAroundLab(cli: string, flavor: string, outDir: strin
     } catch (e) {
       labError = e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e);
     }
+    progress(`${flavor}: lab ${labError ? 'failed' : `ran ${runs?.length ?? 0} scenarios`}`);
     await new Promise((r) => setTimeout(r, 2000));
     rec.kill('SIGINT');
   }
