@@ -120,7 +120,11 @@ async function runRecord(opts: { out: string; duration?: number; flavor: FlavorR
     if (result.error.cause !== result.error.shortMessage) {
       process.stderr.write(`${sanitizeForTerminal(result.error.cause, { keepNewlines: true }).replace(/^/gm, '  ')}\n`);
     }
-    if (result.trailer) process.stderr.write(`exetrace: the trace ${sanitizeForTerminal(opts.out)} keeps the ${result.trailer.events} events recorded before the error\n`);
+    if (result.error.writeFailed) {
+      process.stderr.write(`exetrace: the trace ${sanitizeForTerminal(opts.out)} ends at the write failure; what was written before it is readable\n`);
+    } else if (result.trailer) {
+      process.stderr.write(`exetrace: the trace ${sanitizeForTerminal(opts.out)} keeps the ${result.trailer.events} events recorded before the error\n`);
+    }
   }
   if (!opts.quiet && result.trailer) {
     process.stdout.write(`${formatSummary(result)}\n`);

@@ -1,7 +1,7 @@
 // Runs bpftrace through execa, splits its stdout into lines for a decoder, and turns its
 // stderr and exit into results. Failures are values ({shortMessage, cause}), never throws:
 // the recorder must keep what it has when bpftrace fails at any point.
-import { readdirSync, readlinkSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readlinkSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import type { ParseIssue } from './consumer.js';
 import type { TraceEvent } from './events.js';
@@ -56,6 +56,8 @@ export interface RunnerOptions {
   bpftrace?: string;
   /** Fallback when attach fds cannot be counted: confirm after this long with stable fds (ms). */
   attachConfirmMs?: number;
+  /** Do not wrap bpftrace in `setpriv --pdeathsig KILL` (on by default when setpriv exists). */
+  noDeathSignal?: boolean;
   /** Extra environment (e.g. BPFTRACE_STRLEN). */
   env?: Record<string, string>;
 }
@@ -122,7 +124,13 @@ export class BpftraceRunner {
     this.attached = new Promise((resolve) => (this.attachedResolve = resolve));
     // detached: a terminal Ctrl-C reaches only exetrace, which then stops bpftrace itself
     // (otherwise bpftrace could exit first and look like a crash).
-    this.child = execa(opts.bpftrace ?? 'bpftrace', [...opts.args], {
+    // setpriv --pdeathsig: if exetrace itself is killed (kill -9, OOM), the kernel kills
+    // bpftrace too; otherwise it was measured to linger with its probes attached. setpriv
+    // execs bpftrace, so the pid stays bpftrace's.
+    const bpftrace = opts.bpftrace ?? 'bpftrace';
+    const setpriv = opts.noDeathSignal ? null : findSetpriv();
+    const [file, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', bpftrace, ...opts.args]] : [bpftrace, [...opts.args]];
+    this.child = execa(file, argv, {
       reject: false,
       buffer: false,
       stdin: 'ignore',
@@ -204,7 +212,8 @@ export class BpftraceRunner {
   }
 
   private diagnose(res: { code?: string; failed: boolean; shortMessage?: string }, r: RunnerResult): RunnerError | null {
-    if (res.code === 'ENOENT') {
+    const viaSetprivMissing = r.exitCode === 127 && this.stderrLines.some((l) => /^setpriv: failed to execute .*No such file/.test(l));
+    if (res.code === 'ENOENT' || viaSetprivMissing) {
       return { kind: 'not-found', shortMessage: 'bpftrace not found; apt-get install bpftrace', cause: res.shortMessage ?? 'ENOENT' };
     }
     if (res.code !== undefined && r.exitCode === null && r.signal === null) {
@@ -280,4 +289,17 @@ export function countAttachFds(pid: number): number {
     return -1;
   }
   return n;
+}
+
+/** util-linux setpriv (Debian: always installed), or null. */
+function findSetpriv(): string | null {
+  for (const p of ['/usr/bin/setpriv', '/bin/setpriv']) {
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // try the next
+    }
+  }
+  return null;
 }

@@ -10,6 +10,7 @@ import { decodeKernelBytes } from './kernel-string.js';
 export type DecodeOutput =
   | { type: 'event'; event: TraceEvent }
   | { type: 'issue'; issue: ParseIssue }
+  /** All probes are attached (the script's "S ready" line); `probes` from attached_probes. */
   | { type: 'attached'; probes: number };
 
 /** A head waits at most this many later records for its parts, then goes out incomplete. */
@@ -32,6 +33,8 @@ const SCHEMAS: Record<string, FieldType[]> = {
   prctl_mm: ['hex', 'int', 'int', 'int', 'file', 'file'],
   exe_read: ['int', 'int'],
 };
+/** Printed by the scripts' BEGIN, which bpftrace runs once every probe is attached. */
+const READY_RECORD = Buffer.from('S ready');
 const EXE_READ_SYSCALLS = ['readlink', 'readlinkat', 'openat', 'execve'] as const;
 
 interface RawFile {
@@ -107,6 +110,7 @@ export class ProbeDecoder {
   private readonly pending = new Map<string, Pending>();
   private seq = 0;
   private lastTs = 0;
+  private attachedProbes = 0;
 
   constructor(private readonly source = 'bpftrace') {}
 
@@ -121,7 +125,8 @@ export class ProbeDecoder {
         out.push(this.issue(lineNo, rec.cause, line));
         break;
       case 'attached_probes':
-        out.push({ type: 'attached', probes: rec.probes });
+        // bpftrace prints this before attaching; readiness is the script's "S ready" (BEGIN).
+        this.attachedProbes = rec.probes;
         break;
       case 'lost_events':
         out.push({ type: 'event', event: { kind: 'gap', source: 'bpftrace', lost: rec.events, ts: this.lastTs } });
@@ -156,6 +161,10 @@ export class ProbeDecoder {
   private record(data: Buffer, lineNo: number, raw: string, out: DecodeOutput[]): void {
     if (data.length === 0 || data[data.length - 1] !== 0x0a) throw new LineError('record does not end with a newline (truncated?)');
     const body = data.subarray(0, data.length - 1);
+    if (body.equals(READY_RECORD)) {
+      out.push({ type: 'attached', probes: this.attachedProbes });
+      return;
+    }
     if (body[0] === 0x48 /* H */ && body[1] === 0x20) this.head(body, lineNo, raw, out);
     else if (body[0] === 0x50 /* P */ && body[1] === 0x20) this.part(body, lineNo, raw, out);
     else throw new LineError('record is neither a head ("H ...") nor a part ("P ...")');

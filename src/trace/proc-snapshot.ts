@@ -3,6 +3,7 @@
 // error name in the result, never a throw.
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import type { MapsEntry, ProcSnapshotEvent } from './events.js';
+import { exeKernelId } from './kernel-file-id.js';
 import { decodeKernelBytes } from './kernel-string.js';
 
 export type SnapshotReason = ProcSnapshotEvent['reason'];
@@ -80,9 +81,9 @@ export function snapshotProcess(pid: number, reason: SnapshotReason, procRoot = 
   let exeIno: number | null = null;
   try {
     exeLink = decodeKernelBytes(readlinkSync(`${dir}/exe`, { encoding: 'buffer' }));
-    const st = statSync(`${dir}/exe`);
-    exeDev = st.dev;
-    exeIno = st.ino;
+    const id = exeKernelId(pid, procRoot);
+    exeDev = id.dev;
+    exeIno = id.ino;
   } catch (err) {
     // ENOENT for kernel threads and zombies; a deleted exe still stats through the link.
     exeError = errName(err);
@@ -121,4 +122,21 @@ export function snapshotAll(filter: SnapshotFilter = { pid: null, comm: null }, 
     else if (filter.comm === null || r.event.comm === filter.comm) events.push(r.event);
   }
   return { events, vanished };
+}
+
+/** Identity of each snapshotted process's exe, to find what changed later. */
+export type ExeIndex = Map<number, string>;
+
+const exeKey = (e: ProcSnapshotEvent): string => `${e.exeDev ?? '-'}:${e.exeIno ?? '-'}:${e.exeError ?? ''}`;
+
+export function indexSnapshots(events: readonly ProcSnapshotEvent[]): ExeIndex {
+  return new Map(events.map((e) => [e.pid, exeKey(e)]));
+}
+
+/**
+ * Processes that appeared, or whose exe changed, since `before` was taken: the ones that
+ * started or exec'd while bpftrace was still compiling (seconds), and so have no exec event.
+ */
+export function snapshotChangedSince(before: ExeIndex, filter: SnapshotFilter = { pid: null, comm: null }, procRoot = '/proc'): ProcSnapshotEvent[] {
+  return snapshotAll(filter, procRoot).events.filter((e) => before.get(e.pid) !== exeKey(e));
 }

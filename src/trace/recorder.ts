@@ -13,7 +13,7 @@ import { ProbeDecoder } from './decoder.js';
 import type { TraceEvent, TraceEventKind } from './events.js';
 import { pickFlavor, type FlavorRequest, type LadderResult } from './flavor-ladder.js';
 import { buildProbeInvocation, validateCommFilter, validatePidFilter } from './probe-program.js';
-import { snapshotAll, monotonicNs } from './proc-snapshot.js';
+import { indexSnapshots, monotonicNs, snapshotAll, snapshotChangedSince } from './proc-snapshot.js';
 import { DEFAULT_REORDER_WINDOW_NS, ReorderWindow } from './reorder.js';
 import { SnapshotScheduler } from './snapshot-scheduler.js';
 import { SCHEMA_VERSION, TRACE_MAGIC, TRAILER_MAGIC, type Flavor, type TraceHeader, type TraceTrailer } from './trace-format.js';
@@ -38,6 +38,8 @@ export interface RecordError {
   cause: string;
   /** Set when it came from bpftrace. */
   runner?: RunnerError;
+  /** The trace file could not be written (disk full, I/O error): it ends at the failure. */
+  writeFailed?: boolean;
 }
 
 export interface RecordResult {
@@ -186,12 +188,13 @@ export class Recorder {
     };
 
     // Startup snapshot: processes that started before tracing are covered. Taken before
-    // bpftrace so it sorts first; a process exec'ing during bpftrace's start-up is caught by
-    // its later events only.
+    // bpftrace so it sorts first; once the probes are attached, a second pass adds the
+    // processes that started or exec'd while bpftrace compiled (seconds, with no event).
     const startup = snapshotAll({ pid, comm });
     for (const e of startup.events) deliver(e);
     result.snapshots.startup = startup.events.length;
     writer?.flush();
+    if (writer?.error) this.stopReason = 'error'; // e.g. disk full already: do not start bpftrace
 
     const reorder = new ReorderWindow(deliver, DEFAULT_REORDER_WINDOW_NS);
     const scheduler = new SnapshotScheduler({ emit: (e) => reorder.push(e, false) });
@@ -227,6 +230,9 @@ export class Recorder {
         void runner.attached.then((probes) => {
           if (probes === 0) return;
           result.probes = probes;
+          const late = snapshotChangedSince(indexSnapshots(startup.events), { pid, comm });
+          for (const e of late) reorder.push(e, false);
+          result.snapshots.startup += late.length;
           this.opts.onAttached?.({ probes, flavor, ladder });
           if (this.opts.durationMs !== null) durationTimer = setTimeout(() => this.stop('duration'), this.opts.durationMs);
         });
@@ -251,7 +257,7 @@ export class Recorder {
     let error: RecordError | null = null;
     if (writeError !== null) {
       reason = 'error';
-      error = { shortMessage: `writing ${this.opts.out} failed: ${writeError.message}`, cause: writeError.message };
+      error = { shortMessage: `writing ${this.opts.out} failed: ${writeError.message}`, cause: writeError.message, writeFailed: true };
     } else if (runnerError !== null) {
       reason = result.probes > 0 ? 'bpftrace-exited' : 'error';
       error = { shortMessage: runnerError.shortMessage, cause: runnerError.cause, runner: runnerError };
@@ -271,6 +277,9 @@ export class Recorder {
     };
     for (const c of consumers) c.onEnd?.(trailer);
     writer?.close();
-    return { ...result, trailer, error: error ?? (writer?.error ? { shortMessage: `writing ${this.opts.out} failed`, cause: writer.error.message } : null), exitCode: error ? 1 : 0 };
+    // Writing the trailer or the final fsync can fail too.
+    const finalError: RecordError | null =
+      error ?? (writer?.error ? { shortMessage: `writing ${this.opts.out} failed: ${writer.error.message}`, cause: writer.error.message, writeFailed: true } : null);
+    return { ...result, trailer, error: finalError, exitCode: finalError ? 1 : 0 };
   }
 }

@@ -36,6 +36,8 @@ describe.skipIf(skipLive())('no mismatch findings for an ordinary workload', () 
   let workloadPids = new Set<number>();
   let execsInWorkload = 0;
   let analysis: AnalyzeOutput;
+  let trailerNote = 'no trailer';
+  const execsByComm: Record<string, number> = {};
 
   beforeAll(async () => {
     writeFileSync(join(dir, 'workload.sh'), workload);
@@ -63,6 +65,7 @@ describe.skipIf(skipLive())('no mismatch findings for an ordinary workload', () 
     const children = new Map<number, number[]>();
     const execs: ExecEvent[] = [];
     for await (const rec of readTrace(out)) {
+      if (rec.type === 'trailer') trailerNote = `trailer: ${rec.trailer.events} events, ${rec.trailer.lostEvents} lost`;
       if (rec.type !== 'event') continue;
       const e = rec.event;
       if (e.kind === 'fork' && !e.thread) children.set(e.pid, [...(children.get(e.pid) ?? []), e.childPid]);
@@ -79,7 +82,9 @@ describe.skipIf(skipLive())('no mismatch findings for an ordinary workload', () 
       }
     }
     workloadPids = tree;
-    execsInWorkload = execs.filter((e) => tree.has(e.pid)).length;
+    const ours = execs.filter((e) => tree.has(e.pid));
+    execsInWorkload = ours.length;
+    for (const e of ours) execsByComm[e.comm] = (execsByComm[e.comm] ?? 0) + 1;
     analysis = await analyzeJson(out);
   });
 
@@ -88,6 +93,7 @@ describe.skipIf(skipLive())('no mismatch findings for an ordinary workload', () 
   });
 
   it('recorded several hundred execs of the workload', () => {
+    console.info(`workload: ${workloadPids.size} pids, ${execsInWorkload} execs; report: ${analysis.mms.length} mms (+${analysis.dropped?.mms ?? 0} dropped), counts ${JSON.stringify(analysis.counts)}; ${trailerNote}; execs by comm ${JSON.stringify(execsByComm)}`);
     expect(workloadPids.size).toBeGreaterThan(MIN_EXECS);
     expect(execsInWorkload).toBeGreaterThanOrEqual(MIN_EXECS);
   });

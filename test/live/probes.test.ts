@@ -5,7 +5,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execa, type ResultPromise } from 'execa';
 import { createInterface } from 'node:readline';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { skipLive } from '../support/live-gate.js';
@@ -28,6 +28,7 @@ const WORKLOAD_C = String.raw`
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/auxv.h>
 #include <sys/wait.h>
 #include <unistd.h>
 static const char NAME[] = { 0x71, 0x22, 0x5c, 0x0a, 0x20, (char)0xff, 0x1b, 0x78, 0 };
@@ -44,8 +45,8 @@ int main(int argc, char **argv) {
   char buf[4096];
   if (readlink("/proc/self/exe", buf, sizeof buf) <= 0) return 3;
   /* The probes report munmap only near the executable's image: unmap an empty gap below it. */
-  extern char __executable_start;
-  char *gap = (char *)(((unsigned long)&__executable_start & ~4095UL) - 16 * 4096);
+  /* AT_PHDR lies in the executable's first page (the load base). */
+  char *gap = (char *)((getauxval(AT_PHDR) & ~4095UL) - 16 * 4096);
   if (munmap(gap, 8192) != 0) return 4;
   pid_t child = fork();
   if (child == 0) _exit(0);
@@ -74,7 +75,6 @@ async function traceWhile(args: string[], workload: () => Promise<void>): Promis
   const closed = new Promise<void>((resolve) => rl.on('close', resolve));
   const attached = new Promise<void>((resolve, reject) => {
     rl.on('line', (line) => {
-      if (process.env.DEBUG_PROBES) appendFileSync('/tmp/bx/raw.txt', `${Date.now()} ${line.slice(0, 90)}\n`);
       for (const o of decoder.push(line, ++lineNo)) {
         outputs.push(o);
         if (o.type === 'attached') resolve();
@@ -84,9 +84,7 @@ async function traceWhile(args: string[], workload: () => Promise<void>): Promis
   });
   try {
     await attached;
-    if (process.env.DEBUG_PROBES) appendFileSync('/tmp/bx/raw.txt', `${Date.now()} workload start\n`);
     await workload();
-    if (process.env.DEBUG_PROBES) appendFileSync('/tmp/bx/raw.txt', `${Date.now()} workload end\n`);
     await new Promise((r) => setTimeout(r, 500)); // let the perf buffers drain
   } finally {
     proc.kill('SIGINT');
@@ -126,10 +124,10 @@ describe.skipIf(skipLive())('tracepoint probes, live', () => {
     });
     expect(run.stderr).not.toMatch(/ERROR: (?!.*RLIMIT_MEMLOCK)/);
     const issues = run.outputs.flatMap((o) => (o.type === 'issue' ? [o.issue] : []));
-    expect(issues).toEqual([]);
+    // Only events cut short by stopping bpftrace mid-invocation are allowed, none of ours.
+    expect(issues.filter((i) => !/parts arrived/.test(i.cause))).toEqual([]);
     const events = run.outputs.flatMap((o) => (o.type === 'event' ? [o.event] : []));
     const st = statSync(hostilePath);
-    if (process.env.DEBUG_PROBES) console.log(JSON.stringify(events.filter((e) => e.kind !== "munmap" && e.kind !== "mprotect" && e.kind !== "mmap").slice(0, 12)));
 
     const exec = events.find(
       (e): e is Extract<TraceEvent, { kind: 'exec' }> => e.kind === 'exec' && e.exe?.ino === st.ino && encodeKernelString(e.comm).equals(HOSTILE_NAME),
@@ -142,10 +140,11 @@ describe.skipIf(skipLive())('tracepoint probes, live', () => {
     expect(exec!.exe!.pathTruncated).toBe(false);
     expect(encodeKernelString(exec!.filename)).toEqual(hostilePath);
     const byPid = events.filter((e) => 'pid' in e && e.pid === P);
+    expect(issues.filter((i) => i.raw.includes(` ${P} `))).toEqual([]);
 
     // The launcher's exec_begin names the hostile path and carries the launcher's (old) mm.
-    const begin = byPid.find((e) => e.kind === 'exec_begin');
-    expect(begin && encodeKernelString(begin.filename)).toEqual(hostilePath);
+    const begins = byPid.filter((e) => e.kind === 'exec_begin');
+    expect(begins.map((e) => e.kind === 'exec_begin' && encodeKernelString(e.filename))).toContainEqual(hostilePath);
 
     const readlink = byPid.find((e) => e.kind === 'exe_read');
     expect(readlink).toMatchObject({ syscall: 'readlink', path: '/proc/self/exe', targetPid: P, ret: hostilePath.length });
@@ -173,7 +172,8 @@ describe.skipIf(skipLive())('tracepoint probes, live', () => {
     expect(prctl?.kind === 'prctl_mm' && prctl.exeBefore?.ino).toBe(st.ino);
 
     expect(byPid.some((e) => e.kind === 'exit' && e.groupDead && e.exitCode === 7 << 8)).toBe(true);
-    const teardown = byPid.filter((e) => e.kind === 'mm_exit' && e.mm === exec!.mm);
+    // mm addresses are reused within milliseconds: only teardowns after our exec count.
+    const teardown = byPid.filter((e) => e.kind === 'mm_exit' && e.mm === exec!.mm && e.ts > exec!.ts);
     expect(teardown).toHaveLength(1);
     expect(teardown[0]?.kind === 'mm_exit' && teardown[0].exe?.ino).toBe(st.ino);
   }, 120_000);

@@ -1,5 +1,5 @@
 // Live: real bpftrace, real processes, the real `exetrace record` CLI. Needs root.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +32,7 @@ int main(int argc, char **argv) {
   char buf[4096]; ssize_t n = readlink(link, buf, sizeof buf - 1);
   if (n < 0) return 2; buf[n] = 0;
   printf("pid %d\nexe %s\n", getpid(), buf); fflush(stdout);
-  usleep(200000); /* let the exe_read snapshot find us */
+  usleep(500000); /* let the exe_read snapshot find us */
   pthread_t t; pthread_create(&t, NULL, thread_main, NULL); pthread_join(t, NULL);
   /* The probes keep only munmaps near the executable's image (the JIT noise filter in
      tracepoint.bt), so map and unmap 64 KiB just below our own text. */
@@ -49,7 +49,7 @@ int main(int argc, char **argv) {
      mappings changes, so the recorder must take a vma_change snapshot. */
   printf("header %lu\n", (unsigned long)&__executable_start); fflush(stdout);
   munmap(&__executable_start, 4096);
-  usleep(200000);
+  usleep(600000); /* events reach the recorder with a delay: let the snapshot find us */
   return 0;
 }
 `;
@@ -98,7 +98,7 @@ describe.skipIf(skipLive())('exetrace record (live)', () => {
     const probes = await rec.ready;
     expect(probes).toBeGreaterThan(5);
     const ids = runWorkload();
-    await sleep(800);
+    await sleep(1000);
     const end = await rec.stop();
     expect(end.code, end.stderr).toBe(0);
     expect(end.stdout).toMatch(/^events: \d+/m);
@@ -176,7 +176,7 @@ describe.skipIf(skipLive())('exetrace record (live)', () => {
     // The header page unmapped at the end: a vma_change snapshot no longer lists it.
     const headerPage = Number(ids.header);
     const change = snaps.find((s) => s.kind === 'proc_snapshot' && s.reason === 'vma_change');
-    expect(change, 'vma_change snapshot').toBeDefined();
+    expect(change, `vma_change snapshot; summary:\n${end.stdout}`).toBeDefined();
     if (change?.kind === 'proc_snapshot') expect(change.maps.some((m) => m.start <= headerPage && headerPage < m.end)).toBe(false);
     const execSnap = snaps.find((s) => s.kind === 'proc_snapshot' && s.reason === 'exec');
     if (execSnap?.kind === 'proc_snapshot') expect(execSnap.maps.some((m) => m.start <= headerPage && headerPage < m.end)).toBe(true);
@@ -198,6 +198,38 @@ describe.skipIf(skipLive())('exetrace record (live)', () => {
     expect(last?.type === 'trailer' && last.trailer.reason).toBe('duration');
   }, 60_000);
 
+  it('SIGTERM ends the recording cleanly like Ctrl-C', async () => {
+    const out = join(dir, 'sigterm.trace');
+    const rec = startRecord({ out, args: ['--quiet'] });
+    await rec.ready;
+    process.kill(rec.pid, 'SIGTERM');
+    const end = await rec.exited;
+    expect(end.code, end.stderr).toBe(0);
+    const last = (await records(out)).at(-1);
+    expect(last?.type === 'trailer' && last.trailer).toMatchObject({ reason: 'signal', error: null });
+  }, 60_000);
+
+  it('-p keeps only that process: its snapshot and its events', async () => {
+    const loop = spawn('bash', ['-c', 'while :; do /bin/true; sleep 0.1; done'], { stdio: 'ignore' });
+    try {
+      const out = join(dir, 'pid.trace');
+      const rec = startRecord({ out, args: ['-p', String(loop.pid), '--duration', '1.5'] });
+      await rec.ready;
+      const end = await rec.exited;
+      expect(end.code, end.stderr).toBe(0);
+      const recs = await records(out);
+      const first = recs[0];
+      expect(first?.type === 'header' && first.header.filters.pid).toBe(loop.pid);
+      const ev = eventsOf(recs);
+      expect(ev.filter((e) => e.kind === 'proc_snapshot' && e.reason === 'startup').map((e) => (e.kind === 'gap' ? 0 : e.pid))).toEqual([loop.pid]);
+      const forks = ev.filter((e) => e.kind === 'fork');
+      expect(forks.length).toBeGreaterThan(3);
+      expect(ev.filter((e) => e.kind !== 'gap' && e.pid !== loop.pid)).toEqual([]);
+    } finally {
+      loop.kill('SIGKILL');
+    }
+  }, 60_000);
+
   it('keeps the events recorded before bpftrace is killed, and exits with an error', async () => {
     const out = join(dir, 'killed.trace');
     const rec = startRecord({ out });
@@ -217,6 +249,45 @@ describe.skipIf(skipLive())('exetrace record (live)', () => {
     expect(eventsOf(recs).some((e) => e.kind === 'exec' && e.pid === Number(ids.pid))).toBe(true);
   }, 60_000);
 
+  it('if exetrace itself is killed -9, bpftrace does not outlive it, and the trace stays readable', async () => {
+    const out = join(dir, 'self-killed.trace');
+    const rec = startRecord({ out });
+    await rec.ready;
+    const bpftrace = bpftraceChildOf(rec.pid);
+    expect(bpftrace).not.toBeNull();
+    await sleep(700); // some events written
+    process.kill(rec.pid, 'SIGKILL');
+    await rec.exited;
+    let alive = true;
+    for (let i = 0; i < 100 && alive; i++) {
+      await sleep(100);
+      alive = existsSync(`/proc/${bpftrace}`);
+    }
+    expect(alive, 'bpftrace still running 10 s after exetrace was killed').toBe(false);
+    const recs = await records(out);
+    expect(recs[0]?.type).toBe('header');
+    expect(recs.at(-1)).toMatchObject({ type: 'error', cause: expect.stringMatching(/^truncated: no trailer after line \d+$/) });
+  }, 60_000);
+
+  it('a full disk ends the recording with a clear error and exit 1', async () => {
+    const mnt = join(dir, 'tiny');
+    execFileSync('mkdir', ['-p', mnt]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', mnt]);
+    try {
+      const out = join(mnt, 'full.trace');
+      const rec = startRecord({ out, args: ['--duration', '20'] });
+      // The startup snapshot alone is larger than 16 KiB: it fails before or right after attaching.
+      await rec.ready.catch(() => 0);
+      const end = await rec.exited;
+      expect(end.code).toBe(1);
+      expect(end.stderr).toMatch(/writing .*full\.trace failed: ENOSPC/);
+      const recs = await records(out);
+      expect(recs[0]?.type).toBe('header');
+    } finally {
+      execFileSync('umount', ['-l', mnt]);
+    }
+  }, 60_000);
+
   it('never lets -c reach the program text: an injection attempt is rejected or harmless', async () => {
     const marker = join(dir, 'pwned');
     const attempt = `x") } BEGIN { system("touch ${marker}"); } tracepoint:sched:sched_process_exit /comm == "`;
@@ -226,6 +297,23 @@ describe.skipIf(skipLive())('exetrace record (live)', () => {
     const end = await rec.exited;
     expect(existsSync(marker)).toBe(false);
     if (end.code !== 0) expect(end.stderr).toMatch(/invalid -c\/--comm/);
+  }, 60_000);
+
+  it('a short comm full of bpftrace syntax is only data: it runs, matches nothing, and ends normally', async () => {
+    const out = join(dir, 'inject-short.trace');
+    const comm = '"){exit();}//$1'; // 15 bytes: a valid comm, hostile as program text
+    const rec = startRecord({ out, args: ['-c', comm, '--duration', '1'] });
+    await rec.ready;
+    execFileSync('/bin/true');
+    const end = await rec.exited;
+    expect(end.code, end.stderr).toBe(0);
+    const recs = await records(out);
+    const first = recs[0];
+    expect(first?.type === 'header' && first.header.filters.comm).toBe(comm);
+    const last = recs.at(-1);
+    expect(last?.type === 'trailer' && last.trailer.reason).toBe('duration');
+    // Nothing on this host has that comm: no kernel events at all.
+    expect(eventsOf(recs).filter((e) => e.kind !== 'proc_snapshot')).toEqual([]);
   }, 60_000);
 
   it('as a non-root user says it needs root and exits non-zero without creating the trace', async () => {

@@ -13,4 +13,12 @@ progress('doctor');
 const doctor = spawnSync(process.execPath, [CLI, 'doctor', '--json'], { encoding: 'buffer' });
 writeFileSync(`${RESULTS}/doctor.json`, doctor.stdout ?? Buffer.alloc(0));
 writeFileSync(`${RESULTS}/doctor.err`, Buffer.concat([doctor.stderr ?? Buffer.alloc(0), Buffer.from(`\nrc ${doctor.status}\n`)]));
-for (const flavor of ['kfunc', 'kprobe']) await recordAroundLab(CLI, flavor, RESULTS, progress);
+/** Ships finished results now (guest-init.sh's send_result), so a later hang loses nothing. */
+const ship = (...names: string[]): void => {
+  for (const n of names) spawnSync('sh', ['-c', '. /etc/guest-lib.sh; send_result "$1"', 'sh', `${RESULTS}/${n}`], { stdio: 'ignore' });
+};
+ship('doctor.json', 'doctor.err');
+for (const flavor of ['kfunc', 'kprobe']) {
+  await recordAroundLab(CLI, flavor, RESULTS, progress);
+  ship(`${flavor}.scenarios.json`, `${flavor}.record.log`, `${flavor}.trace.jsonl`);
+}

@@ -59,9 +59,8 @@ struct lab_range {
 };
 
 /*
- * Every mapping of /proc/self/exe's (dev, ino), from /proc/self/maps. Ranges are collected
- * first (into a static array, which lives in .bss — anonymous memory for small programs, but
- * it is only read before the remap of the data segment) so nothing is remapped while reading.
+ * Every mapping of /proc/self/exe's (dev, ino), from /proc/self/maps, collected into the
+ * caller's array first so nothing is remapped while maps is being read.
  */
 __attribute__((unused)) static int lab_exe_ranges(struct lab_range *out, int max, int only_exec) {
   struct stat exe;

@@ -1,0 +1,64 @@
+// The identity the kernel itself uses for a file: (i_sb->s_dev, i_ino). That is what the probes
+// read and what /proc/PID/maps prints. stat(2) can answer differently: an overlayfs whose layers
+// sit on different filesystems reports a per-layer st_dev. So for /proc/PID/exe we ask the mount
+// instead: an O_PATH fd's fdinfo names its mount id, and mountinfo gives that mount's s_dev.
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+
+/** O_PATH on Linux (x86, arm, riscv, ...); Node does not export it. */
+const O_PATH = 0o10000000;
+
+export interface KernelFileId {
+  dev: number;
+  ino: number;
+  /** True when the device came from mountinfo (kernel s_dev); false when only stat's was available. */
+  fromMount: boolean;
+}
+
+/** glibc's makedev: the st_dev encoding used everywhere in exetrace's events. */
+export function makedev(major: number, minor: number): number {
+  return ((major & 0xfff) << 8) | (minor & 0xff) | ((minor & ~0xff) << 12) | ((major & ~0xfff) * 2 ** 32);
+}
+
+function mountDev(mountinfo: string, mntId: number): number | null {
+  for (const line of mountinfo.split('\n')) {
+    // "36 35 98:0 /mnt1 /mnt/parent rw,... - ext3 /dev/root rw": id, parent id, major:minor, ...
+    const [id, , majMin] = line.split(' ', 3);
+    if (Number(id) !== mntId || majMin === undefined) continue;
+    const [maj, min] = majMin.split(':').map(Number);
+    if (maj === undefined || min === undefined || Number.isNaN(maj) || Number.isNaN(min)) return null;
+    return makedev(maj, min);
+  }
+  return null;
+}
+
+/**
+ * (dev, ino) of the file /proc/<pid>/exe names, as the kernel sees it. Throws like fs calls do
+ * when the process is gone or has no exe (ENOENT), so callers keep their error handling.
+ */
+export function exeKernelId(pid: number, procRoot = '/proc'): KernelFileId {
+  const fd = openSync(`${procRoot}/${pid}/exe`, O_PATH);
+  try {
+    const st = fstatSync(fd);
+    let fdinfo: string;
+    try {
+      fdinfo = readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1');
+    } catch {
+      return { dev: st.dev, ino: st.ino, fromMount: false };
+    }
+    const mntId = /^mnt_id:\s*(\d+)/m.exec(fdinfo);
+    const ino = /^ino:\s*(\d+)/m.exec(fdinfo);
+    let dev: number | null = null;
+    if (mntId) {
+      try {
+        // The target's own mount namespace: its exe may sit on a mount we cannot see.
+        dev = mountDev(readFileSync(`${procRoot}/${pid}/mountinfo`, 'latin1'), Number(mntId[1]));
+      } catch {
+        dev = null;
+      }
+    }
+    const inode = ino ? Number(ino[1]) : st.ino;
+    return dev === null ? { dev: st.dev, ino: inode, fromMount: false } : { dev, ino: inode, fromMount: true };
+  } finally {
+    closeSync(fd);
+  }
+}
