@@ -27,6 +27,9 @@ export const initialUiState: UiState = {
   quit: false,
 };
 
+/** C0, DEL and C1 controls: never part of a filter, whatever arrives in a typed chunk. */
+const CONTROL_CHARS = /[\x00-\x1f\x7f-\x9f]/g;
+
 export type UiEvent = { type: 'action'; action: Action } | { type: 'type'; text: string };
 
 /** What the reducer needs to know about the screen: the visible rows in order. */
@@ -52,7 +55,14 @@ export function effectiveSelection(ui: UiState, ctx: UiContext): string | null {
 
 export function uiReduce(ui: UiState, ev: UiEvent, ctx: UiContext): UiState {
   if (ev.type === 'type') {
-    return ui.mode === 'filter' ? { ...ui, draft: ui.draft + ev.text } : ui;
+    if (ui.mode !== 'filter') return ui;
+    // A paste or a fast terminal (tmux) can deliver text and Enter as one chunk, which ink
+    // passes as text: a line break submits like Enter, and what follows it is dropped so a
+    // pasted second line never turns into dashboard commands.
+    const lineBreak = ev.text.search(/[\r\n]/);
+    const typed = (lineBreak === -1 ? ev.text : ev.text.slice(0, lineBreak)).replace(CONTROL_CHARS, '');
+    const next = { ...ui, draft: ui.draft + typed };
+    return lineBreak === -1 ? next : uiReduce(next, { type: 'action', action: 'filterApply' }, ctx);
   }
   switch (ev.action) {
     case 'quit':

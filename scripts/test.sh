@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 mkdir -p .cache
 report=.cache/vitest-report.json
 rm -f "$report"
+# npm test has just built dist/: tests spawn the built CLI instead of transpiling sources each time.
+if [ -f dist/src/cli/main.js ]; then export EXETRACE_TEST_BUILT=1; fi
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
 status=$?
 if [ -f "$report" ]; then

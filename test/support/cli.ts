@@ -1,14 +1,16 @@
-// Run the exetrace CLI from source (no build needed): node --import tsx src/cli/main.ts ...
+// Run the exetrace CLI: from source through tsx (no build needed), or, under `npm test` (which
+// builds first and sets EXETRACE_TEST_BUILT=1), the built dist/, which starts ~10x faster.
 import { execa, type Options, type ResultPromise } from 'execa';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI_ENTRY = join(REPO_ROOT, 'src', 'cli', 'main.ts');
+const USE_BUILT = process.env.EXETRACE_TEST_BUILT === '1';
+export const CLI_ENTRY = USE_BUILT ? join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js') : join(REPO_ROOT, 'src', 'cli', 'main.ts');
 
-/** The argv that runs the CLI: [node, ['--import', 'tsx', main.ts, ...args]]. */
+/** The argv that runs the CLI: [node, [main.js, ...args]] or [node, ['--import', 'tsx', main.ts, ...args]]. */
 export function cliCommand(args: readonly string[]): [string, string[]] {
-  return [process.execPath, ['--import', 'tsx', CLI_ENTRY, ...args]];
+  return [process.execPath, USE_BUILT ? [CLI_ENTRY, ...args] : ['--import', 'tsx', CLI_ENTRY, ...args]];
 }
 
 export interface CliResult {

@@ -96,6 +96,19 @@ describe('DashboardApp', () => {
     expect(f).not.toContain('worker0');
   });
 
+  it('text and Enter arriving in one chunk (a paste, tmux send-keys) apply the filter', async () => {
+    const { app } = mount();
+    await tick();
+    app.stdin.write('f');
+    await tick();
+    app.stdin.write('vanish\r');
+    await tick();
+    const f = frame(app);
+    expect(f).toContain('filter "vanish"');
+    expect(f).not.toContain('filter:');
+    expect(f).toMatch(/>4000\s+vanishing/);
+  });
+
   it('Enter opens the detail pane with timeline and mappings; Esc goes back', async () => {
     const { app } = mount();
     await tick();

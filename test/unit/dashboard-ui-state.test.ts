@@ -91,6 +91,16 @@ describe('ui reducer', () => {
     expect(uiReduce(ui, { type: 'type', text: 'z' }, ctx)).toBe(ui);
   });
 
+  it('a typed chunk holding a line break submits the text before it; controls never enter the filter', () => {
+    const typing = act(initialUiState, 'filter');
+    // tmux send-keys "lab-" Enter, or a paste: one chunk, passed as text.
+    expect(uiReduce(typing, { type: 'type', text: 'lab-\r' }, ctx)).toMatchObject({ mode: 'table', filter: 'lab-' });
+    expect(uiReduce(typing, { type: 'type', text: 'sle\nq' }, ctx)).toMatchObject({ mode: 'table', filter: 'sle', quit: false });
+    expect(uiReduce(typing, { type: 'type', text: '\r\n' }, ctx)).toMatchObject({ mode: 'table', filter: '' });
+    const dirty = uiReduce(typing, { type: 'type', text: 'a\x1b[31mb\x07\x7f\x9bc\td' }, ctx);
+    expect(dirty).toMatchObject({ mode: 'filter', draft: 'a[31mbcd' });
+  });
+
   it('s cycles the sort key and q sets quit', () => {
     expect(act(initialUiState, 'sort').sortKey).toBe(nextSortKey(initialUiState.sortKey));
     expect(act(initialUiState, 'quit').quit).toBe(true);

@@ -78,13 +78,15 @@ async function apt(tool: 'apt-get' | 'apt-cache', args: string[], cwd?: string):
   return r.stdout;
 }
 
-let aptUpdated = false;
-async function aptUpdate(): Promise<void> {
-  if (aptUpdated) return;
-  writeAptConfig();
-  log('apt-get update (private config, includes bookworm-backports)');
-  await apt('apt-get', ['-q', 'update']);
-  aptUpdated = true;
+// One update per process, shared by kernels fetched concurrently.
+let aptUpdated: Promise<void> | null = null;
+function aptUpdate(): Promise<void> {
+  aptUpdated ??= (async () => {
+    writeAptConfig();
+    log('apt-get update (private config, includes bookworm-backports)');
+    await apt('apt-get', ['-q', 'update']);
+  })();
+  return aptUpdated;
 }
 
 /** Parses `apt-cache show` output into stanzas of fields. */

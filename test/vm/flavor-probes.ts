@@ -149,6 +149,8 @@ export function generateFlavorProgram(tracepointText: string, flavor: FunctionFl
       seen.add(spec);
       const body = replaceAll(b.body, 'args->group_dead', '(((struct signal_struct *)curtask->signal)->live.counter == 0 ? 1 : 0)', spec);
       out.push(...b.lead, ...b.specs, '{', '  delete(@oldtid[curtask]);', `  if (${pred}) {`, ...indent(body), '  }', '}');
+    } else if (spec === 'END') {
+      out.push(...b.lead, ...b.specs, '{', ...b.body, '  clear(@oldtid);', '}');
     } else {
       out.push(...render(b));
     }

@@ -2,7 +2,7 @@
 // doctor, then a recording around the scenario lab with each flavor. Everything lands in
 // /results, which guest-init.sh sends back over ttyS1; the host does the asserting.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { recordAroundLab } from './lab-recording.js';
 
 const CLI = '/opt/exetrace/dist/src/cli/main.js';
@@ -18,7 +18,10 @@ const ship = (...names: string[]): void => {
   for (const n of names) spawnSync('sh', ['-c', '. /etc/guest-lib.sh; send_result "$1"', 'sh', `${RESULTS}/${n}`], { stdio: 'ignore' });
 };
 ship('doctor.json', 'doctor.err');
-for (const flavor of ['kfunc', 'kprobe']) {
+// The tracepoint flavor too where it loads (6.8+: sched_prepare_exec), as a control recorded
+// under the same slow TCG timing; the host's tracepoint run stays the reference.
+const control = existsSync('/sys/kernel/tracing/events/sched/sched_prepare_exec') ? ['tracepoint'] : [];
+for (const flavor of ['kfunc', 'kprobe', ...control]) {
   await recordAroundLab(CLI, flavor, RESULTS, progress);
   ship(`${flavor}.scenarios.json`, `${flavor}.record.log`, `${flavor}.trace.jsonl`);
 }

@@ -20,8 +20,14 @@ async function runtimeModules(): Promise<OverlayFile[]> {
     .map((p) => ({ guestPath: join('/opt/exetrace', p.slice(PROJECT_ROOT.length)), from: p }));
 }
 
-/** The lab driver with the lab and its imports in one file: no tsx in the guest. */
-async function bundleDriver(): Promise<string> {
+let bundled: Promise<string> | null = null;
+/** The lab driver with the lab and its imports in one file: no tsx in the guest. Once per process. */
+function bundleDriver(): Promise<string> {
+  bundled ??= bundle();
+  return bundled;
+}
+
+async function bundle(): Promise<string> {
   const out = join(VM_CACHE, 'guest-driver.mjs');
   mkdirSync(VM_CACHE, { recursive: true });
   await execa(join(PROJECT_ROOT, 'node_modules', '.bin', 'esbuild'), [
@@ -31,8 +37,14 @@ async function bundleDriver(): Promise<string> {
   return out;
 }
 
-export async function runInGuest(target: KernelTarget): Promise<GuestResult> {
-  if (!existsSync(join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('dist/ missing: run npm run build first');
+export interface GuestRunOptions {
+  /** The build to test (default: the project's dist/). */
+  distDir?: string;
+}
+
+export async function runInGuest(target: KernelTarget, opts: GuestRunOptions = {}): Promise<GuestResult> {
+  const distDir = opts.distDir ?? join(PROJECT_ROOT, 'dist');
+  if (!existsSync(join(distDir, 'src', 'cli', 'main.js'))) throw new Error(`${distDir} has no src/cli/main.js: run npm run build first`);
   const [kernel, rootfs, driver, modules] = await Promise.all([fetchKernel(target), ensureRootfs(), bundleDriver(), runtimeModules()]);
   // The lab compiles on first use; build on the host so the guest needs no gcc.
   const { buildLab } = await import('../lab/build.js');
@@ -53,7 +65,7 @@ export async function runInGuest(target: KernelTarget): Promise<GuestResult> {
     extraFiles: [
       { guestPath: '/usr/local/bin/node', from: process.execPath, mode: 0o755 },
       { guestPath: '/opt/exetrace/package.json', from: join(PROJECT_ROOT, 'package.json') },
-      { guestPath: '/opt/exetrace/dist', from: join(PROJECT_ROOT, 'dist') },
+      { guestPath: '/opt/exetrace/dist', from: distDir },
       { guestPath: '/opt/exetrace/probes', from: join(PROJECT_ROOT, 'probes') },
       // The lab finds its build/ and scripts next to its own module (import.meta.url): in the bundle
       // that is the driver's path, so the driver sits in test/lab/.

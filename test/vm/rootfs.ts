@@ -19,8 +19,14 @@ function rootfsKey(): string {
   return `${ROOTFS_SUITE}-minbase-${h}`;
 }
 
-/** Returns the path of the compressed rootfs cpio, building it when absent. */
-export async function ensureRootfs(): Promise<string> {
+let building: Promise<string> | null = null;
+/** Returns the path of the compressed rootfs cpio, building it when absent (once per process). */
+export function ensureRootfs(): Promise<string> {
+  building ??= buildRootfs();
+  return building;
+}
+
+async function buildRootfs(): Promise<string> {
   const dir = join(VM_CACHE, 'rootfs');
   const out = join(dir, `${rootfsKey()}.cpio.zst`);
   if (existsSync(out)) return out;

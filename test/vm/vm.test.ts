@@ -87,6 +87,12 @@ describe.skipIf(missing !== null || skipLive())('kfunc and kprobe flavors on sto
       for (const [name, data] of r.files) writeFileSync(join(dir, name), data);
       expect(r.booted, `guest did not boot; console tail:\n${r.console.slice(-2000)}`).not.toBeNull();
       expect(r.rc, `guest job did not finish; see ${dir}`).toBe(0);
+      // The guest's own tracepoint run (6.8+ only) is a control for timing effects, not asserted.
+      const control = JSON.parse(r.files.get('tracepoint.scenarios.json')?.toString() ?? 'null') as LabRecording | null;
+      if (control?.runs) {
+        const got = classesByScenario(control, analyze(join(dir, 'tracepoint.trace.jsonl')));
+        process.stderr.write(`${target.name} tracepoint control: ${JSON.stringify(Object.fromEntries(got))}\n`);
+      }
       for (const flavor of ['kfunc', 'kprobe']) {
         const rec = JSON.parse(r.files.get(`${flavor}.scenarios.json`)?.toString() ?? 'null') as LabRecording | null;
         checkRecording(rec, `${dir}/${flavor}`);
