@@ -56,13 +56,18 @@ export function makeFinding(mm: MmRecord, verdict: Verdict, ctx: FindingContext)
   };
 }
 
+/** Also used when a later snapshot names the program the loader loaded. */
+export function explainLoaderExec(loader: FileId | null, program: FileId | null): string {
+  return `The dynamic loader ${displayName(loader)} was executed directly, so /proc/PID/exe names the loader while the program it loaded is ${program ? displayName(program) : 'not known from the trace'}.`;
+}
+
 function explain(v: Verdict, mm: MmRecord, ctx: FindingContext, walkFile: FileId | null): string {
   const exe = displayName(mm.exe);
   const rel = v.related?.[0];
   const hex = (n: number | undefined): string => (n === undefined ? '?' : `0x${n.toString(16)}`);
   switch (v.class) {
     case 'loader-exec':
-      return `The dynamic loader ${exe} was executed directly, so /proc/PID/exe names the loader while the program it loaded is ${rel ? displayName(rel.file) : 'not known from the trace'}.`;
+      return explainLoaderExec(mm.exe, rel?.file ?? null);
     case 'decoy-mapping':
       return `${displayName(rel?.file ?? null)} is mapped executable at ${hex(rel?.address)}, below the executable ${exe} and the loader, so a VMA walk names it instead of the executable.`;
     case 'text-unmapped':

@@ -25,7 +25,7 @@ import {
 } from '../trace/events.js';
 import { classify, loaderTest } from './classify.js';
 import { answerOf, walkAnswerOf, basename, fileFromMaps, fileFromRef, fileKey, isFileBacked, isLoaderName, sameFile, stripDeleted } from './files.js';
-import { makeFinding } from './findings.js';
+import { explainLoaderExec, makeFinding } from './findings.js';
 import { pdelete, pget, pset } from './pmap.js';
 import type {
   AddrEntry,
@@ -638,12 +638,16 @@ function refreshAnswers(d: Draft, mm: MmRecord, snapshotRef: EvidenceRef): void 
   d.findings = d.findings.map((f) => {
     if (!ids.has(f.id) || f.ts > snapshotRef.ts) return f;
     let related = f.related;
+    let explanation = f.explanation;
     if (f.class === 'loader-exec' && !related?.some((r) => r.role === 'loaded-program')) {
       const program = verdicts.find((v) => v.class === 'loader-exec')?.related?.find((r) => r.role === 'loaded-program');
-      if (program) related = [...(related ?? []), { role: 'loaded-program', file: answerOf(program.file)! }];
+      if (program) {
+        related = [...(related ?? []), { role: 'loaded-program', file: answerOf(program.file)! }];
+        explanation = explainLoaderExec(mm.exe, program.file);
+      }
     }
     const evidence = f.evidence.some((r) => r.kind === 'proc_snapshot') ? f.evidence : [...f.evidence, snapshotRef];
-    return { ...f, vmaWalk: walk, legacyWalk: legacy, evidence, ...(related ? { related } : {}) };
+    return { ...f, vmaWalk: walk, legacyWalk: legacy, evidence, explanation, ...(related ? { related } : {}) };
   });
 }
 
