@@ -132,23 +132,43 @@ export interface ReplaySummary {
   trailer: TraceTrailer | null;
   events: number;
   issues: number;
+  /** True when `stopped()` ended the replay before the end of the file. */
+  stoppedEarly: boolean;
+}
+
+export interface ReplayOptions {
+  /** Records to replay instead of reading `path` again (e.g. after peeking at the first one). */
+  records?: AsyncIterable<TraceRecord>;
+  /** Awaited before each event reaches the consumer: pacing and pause live here. */
+  beforeEvent?: (event: TraceEvent, index: number) => Promise<void> | void;
+  /** Checked before each record: true ends the replay without onEnd. */
+  stopped?: () => boolean;
 }
 
 /**
  * Drive a consumer from a trace file with the same hook order as a live run. A trace without
  * a trailer still ends with onEnd: a synthesised trailer with reason 'error' says why.
  */
-export async function replayTrace(path: string, consumer: TraceConsumer): Promise<ReplaySummary> {
-  const summary: ReplaySummary = { header: null, trailer: null, events: 0, issues: 0 };
+export async function replayTrace(path: string, consumer: TraceConsumer, options: ReplayOptions = {}): Promise<ReplaySummary> {
+  const summary: ReplaySummary = { header: null, trailer: null, events: 0, issues: 0, stoppedEarly: false };
   let lostEvents = 0;
   let lastError: string | null = null;
-  for await (const rec of readTrace(path)) {
+  for await (const rec of options.records ?? readTrace(path)) {
+    if (options.stopped?.()) {
+      summary.stoppedEarly = true;
+      break;
+    }
     switch (rec.type) {
       case 'header':
         summary.header = rec.header;
         consumer.onHeader?.(rec.header);
         break;
       case 'event':
+        await options.beforeEvent?.(rec.event, summary.events);
+        if (options.stopped?.()) {
+          summary.stoppedEarly = true;
+          break;
+        }
         summary.events++;
         if (rec.event.kind === 'gap') lostEvents += rec.event.lost;
         consumer.onEvent(rec.event);
@@ -162,9 +182,10 @@ export async function replayTrace(path: string, consumer: TraceConsumer): Promis
         summary.trailer = rec.trailer;
         break;
     }
+    if (summary.stoppedEarly) break;
   }
   // Only a trace whose header was valid reaches consumers' onEnd: without one nothing started.
-  if (summary.header !== null) {
+  if (summary.header !== null && !summary.stoppedEarly) {
     consumer.onEnd?.(
       summary.trailer ?? {
         magic: 'exetrace-trailer',
