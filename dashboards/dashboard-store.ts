@@ -56,6 +56,7 @@ export class DashboardStore<S> implements TraceConsumer {
       parseIssues: 0,
       paused: false,
       speed: opts.speed ?? null,
+      attached: false,
       ended: null,
       clockRef: null,
     };
@@ -88,6 +89,12 @@ export class DashboardStore<S> implements TraceConsumer {
     const why = trailer.error !== null ? `${trailer.reason}: ${trailer.error}` : trailer.reason;
     // A replay's trailer tells how the *recording* ended; a live one how this session did.
     this.markEnded(this.stats.source === 'replay' ? `end of trace (recording ended by ${why})` : `ended (${why})`);
+  }
+
+  /** Live: the probes are attached, from now on every exec is seen. */
+  markAttached(): void {
+    this.stats.attached = true;
+    this.publishNow();
   }
 
   markEnded(why: string): void {

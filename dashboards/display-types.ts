@@ -69,6 +69,8 @@ export interface SessionStats {
   paused: boolean;
   /** Replay speed as shown ("max", "1x", "10x"); null for live. */
   speed: string | null;
+  /** Live: bpftrace's probes are attached (compiling and attaching takes seconds: nothing is traced before). */
+  attached: boolean;
   /** Set when the source ended (end of replay, bpftrace exited). */
   ended: string | null;
   /** The header's clock reading, to show event `ts` as wall time; null before the header. */

@@ -1,12 +1,17 @@
 // One cleanup path for every way out: normal quit, SIGINT/SIGTERM/SIGHUP, an uncaught
 // exception or unhandled rejection. Cleanup steps run in order (restore the terminal first so
-// an error message is readable, then stop the session) and each runs at most once.
+// an error message is readable, then stop the session) and each runs at most once. On a signal
+// or crash the stop is forced (kill) if slow, and bounded: then the process exits non-zero.
 
 export interface ExitGuardOptions {
   /** Synchronous steps: restore the terminal. */
   restore: () => void;
   /** Stop the event source (bpftrace); awaited with a deadline. */
   stop: () => Promise<void>;
+  /** Force the source down (SIGKILL bpftrace) when stop() is slow on a signal or crash. */
+  kill?: () => void;
+  /** On a signal or crash: how long stop() may take before kill() is called. */
+  killAfterMs?: number;
   /** How long stop() may take on a signal or crash before we exit anyway. */
   stopTimeoutMs?: number;
   /** Where crash reports go (after the terminal is restored). */
@@ -24,7 +29,9 @@ const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP:
 
 export function installExitGuard(opts: ExitGuardOptions): ExitGuard {
   const stderr = opts.stderr ?? process.stderr;
-  const timeout = opts.stopTimeoutMs ?? 3000;
+  const killAfter = opts.killAfterMs ?? 1500;
+  // Above killAfter: after SIGKILL the kernel still detaches every probe before bpftrace is gone.
+  const timeout = opts.stopTimeoutMs ?? 5000;
   let restored = false;
   let stopping: Promise<void> | null = null;
 
@@ -43,20 +50,47 @@ export function installExitGuard(opts: ExitGuardOptions): ExitGuard {
     });
     return stopping;
   };
-  const stopWithDeadline = (): Promise<void> =>
-    Promise.race([stopOnce(), new Promise<void>((r) => setTimeout(r, timeout).unref())]);
+  // Not relying on bpftrace's pdeathsig: it fires only once we are gone, and a killed
+  // bpftrace can take seconds to detach; we wait for it (bounded) before exiting.
+  const stopWithDeadline = (): Promise<void> => {
+    const killTimer = setTimeout(() => {
+      try {
+        opts.kill?.();
+      } catch (err) {
+        stderr.write(`exetrace: killing the session failed: ${String(err)}\n`);
+      }
+    }, killAfter);
+    let deadline: NodeJS.Timeout | undefined;
+    const giveUp = new Promise<void>((r) => (deadline = setTimeout(r, timeout)));
+    return Promise.race([stopOnce(), giveUp]).finally(() => {
+      clearTimeout(killTimer);
+      clearTimeout(deadline);
+    });
+  };
 
+  let dying = false;
   const die = (code: number): void => {
+    if (dying) return; // the first cause decides the exit code
+    dying = true;
     void stopWithDeadline().finally(() => process.exit(code));
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     restoreOnce();
     die(SIGNAL_EXIT[signal] ?? 1);
   };
+  let crashed = false;
   const onCrash = (err: unknown): void => {
     restoreOnce();
+    // Report once: on a hung-up terminal (SIGHUP) the report itself fails with EIO, which
+    // comes back here; re-reporting would loop on the tick queue and starve the exit timers.
+    if (crashed) return;
+    crashed = true;
     const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
-    stderr.write(`exetrace: crashed: ${text}\n`);
+    try {
+      stderr.write(`exetrace: crashed: ${text}\n`);
+    } catch {
+      // nowhere left to report it
+    }
     die(1);
   };
   // Last resort: whatever path reached exit, the terminal must not stay in the alternate screen.

@@ -15,12 +15,16 @@ export interface SessionHandle {
   done: Promise<void>;
   /** Stop the source (stops bpftrace); idempotent. */
   stop(): Promise<void>;
+  /** Force the source down now (SIGKILL bpftrace) when stop() is too slow on a signal or crash. */
+  kill?(): void;
 }
 
-/** What a source may consult while it runs: pause (replay waits) and quit. */
+/** What a source may consult while it runs: pause (replay waits) and quit; and what it reports. */
 export interface SessionControl {
   whenRunning(): Promise<void>;
   stopped(): boolean;
+  /** Live: the probes are attached (the header turns from STARTING to LIVE). */
+  markAttached(): void;
 }
 
 export interface RunDashboardOptions<S> {
@@ -52,13 +56,14 @@ async function runLines<S>(opts: RunDashboardOptions<S>, stdout: NodeJS.WriteStr
   const stderr = opts.stderr ?? process.stderr;
   const printer = new LinePrinter(opts.model, { out: stdout, err: stderr, events: opts.printEvents ?? true });
   let stopped = false;
-  const handle = opts.start(printer, { whenRunning: () => Promise.resolve(), stopped: () => stopped });
+  const handle = opts.start(printer, { whenRunning: () => Promise.resolve(), stopped: () => stopped, markAttached: () => {} });
   const guard = installExitGuard({
     restore: () => {},
     stop: async () => {
       stopped = true;
       await handle.stop();
     },
+    kill: () => handle.kill?.(),
   });
   try {
     await handle.done;
@@ -103,6 +108,7 @@ async function runFullScreen<S>(opts: RunDashboardOptions<S>, stdout: NodeJS.Wri
       quitting = true;
       await handle?.stop();
     },
+    kill: () => handle?.kill?.(),
     stderr,
   });
 
@@ -112,6 +118,7 @@ async function runFullScreen<S>(opts: RunDashboardOptions<S>, stdout: NodeJS.Wri
     handle = opts.start(store, {
       whenRunning: () => store.whenRunning(),
       stopped: () => quitting,
+      markAttached: () => store.markAttached(),
     });
     handle.done.catch((err: unknown) => {
       failure = errorText(err);

@@ -13,7 +13,9 @@ export interface HeaderProps {
 export const HEADER_LINES = 2;
 
 export function Header({ stats, mmCount, findingCount, width }: HeaderProps) {
-  const status = stats.paused ? 'PAUSED' : stats.ended !== null ? stats.ended : stats.source === 'live' ? 'LIVE' : 'PLAYING';
+  // Live says LIVE only once the probes are attached: before that, nothing new is traced.
+  const running = stats.source === 'replay' ? 'PLAYING' : stats.attached ? 'LIVE' : 'STARTING (attaching probes)';
+  const status = stats.paused ? 'PAUSED' : stats.ended !== null ? stats.ended : running;
   const live = [`${mmCount} mms`, `${findingCount} findings`, `${stats.eventRate} ev/s`, `lost ${stats.lostEvents}`];
   if (stats.speed !== null) live.push(`speed ${stats.speed}`);
   const source = [`flavor ${stats.flavor}`, `kernel ${stats.kernel}`, `${stats.events} events`];

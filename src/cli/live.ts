@@ -22,7 +22,7 @@ export async function liveCommand(opts: LiveOptions): Promise<number> {
     model: exetraceModel,
     source: 'live',
     printEvents: opts.findingsOnly !== true,
-    start(consumer) {
+    start(consumer, control) {
       const recorder = new Recorder({
         out: opts.record ?? null,
         flavor: opts.flavor,
@@ -30,18 +30,31 @@ export async function liveCommand(opts: LiveOptions): Promise<number> {
         comm: opts.comm ?? null,
         durationMs: null,
         consumers: [consumer],
+        onAttached: () => control.markAttached(),
       });
+      let finished = false;
       const done = recorder.run().then((result) => {
+        finished = true;
         if (result.error === null) return;
         const cause = result.error.cause !== result.error.shortMessage ? `\n  ${result.error.cause.replace(/\n/g, '\n  ')}` : '';
         throw new Error(`${result.error.shortMessage}${cause}`);
       });
       return {
         done,
-        // stop() kills bpftrace (SIGTERM, then SIGKILL after a timeout) and writes the trailer.
+        // stop() ends bpftrace (SIGINT, then SIGKILL after 5 s) and writes the trailer.
         stop: async () => {
           recorder.stop('signal');
           await done.catch(() => {});
+        },
+        // Crash or signal and stop() is slow (bpftrace still attaching, or busy detaching).
+        kill: () => {
+          const pid = recorder.bpftracePid;
+          if (pid === undefined || finished) return;
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // exited meanwhile
+          }
         },
       };
     },

@@ -1,5 +1,6 @@
 // Which probe script to run and its bpftrace argv. Filters travel as positional parameters
-// ($1 pid, $2 comm, $3 collector pid, $4 offset of mnt in struct mount), never as program text.
+// ($1 pid, $2 comm, $3 collector pid, $4 offset of mnt in struct mount, and for kprobe/kfunc
+// $5 the VMA-removal function this kernel can trace), never as program text.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +16,11 @@ export interface ProbeOptions {
   comm: string | null;
   selfPid: number;
   mountOffset: number;
+  /** kprobe/kfunc: `remove_vma` where BTF has it as a function, else `vm_area_free` (inlined on 6.1). */
+  vmaRemovalFunction?: VmaRemovalFunction;
 }
+
+export type VmaRemovalFunction = 'remove_vma' | 'vm_area_free';
 
 export interface ProbeInvocation {
   scriptPath: string;
@@ -63,8 +68,12 @@ export function buildProbeInvocation(opts: ProbeOptions): ProbeInvocation {
     throw new Error(`bad struct mount offset ${opts.mountOffset}`);
   }
   const scriptPath = probeScriptPath(opts.flavor);
-  return {
-    scriptPath,
-    args: ['-f', 'json', scriptPath, String(pid), comm, String(opts.selfPid), String(opts.mountOffset)],
-  };
+  const args = ['-f', 'json', scriptPath, String(pid), comm, String(opts.selfPid), String(opts.mountOffset)];
+  if (opts.flavor !== 'tracepoint') {
+    // Becomes a probe name (kfunc:$5), so only the two known names may pass.
+    const fn = opts.vmaRemovalFunction;
+    if (fn !== 'remove_vma' && fn !== 'vm_area_free') throw new Error(`the ${opts.flavor} flavor needs the VMA-removal function (remove_vma or vm_area_free)`);
+    args.push(fn);
+  }
+  return { scriptPath, args };
 }

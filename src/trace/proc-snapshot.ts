@@ -91,15 +91,30 @@ export function snapshotProcess(pid: number, reason: SnapshotReason, procRoot = 
   let maps: MapsEntry[];
   try {
     const parsed = parseMaps(readFileSync(`${dir}/maps`));
+    // An exe but no mappings at all: the process is exiting and released its mm, which is not
+    // "text unmapped". (Kernel threads have neither and are kept.)
+    if (parsed.entries.length === 0 && exeDev !== null) return { ok: false, pid, error: 'EXITING' };
     maps = selectMaps(parsed.entries, exeDev !== null && exeIno !== null ? { dev: exeDev, ino: exeIno } : null);
   } catch (err) {
     // Gone between reads: a snapshot without its maps would look like "text unmapped".
     return { ok: false, pid, error: errName(err) };
   }
+  // The exe link and the maps are two reads: an exec in between would pair one image's exe with
+  // the next image's maps. Read the exe again and drop the snapshot if it moved.
+  if (exeDev !== null && !sameExeAfter(pid, procRoot, exeDev, exeIno)) return { ok: false, pid, error: 'EXEC_RACE' };
   return {
     ok: true,
     event: { kind: 'proc_snapshot', ts, pid: tgid, tid: pid, comm, reason, exeLink, exeError, exeDev, exeIno, maps },
   };
+}
+
+function sameExeAfter(pid: number, procRoot: string, dev: number, ino: number | null): boolean {
+  try {
+    const again = exeKernelId(pid, procRoot);
+    return again.dev === dev && again.ino === ino;
+  } catch {
+    return false;
+  }
 }
 
 export interface SnapshotFilter {

@@ -12,7 +12,7 @@ import type { ParseIssue, TraceConsumer } from './consumer.js';
 import { ProbeDecoder } from './decoder.js';
 import type { TraceEvent, TraceEventKind } from './events.js';
 import { pickFlavor, type FlavorRequest, type LadderResult } from './flavor-ladder.js';
-import { buildProbeInvocation, validateCommFilter, validatePidFilter } from './probe-program.js';
+import { buildProbeInvocation, validateCommFilter, validatePidFilter, type VmaRemovalFunction } from './probe-program.js';
 import { indexSnapshots, monotonicNs, snapshotAll, snapshotChangedSince } from './proc-snapshot.js';
 import { DEFAULT_REORDER_WINDOW_NS, ReorderWindow } from './reorder.js';
 import { SnapshotScheduler } from './snapshot-scheduler.js';
@@ -132,14 +132,17 @@ export class Recorder {
     result.flavor = flavor;
 
     let mountOffset: number;
+    let vmaRemovalFunction: VmaRemovalFunction;
     try {
-      mountOffset = mountMntOffset(new Btf(readFileSync(VMLINUX_BTF_PATH), VMLINUX_BTF_PATH));
+      const btf = new Btf(readFileSync(VMLINUX_BTF_PATH), VMLINUX_BTF_PATH);
+      mountOffset = mountMntOffset(btf);
+      vmaRemovalFunction = btf.func('remove_vma').exists ? 'remove_vma' : 'vm_area_free';
     } catch (err) {
       return fail(`cannot read struct mount's layout from BTF: ${(err as Error).message}`);
     }
     let invocation: { scriptPath: string; args: string[] };
     try {
-      invocation = buildProbeInvocation({ flavor, pid, comm, selfPid: process.pid, mountOffset });
+      invocation = buildProbeInvocation({ flavor, pid, comm, selfPid: process.pid, mountOffset, vmaRemovalFunction });
     } catch (err) {
       return fail(`cannot build the probe invocation: ${(err as Error).message}`);
     }

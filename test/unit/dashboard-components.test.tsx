@@ -7,7 +7,7 @@ import { initialUiState } from '../../dashboards/ui-state.js';
 
 const stats: SessionStats = {
   source: 'replay', flavor: 'tracepoint', kernel: '6.18.0-test', eventRate: 42, events: 1234, lostEvents: 7,
-  parseIssues: 0, paused: false, speed: 'max', ended: null, clockRef: { monotonicNs: 0, wallMs: Date.UTC(2026, 0, 1) },
+  parseIssues: 0, paused: false, speed: 'max', attached: false, ended: null, clockRef: { monotonicNs: 0, wallMs: Date.UTC(2026, 0, 1) },
 };
 
 const row = (key: string, pid: number, comm: string, exe: string, badge: string | null = null): MmRow => ({
@@ -40,6 +40,14 @@ describe('Dashboard (pure component)', () => {
     expect(frame).toContain('00:00:01.500 !loader-exec pid 200 sleep');
     const footer = frame.split('\n').at(-1)!;
     expect(footer).toBe(footerItems('table').map((i) => ` ${i.hint}  ${i.label}`).join('  '));
+  });
+
+  it('live says STARTING until the probes are attached, then LIVE', () => {
+    const live = { ...stats, source: 'live' as const, speed: null };
+    const starting = render(<Dashboard {...props({ stats: live })} />).lastFrame()!;
+    expect(starting).toContain('exetrace live │ STARTING (attaching probes)');
+    expect(starting).not.toContain('LIVE');
+    expect(render(<Dashboard {...props({ stats: { ...live, attached: true } })} />).lastFrame()).toContain('exetrace live │ LIVE');
   });
 
   it('shows PAUSED, the filter prompt and the detail-mode footer', () => {
