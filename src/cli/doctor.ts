@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { btfPresent, bpftraceVersion, ensureTracefs, findBpftrace, isRoot, kprobeEventsPresent, lockdownMode } from '../kernel/host-facts.js';
 import { LADDER, pickFlavor, tryFlavor, type FlavorTrial } from '../trace/flavor-ladder.js';
 import type { Flavor } from '../trace/trace-format.js';
+import { detectableHere } from '../trace/flavor-capabilities.js';
+import type { FindingClass } from '../model/state.js';
 
 const EXAMPLES = `
 Examples:
@@ -23,7 +25,7 @@ export interface DoctorReport {
   kprobeEvents: boolean;
   bpftrace: { path: string | null; version: string | null; note: string | null };
   /** One trial per flavor: does a tiny program of that probe type load here? */
-  trials: Record<Flavor, { loads: boolean | null; reason: string }>;
+  trials: Record<Flavor, { loads: boolean | null; reason: string; detects: FindingClass[] }>;
   auto: { flavor: Flavor | null; reason: string };
   problems: string[];
 }
@@ -43,12 +45,12 @@ export async function buildDoctorReport(): Promise<DoctorReport> {
   const ran: FlavorTrial[] = [];
   for (const flavor of LADDER) {
     if (!root || !bpftracePath) {
-      trials[flavor] = { loads: null, reason: !root ? 'not tried: needs root' : 'not tried: no bpftrace' };
+      trials[flavor] = { loads: null, reason: !root ? 'not tried: needs root' : 'not tried: no bpftrace', detects: [] };
       continue;
     }
     const t = await tryFlavor(flavor, { bpftrace: bpftracePath, timeoutMs: 15000 });
     ran.push(t);
-    trials[flavor] = { loads: t.loads, reason: t.reason };
+    trials[flavor] = { loads: t.loads, reason: t.reason, detects: detectableHere(flavor, t.loads) };
   }
   let auto: DoctorReport['auto'] = { flavor: null, reason: 'not decided: the trials could not run' };
   if (ran.length > 0) {
@@ -89,6 +91,7 @@ export function formatDoctor(r: DoctorReport): string {
     ['kfunc (fentry) loads', `${yesNo(r.trials.kfunc.loads)}: ${r.trials.kfunc.reason}`],
     ['kprobe loads', `${yesNo(r.trials.kprobe.loads)}: ${r.trials.kprobe.reason}`],
     ['tracepoint loads', `${yesNo(r.trials.tracepoint.loads)}: ${r.trials.tracepoint.reason}`],
+    ...LADDER.map((f): [string, string] => [`${f} detects here`, r.trials[f].detects.length > 0 ? r.trials[f].detects.join(', ') : 'nothing (does not load)']),
     ['auto picks', r.auto.flavor ? `${r.auto.flavor}: ${r.auto.reason}` : `nothing: ${r.auto.reason}`],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));

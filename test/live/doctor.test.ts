@@ -22,6 +22,10 @@ describe.skipIf(skipLive())('exetrace doctor (live)', () => {
     expect(report.trials.kfunc).toMatchObject({ loads: false });
     expect(report.trials.tracepoint).toMatchObject({ loads: true });
     expect(report.auto.flavor).toBe('tracepoint');
+    // Which finding classes each flavor detects here: everything through tracepoints, nothing else.
+    expect(report.trials.tracepoint!.detects).toHaveLength(7);
+    expect(report.trials.kfunc!.detects).toEqual([]);
+    expect(report.trials.kprobe!.detects).toEqual([]);
     expect(report.auto.reason).toMatch(/kfunc: .*kprobe: /);
     expect(r.code).toBe(0);
     const text = await runCli(['doctor']);
