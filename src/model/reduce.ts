@@ -569,8 +569,10 @@ function onExeRead(d: Draft, e: ExeReadEvent): void {
 }
 
 function onSnapshot(d: Draft, e: ProcSnapshotEvent): void {
-  // Kernel threads and zombies have no exe and no maps: nothing to learn.
+  // Kernel threads and zombies have no exe and no maps: nothing to learn. Without the exe's
+  // identity (stat failed: the process was exiting) the maps cannot be attributed either.
   if (e.exeLink === null && e.maps.length === 0) return;
+  if (e.exeDev === null && e.maps.length === 0) return;
   const snapExe: FileId | null =
     e.exeDev !== null && e.exeIno !== null ? { dev: e.exeDev, ino: e.exeIno, path: e.exeLink, name: basename(stripDeleted(e.exeLink ?? '')) } : null;
   let mm = getMm(d, pget(d.pidMm, pidKey(e.pid)));

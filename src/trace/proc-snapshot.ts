@@ -93,7 +93,7 @@ export function snapshotProcess(pid: number, reason: SnapshotReason, procRoot = 
     const parsed = parseMaps(readFileSync(`${dir}/maps`));
     // An exe but no mappings at all: the process is exiting and released its mm, which is not
     // "text unmapped". (Kernel threads have neither and are kept.)
-    if (parsed.entries.length === 0 && exeDev !== null) return { ok: false, pid, error: 'EXITING' };
+    if (parsed.entries.length === 0 && exeLink !== null) return { ok: false, pid, error: 'EXITING' };
     maps = selectMaps(parsed.entries, exeDev !== null && exeIno !== null ? { dev: exeDev, ino: exeIno } : null);
   } catch (err) {
     // Gone between reads: a snapshot without its maps would look like "text unmapped".

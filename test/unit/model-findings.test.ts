@@ -128,6 +128,14 @@ describe('text-unmapped', () => {
   });
 });
 
+describe('text-unmapped: exiting processes', () => {
+  it('a snapshot of an exiting process (exe link readable, stat failed, no maps) proves nothing', () => {
+    const exiting = { ...ev.snapshot(30, 100, 'exe_read', null, []), exeLink: SLEEP.path };
+    const s = run([...ordinaryLaunch(10, 100, A), exiting]);
+    expect(s.findings).toEqual([]);
+  });
+});
+
 describe('stacked-fs', () => {
   const OUTER = file(0x2b, 50, '/mnt/outer/bin/prog');
   const INNER = file(0x2a, 77, '/lowbin');
