@@ -2,7 +2,7 @@
 // while the scenario lab runs every case, then checks the trace holds every finding class.
 // Run as root: node --import tsx scripts/record-sample.ts [OUT]
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { startRecord } from '../test/support/record.js';
 import { buildLab } from '../test/lab/build.js';
@@ -29,4 +29,6 @@ for (const run of runs) {
   console.log(`${ok ? 'ok ' : 'MISSING'} ${run.id.padEnd(15)} pid ${run.pid}: expected ${run.expectedClass ?? 'no finding'}, found ${found.join(', ') || 'none'}`);
 }
 if (missing > 0) process.exit(1);
+// Traces are 0600 (they hold every path on the host); this one ships, and npm start replays it as any user.
+chmodSync(out, 0o644);
 console.log(`sample trace written to ${out}`);

@@ -35,7 +35,7 @@ const SCHEMAS: Record<string, FieldType[]> = {
 };
 /** Printed by the scripts' BEGIN, which bpftrace runs once every probe is attached. */
 const READY_RECORD = Buffer.from('S ready');
-const EXE_READ_SYSCALLS = ['readlink', 'readlinkat', 'openat', 'execve'] as const;
+const EXE_READ_SYSCALLS = ['readlink', 'readlinkat', 'openat', 'execve', 'proc_exe_link'] as const;
 
 interface RawFile {
   file: Hex | null;
@@ -279,6 +279,18 @@ export class ProbeDecoder {
     };
   }
 
+  /** proc_exe_link prints its answer as a path walk, answer.c0 (leaf) ..; null if none or one is missing. */
+  private answerPath(p: Pending): string | null {
+    const n = [...p.parts.keys()].filter((l) => l.startsWith('answer.c')).length;
+    if (n === 0) return null;
+    const comps: string[] = [];
+    for (let i = 0; i < n; i++) {
+      if (!p.parts.has(`answer.c${i}`)) return null;
+      comps.push(this.str(p, `answer.c${i}`));
+    }
+    return '/' + comps.reverse().join('/');
+  }
+
   private emit(p: Pending, out: DecodeOutput[]): void {
     const f = p.fields;
     const num = (i: number) => f[i] as number;
@@ -345,7 +357,7 @@ export class ProbeDecoder {
         const dirName = p.parts.has('dir') ? this.str(p, 'dir') : null;
         event = {
           ...base, kind: 'exe_read', syscall: sys, path, dirName, targetPid: resolveExeTarget(path, dirName, p.pid),
-          ret: num(1), answer: p.parts.has('answer') ? this.str(p, 'answer') : null,
+          ret: num(1), answer: p.parts.has('answer') ? this.str(p, 'answer') : this.answerPath(p),
         };
         break;
       }

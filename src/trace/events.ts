@@ -154,19 +154,28 @@ export interface PrctlMmEvent extends Base {
   exeAfter: FileRef | null;
 }
 
-/** A read of /proc/<pid>/exe: readlink(at) with its answer, or openat/execve of the link. */
+/**
+ * A read of /proc/<pid>/exe: readlink(at) with its answer, or openat/execve of the link; or
+ * (kfunc/kprobe flavors only) 'proc_exe_link', the kernel resolving the link for any of those.
+ */
 export interface ExeReadEvent extends Base {
   kind: 'exe_read';
-  syscall: 'readlink' | 'readlinkat' | 'openat' | 'execve';
-  /** The path argument as passed. */
+  syscall: 'readlink' | 'readlinkat' | 'openat' | 'execve' | 'proc_exe_link';
+  /** The path argument as passed; "exe" for proc_exe_link. */
   path: string;
-  /** For *at calls with a relative path: the dirfd's name (e.g. "1234" or "self"), else null. */
+  /**
+   * For *at calls with a relative path: the dirfd's name (e.g. "1234" or "self"); for
+   * proc_exe_link: the link's directory (the pid, or the tid under /proc/<pid>/task); else null.
+   */
   dirName: string | null;
   /** The pid whose exe link was read, resolved from the path; null when it could not be. */
   targetPid: number | null;
-  /** readlink: bytes returned or -errno; openat: fd or -errno; execve: 0 or -errno. */
+  /** readlink: bytes returned or -errno; openat: fd or -errno; execve and proc_exe_link: 0 or -errno. */
   ret: number;
-  /** readlink: the string the kernel returned; null for the others or on error. */
+  /**
+   * readlink: the string the kernel returned; proc_exe_link: exe_path as walked in BPF (no
+   * " (deleted)" suffix; null when the walk hit its bound); null for the others or on error.
+   */
   answer: string | null;
 }
 

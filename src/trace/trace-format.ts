@@ -100,7 +100,7 @@ const EVENT_FIELDS: Record<TraceEventKind, Record<string, FieldType>> = {
   prctl_mm: { ...BASE, mm: 'hex', subOption: 'int', exeFd: 'int', ret: 'int', exeBefore: 'file?', exeAfter: 'file?' },
   exe_read: {
     ...BASE,
-    syscall: ['readlink', 'readlinkat', 'openat', 'execve'],
+    syscall: ['readlink', 'readlinkat', 'openat', 'execve', 'proc_exe_link'],
     path: 'str',
     dirName: 'str?',
     targetPid: 'int?',

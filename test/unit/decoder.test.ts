@@ -104,6 +104,27 @@ describe('ProbeDecoder: every kind', () => {
     expect(one([rec('H exe_read 20 50 50 2 3 0'), rec('P 20 50 comm a'), rec('P 20 50 path /proc/thread-self/exe')])).toMatchObject({ syscall: 'execve', targetPid: 50 });
   });
 
+  it('exe_read sys 4: proc_exe_link with the target from dir and the answer from its path walk', () => {
+    // Parts in any order; the answer is rebuilt leaf-first like a file ref's path.
+    expect(one([
+      rec('H exe_read 21 50 51 6 4 0'), rec('P 21 51 answer.c1 bin'), rec('P 21 51 comm a'), rec('P 21 51 path exe'),
+      rec('P 21 51 dir 123'), rec('P 21 51 answer.c0 x y'), rec('P 21 51 answer.c2 usr'),
+    ])).toEqual({
+      kind: 'exe_read', ts: 21, pid: 50, tid: 51, comm: 'a', syscall: 'proc_exe_link', path: 'exe', dirName: '123',
+      targetPid: 123, ret: 0, answer: '/usr/bin/x y',
+    });
+    // Failed resolution (-ENOENT) or a walk cut at its bound: no answer parts.
+    expect(one([rec('H exe_read 22 50 50 3 4 -2'), rec('P 22 50 comm a'), rec('P 22 50 path exe'), rec('P 22 50 dir 9')])).toMatchObject({
+      syscall: 'proc_exe_link', targetPid: 9, ret: -2, answer: null,
+    });
+    // A lost component leaves no half path.
+    const out = run([rec('H exe_read 23 50 50 5 4 0'), rec('P 23 50 comm a'), rec('P 23 50 path exe'), rec('P 23 50 dir 9'), rec('P 23 50 answer.c1 bin')]);
+    expect(events(out)).toMatchObject([{ syscall: 'proc_exe_link', answer: null }]);
+    expect(issues(out).map((i) => i.cause)).toEqual([expect.stringContaining('4 of 5 parts arrived')]);
+    // Codes past proc_exe_link are still refused.
+    expect(issues(run([rec('H exe_read 24 50 50 0 5 0')])).map((i) => i.cause)).toEqual(['exe_read: unknown syscall code 5']);
+  });
+
   it('lost_events becomes a gap at the last seen ts; S ready becomes attached', () => {
     const out = run([
       '{"type": "attached_probes", "data": {"probes": 31}}',

@@ -68,6 +68,13 @@ describe('readTrace', () => {
     ]);
   });
 
+  it('accepts exe_read from proc_exe_link and still refuses unknown syscalls', async () => {
+    const read = { kind: 'exe_read', ts: 5, pid: 7, tid: 7, comm: 'cat', syscall: 'proc_exe_link', path: 'exe', dirName: '100', targetPid: 100, ret: 0, answer: '/usr/bin/sleep' };
+    const r = await all(file(j(header) + j(read) + j({ ...read, syscall: 'stat' }) + j(trailer)));
+    expect(r.filter((x) => x.type === 'event').map((x) => x.type === 'event' && x.event)).toEqual([read]);
+    expect(errors(r).map((x) => [x.line, x.cause])).toEqual([[3, 'exe_read.syscall is not one of readlink|readlinkat|openat|execve|proc_exe_link']]);
+  });
+
   it('stops at a missing header or a wrong schema version', async () => {
     let r = await all(file(j(exec) + j(trailer)));
     expect(r).toHaveLength(1);

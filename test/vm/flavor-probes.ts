@@ -10,7 +10,8 @@
 //   mmap:exit_mmap           → mmput entry when mm_users is 1 (the final put)
 //   sched:sched_process_exit → same tracepoint, group_dead from signal->live (the tracepoint
 //                              field only exists since 6.16)
-// Added: the VMA-removal function ($5: remove_vma, or vm_area_free where remove_vma is inlined).
+// Added: the VMA-removal function ($5: remove_vma, or vm_area_free where remove_vma is inlined),
+// and proc_exe_link's return (exe_read with sys 4: the kernel resolving a /proc/PID/exe link).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,6 +104,8 @@ function header(flavor: FunctionFlavor): string[] {
  *   mmput            mm_exit, only for the final put (mm_users 1 -> 0)
  *   $5               munmap of an executable VMA of the exe file removed outside
  *                    munmap/mremap/mmap (those print their own lines), outside exec and exit
+ *   proc_exe_link    exe_read with sys 4 at its return: the reader, the target's /proc
+ *                    directory name (dir), and the path the link resolves to (answer.c*)
  * Everything else is tracepoint.bt's own blocks, copied verbatim. See docs/flavors.md.
  */`.split('\n');
 }
@@ -115,6 +118,7 @@ export function generateFlavorProgram(tracepointText: string, flavor: FunctionFl
   const arg = (name: string, idx: number): string => (kf ? `args->${name}` : `arg${idx}`);
   const seen = new Set<string>();
   const out: string[] = [...header(flavor)];
+  const walk = pathWalk(blocks);
   for (const b of blocks) {
     const spec = b.specs[0]!.replace(/,$/, '');
     const pred = b.pred ?? '1';
@@ -150,7 +154,8 @@ export function generateFlavorProgram(tracepointText: string, flavor: FunctionFl
       const body = replaceAll(b.body, 'args->group_dead', '(((struct signal_struct *)curtask->signal)->live.counter == 0 ? 1 : 0)', spec);
       out.push(...b.lead, ...b.specs, '{', '  delete(@oldtid[curtask]);', `  if (${pred}) {`, ...indent(body), '  }', '}');
     } else if (spec === 'END') {
-      out.push(...b.lead, ...b.specs, '{', ...b.body, '  clear(@oldtid);', '}');
+      out.push(...exeLinkBlock(kf, exeReadPredicate(blocks), walk));
+      out.push(...b.lead, ...b.specs, '{', ...b.body, kf ? '  clear(@oldtid);' : '  clear(@oldtid); clear(@exe_link);', '}');
     } else {
       out.push(...render(b));
     }
@@ -162,6 +167,73 @@ export function generateFlavorProgram(tracepointText: string, flavor: FunctionFl
   let text = out.join('\n');
   if (!text.endsWith('\n')) text += '\n';
   return syntax === 'modern' ? toModernSyntax(text) : text;
+}
+
+/** The readlink probe's predicate (pid, comm and self filters), applied to the reader. */
+function exeReadPredicate(blocks: Block[]): string {
+  const b = blocks.find((x) => x.specs[0] === 'tracepoint:syscalls:sys_enter_readlink');
+  if (!b?.pred) throw new ProbeTemplateError('tracepoint.bt has no filtered tracepoint:syscalls:sys_enter_readlink block');
+  return b.pred;
+}
+
+/**
+ * exit_mmap's bounded path walk of `$f->f_path`, from its first dentry load to the count's
+ * delete, so the exe link's answer is walked exactly like every other path.
+ */
+function pathWalk(blocks: Block[]): string[] {
+  const b = blocks.find((x) => x.specs[0] === 'tracepoint:mmap:exit_mmap');
+  const from = b?.body.findIndex((l) => l.trim() === '$wd = (struct dentry *)$f->f_path.dentry;') ?? -1;
+  const to = b?.body.findIndex((l) => l.trim() === 'delete(@ncomp[tid]);') ?? -1;
+  if (!b || from < 0 || to < from) throw new ProbeTemplateError('tracepoint.bt exit_mmap: path walk of $f->f_path not found');
+  const walk = replaceAll(b.body.slice(from, to + 1), '$f->f_path.dentry', '$ep->dentry', 'exit_mmap walk');
+  return replaceAll(walk, '$f->f_path.mnt', '$ep->mnt', 'exit_mmap walk');
+}
+
+/**
+ * proc_exe_link(dentry, exe_path[, task]) at return: dentry is /proc/<pid>/exe on both
+ * signatures, so its parent's name is the target (the 3rd argument is never read). exe_path is
+ * only filled on success. A walk cut at its bound prints no answer (the decoder gives null).
+ */
+function exeLinkBlock(kf: boolean, pred: string, walk: string[]): string[] {
+  const load = kf
+    ? ['kretfunc:proc_exe_link', `/ ${pred} /`, '{',
+        '  $d = (struct dentry *)args->dentry;',
+        '  $ep = (struct path *)args->exe_path;',
+        '  $ret = (int64)retval;']
+    : ['kprobe:proc_exe_link', `/ ${pred} /`, '{',
+        '  @exe_link[tid] = ((uint64)arg0, (uint64)arg1);', '}', '',
+        'kretprobe:proc_exe_link', '/ @exe_link[tid].0 != 0 /', '{',
+        '  $a = @exe_link[tid];',
+        '  delete(@exe_link[tid]);',
+        '  $d = (struct dentry *)$a.0;',
+        '  $ep = (struct path *)$a.1;',
+        '  $ret = (int64)(int32)retval;'];
+  return [
+    '',
+    '// ---- proc_exe_link: the kernel resolving /proc/<pid>/exe (readlink, open, stat, exec of it) ----',
+    '// exe_read with sys 4: path "exe", dir = the /proc/<pid> (or task/<tid>) directory, answer',
+    '// = exe_path walked like every other path (no " (deleted)"), as answer.c* parts.',
+    ...load,
+    '  $ts = nsecs;',
+    '  $dp = (struct dentry *)$d->d_parent;',
+    '  $ncomp = 0;',
+    '  if ($ret == 0) {',
+    ...walk,
+    '  }',
+    '  $pn = $ncomp < 0 ? 0 - $ncomp : $ncomp;',
+    '  $pa = $ncomp < 0 ? 0 : $ncomp;',
+    '  printf("H exe_read %llu %d %d %d 4 %lld\\n", $ts, pid, tid, 3 + $pa, $ret);',
+    '  printf("P %llu %d comm %s\\n", $ts, tid, comm);',
+    '  printf("P %llu %d path exe\\n", $ts, tid);',
+    '  printf("P %llu %d dir %s\\n", $ts, tid, str($dp->d_name.name));',
+    '  $pj = 0;',
+    '  while ($pj < $pn && $pj < 24) {',
+    '    if ($ncomp > 0) { printf("P %llu %d answer.c%d %s\\n", $ts, tid, $pj, @comp[tid, 0 + $pj]); }',
+    '    delete(@comp[tid, 0 + $pj]);',
+    '    $pj++;',
+    '  }',
+    '}',
+  ];
 }
 
 function removeVmaBlock(probe: string, vmaArg: string, pred: string): string[] {

@@ -5,12 +5,14 @@
 // Needs root, qemu-system-x86_64, debootstrap, cpio, zstd and the Debian mirror; with
 // EXETRACE_REQUIRE_LIVE=1 a missing piece fails instead of skipping.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KERNEL_TARGETS } from './fetch.js';
 import { runInGuest } from './harness.js';
 import type { GuestResult } from './boot.js';
+import type { ExeReadEvent } from '../../src/trace/events.js';
+import { decodeKernelBytes, encodeKernelString } from '../../src/trace/kernel-string.js';
 import { recordAroundLab, type LabRecording } from './lab-recording.js';
 import { PROJECT_ROOT, VM_CACHE } from './paths.js';
 import { requireLive, skipLive } from '../support/live-gate.js';
@@ -50,6 +52,38 @@ function classesByScenario(rec: LabRecording, findings: Finding[]): Map<string, 
     m.set(run.id, [...new Set(findings.filter((f) => f.pid === run.pid).map((f) => f.class))].sort());
   }
   return m;
+}
+
+/**
+ * proc_exe_link runs inside every readlink of an exe link, so each successful readlink (short
+ * enough not to be cut at BPFTRACE_STRLEN) must follow, on its tid, a proc_exe_link event with
+ * the same target and the same path less " (deleted)". Returns the mismatches and the count.
+ */
+function checkExeLinks(trace: string): { links: number; checked: number; bad: string[] } {
+  const reads = readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('"exe_read"'))
+    .map((l) => JSON.parse(l) as ExeReadEvent).filter((e) => e.kind === 'exe_read');
+  const lastLink = new Map<number, ExeReadEvent>();
+  const bad: string[] = [];
+  let links = 0;
+  let checked = 0;
+  for (const e of reads) {
+    if (e.syscall === 'proc_exe_link') {
+      links++;
+      lastLink.set(e.tid, e);
+      continue;
+    }
+    if ((e.syscall !== 'readlink' && e.syscall !== 'readlinkat') || e.ret <= 0 || e.ret >= 63 || e.answer === null) continue;
+    if (e.path.includes('/task/')) continue;
+    checked++;
+    const link = lastLink.get(e.tid);
+    // The readlink probe may print one byte past `ret` (bpftrace 0.17 str(buf, ret + 1)): cut at ret.
+    const want = decodeKernelBytes(encodeKernelString(e.answer).subarray(0, e.ret)).replace(/ \(deleted\)$/, '');
+    if (!link || link.ts > e.ts || link.targetPid !== e.targetPid || link.ret !== 0 || link.answer !== want) {
+      bad.push(`${JSON.stringify(e)} <- ${JSON.stringify(link ?? null)}`);
+    }
+    lastLink.delete(e.tid);
+  }
+  return { links, checked, bad };
 }
 
 function checkRecording(rec: LabRecording | null, where: string): asserts rec is LabRecording {
@@ -99,6 +133,10 @@ describe.skipIf(missing !== null || skipLive())('kfunc and kprobe flavors on sto
         expect(rec.traceBytes, `${flavor}: no trace`).toBeGreaterThan(0);
         const got = classesByScenario(rec, analyze(join(dir, `${flavor}.trace.jsonl`)));
         expect(Object.fromEntries(got), `${target.name} ${flavor}`).toEqual(Object.fromEntries(baseline));
+        const links = checkExeLinks(join(dir, `${flavor}.trace.jsonl`));
+        process.stderr.write(`${target.name} ${flavor}: ${links.links} proc_exe_link events, ${links.checked} readlinks checked\n`);
+        expect(links.bad, `${target.name} ${flavor}: readlink answers without a matching proc_exe_link`).toEqual([]);
+        expect(links.checked, `${target.name} ${flavor}: no readlink of an exe link to check proc_exe_link against`).toBeGreaterThan(0);
       }
     });
   }
