@@ -253,6 +253,12 @@ export class ProbeDecoder {
     this.emit(p, out);
   }
 
+  /** readlink does not NUL-terminate: only the first `ret` bytes of the buffer are the answer. */
+  private readlinkAnswer(p: Pending, ret: number): string {
+    const b = p.parts.get('answer') ?? Buffer.alloc(0);
+    return decodeKernelBytes(ret >= 0 && ret < b.length ? b.subarray(0, ret) : b);
+  }
+
   private str(p: Pending, label: string): string {
     const b = p.parts.get(label);
     return b ? decodeKernelBytes(b) : '';
@@ -357,7 +363,7 @@ export class ProbeDecoder {
         const dirName = p.parts.has('dir') ? this.str(p, 'dir') : null;
         event = {
           ...base, kind: 'exe_read', syscall: sys, path, dirName, targetPid: resolveExeTarget(path, dirName, p.pid),
-          ret: num(1), answer: p.parts.has('answer') ? this.str(p, 'answer') : this.answerPath(p),
+          ret: num(1), answer: p.parts.has('answer') ? this.readlinkAnswer(p, num(1)) : this.answerPath(p),
         };
         break;
       }

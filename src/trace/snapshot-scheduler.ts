@@ -63,7 +63,8 @@ export class SnapshotScheduler {
         if (e.groupDead) this.forget(e.pid);
         break;
       case 'exe_read':
-        if (e.pid !== this.opts.selfPid && e.targetPid !== null && e.targetPid !== this.opts.selfPid) {
+        // proc_exe_link (kfunc/kprobe) fires inside the readlink that is reported too: one snapshot.
+        if (e.syscall !== 'proc_exe_link' && e.pid !== this.opts.selfPid && e.targetPid !== null && e.targetPid !== this.opts.selfPid) {
           this.snapshotNow(e.targetPid, 'exe_read');
         }
         break;

@@ -104,6 +104,12 @@ describe('ProbeDecoder: every kind', () => {
     expect(one([rec('H exe_read 20 50 50 2 3 0'), rec('P 20 50 comm a'), rec('P 20 50 path /proc/thread-self/exe')])).toMatchObject({ syscall: 'execve', targetPid: 50 });
   });
 
+  it('exe_read: a readlink answer is cut to ret bytes (readlink does not NUL-terminate)', () => {
+    expect(one([rec('H exe_read 21 50 50 3 0 4'), rec('P 21 50 comm a'), rec('P 21 50 path /proc/self/exe'), rec('P 21 50 answer /binJUNK')])).toMatchObject({
+      ret: 4, answer: '/bin',
+    });
+  });
+
   it('exe_read sys 4: proc_exe_link with the target from dir and the answer from its path walk', () => {
     // Parts in any order; the answer is rebuilt leaf-first like a file ref's path.
     expect(one([
