@@ -8,8 +8,8 @@
 //   sched:sched_process_exec → finalize_exec entry (exec; start_code is set by then, unlike at
 //                              begin_new_exec's return, which only drops the stash on failure)
 //   mmap:exit_mmap           → mmput entry when mm_users is 1 (the final put)
-//   sched:sched_process_exit → same tracepoint, group_dead from signal->live (the tracepoint
-//                              field only exists since 6.16)
+//   sched:sched_process_exit → same tracepoint (group_dead read from signal->live, as in
+//                              tracepoint.bt: the tracepoint field only exists since 6.16)
 // Added: the VMA-removal function ($5: remove_vma, or vm_area_free where remove_vma is inlined),
 // and proc_exe_link's return (exe_read with sys 4: the kernel resolving a /proc/PID/exe link).
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -151,7 +151,7 @@ export function generateFlavorProgram(tracepointText: string, flavor: FunctionFl
       out.push(...removeVmaBlock(entry('$5'), arg('vma', 0), pred));
     } else if (spec === 'tracepoint:sched:sched_process_exit') {
       seen.add(spec);
-      const body = replaceAll(b.body, 'args->group_dead', '(((struct signal_struct *)curtask->signal)->live.counter == 0 ? 1 : 0)', spec);
+      const body = b.body;
       out.push(...b.lead, ...b.specs, '{', '  delete(@oldtid[curtask]);', `  if (${pred}) {`, ...indent(body), '  }', '}');
     } else if (spec === 'END') {
       out.push(...exeLinkBlock(kf, exeReadPredicate(blocks), walk));
