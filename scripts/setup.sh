@@ -4,6 +4,12 @@
 set -eu
 cd "$(dirname "$0")/.."
 
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: exetrace needs Node.js >= 20 (found: $(node --version 2>/dev/null || echo none)); Debian 12's nodejs is 18, install a newer one first" >&2
+  exit 1
+fi
+
 need_apt=""
 for pkg in bpftrace tmux gcc libc6-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt="$need_apt $pkg"
