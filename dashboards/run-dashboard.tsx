@@ -1,5 +1,6 @@
 // Runs a session (live or replay) into the dashboard: full-screen ink UI on a TTY, one line per
 // event/finding otherwise. Owns every exit path: q/Esc/Ctrl-C, SIGINT/SIGTERM, crashes.
+import './tty-wins-over-ci.js'; // before ink loads: it reads CI once, at load time
 import { render, type Instance } from 'ink';
 import type { TraceConsumer } from '../src/trace/consumer.js';
 import { DashboardApp } from './components/DashboardApp.js';

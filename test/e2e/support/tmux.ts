@@ -57,8 +57,8 @@ export function startPane(name: string, cmd: string): Pane {
   return pane;
 }
 
-/** The command that runs the CLI from source, as `npm start` users would get it built. */
-export const CLI = 'node --import tsx src/cli/main.ts';
+/** The CLI: built under `npm test` (EXETRACE_TEST_BUILT=1, as users get it), else from source. */
+export const CLI = process.env.EXETRACE_TEST_BUILT === '1' ? 'node dist/src/cli/main.js' : 'node --import tsx src/cli/main.ts';
 
 /** The process the pane's shell started, matched by part of its command line. */
 export function nodePid(p: Pane, argvPart: string): number {
