@@ -29,7 +29,7 @@ function syntheticStream(processes: number): string[] {
     lines.push(record(`P ${ts} ${pid} exe.c2 usr\n`));
     for (let k = 0; k < 4; k++) {
       const t = ts + 10 + k;
-      lines.push(record(`H mmap ${t} ${pid} ${pid} 3 ${mm} ${140000000000000 + k * 4096} 4096 5 2066 3 0 0xffff888100bb0000 266338304 ${300000 + k} 1\n`));
+      lines.push(record(`H mmap ${t} ${pid} ${pid} 2 ${mm} ${140000000000000 + k * 4096} 4096 5 2066 3 0 0xffff888100bb0000 266338304 ${300000 + k} 1\n`));
       lines.push(record(`P ${t} ${pid} comm true\n`));
       lines.push(record(`P ${t} ${pid} file.c0 libc.so.6\n`));
     }
