@@ -6,6 +6,7 @@ import { CLONE_THREAD, CLONE_VM } from './events.js';
 import type { ParseIssue } from './consumer.js';
 import { parseBpftraceJsonLine } from './bpftrace-json.js';
 import { decodeKernelBytes } from './kernel-string.js';
+import { kernelDevToStatDev } from '../kernel/dev-t.js';
 
 export type DecodeOutput =
   | { type: 'event'; event: TraceEvent }
@@ -61,14 +62,7 @@ interface Pending {
 
 class LineError extends Error {}
 
-/** Kernel MKDEV (major << 20 | minor) → userspace dev_t as stat(2) returns it (glibc makedev). */
-export function kernelDevToStatDev(kdev: number): number {
-  const major = BigInt(Math.floor(kdev / 2 ** 20));
-  const minor = BigInt(kdev % 2 ** 20);
-  const dev =
-    ((major & 0xfffff000n) << 32n) | ((major & 0xfffn) << 8n) | ((minor & 0xffffff00n) << 12n) | (minor & 0xffn);
-  return Number(dev);
-}
+export { kernelDevToStatDev };
 
 function parseInt64(token: string, what: string): number {
   if (!/^-?[0-9]+$/.test(token)) throw new LineError(`${what}: "${token}" is not a decimal number`);

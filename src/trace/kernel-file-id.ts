@@ -3,6 +3,7 @@
 // sit on different filesystems reports a per-layer st_dev. So for /proc/PID/exe we ask the mount
 // instead: an O_PATH fd's fdinfo names its mount id, and mountinfo gives that mount's s_dev.
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { makedev } from '../kernel/dev-t.js';
 
 /** O_PATH on Linux (x86, arm, riscv, ...); Node does not export it. */
 const O_PATH = 0o10000000;
@@ -14,10 +15,6 @@ export interface KernelFileId {
   fromMount: boolean;
 }
 
-/** glibc's makedev: the st_dev encoding used everywhere in exetrace's events. */
-export function makedev(major: number, minor: number): number {
-  return ((major & 0xfff) << 8) | (minor & 0xff) | ((minor & ~0xff) << 12) | ((major & ~0xfff) * 2 ** 32);
-}
 
 function mountDev(mountinfo: string, mntId: number): number | null {
   for (const line of mountinfo.split('\n')) {

@@ -3,16 +3,13 @@
 // error name in the result, never a throw.
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import type { MapsEntry, ProcSnapshotEvent } from './events.js';
+import { makedev } from '../kernel/dev-t.js';
 import { exeKernelId } from './kernel-file-id.js';
 import { decodeKernelBytes } from './kernel-string.js';
 
 export type SnapshotReason = ProcSnapshotEvent['reason'];
 
-/** stat(2)'s st_dev encoding of a major:minor pair (glibc's makedev). */
-export function makedev(major: number, minor: number): number {
-  // Arithmetic, not bit ops: the result can exceed 32 bits for large minors.
-  return (major & 0xfff) * 0x100 + (minor & 0xff) + (minor & ~0xff) * 0x1000 + (major & ~0xfff) * 0x100000000;
-}
+export { makedev };
 
 /** CLOCK_MONOTONIC in ns: the clock of bpftrace's nsecs, so snapshots sort with events. */
 export const monotonicNs = (): number => Number(process.hrtime.bigint());

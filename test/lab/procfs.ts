@@ -13,10 +13,9 @@ export interface ProcMapping {
   path: string;
 }
 
-/** glibc's makedev: what stat() returns in st_dev for a major:minor pair. */
-export function makedev(major: number, minor: number): number {
-  return (major & 0xfff) * 0x100 + (minor & 0xff) + (minor & ~0xff) * 0x1000 + Math.floor(major / 0x1000) * 2 ** 32;
-}
+import { makedev } from '../../src/kernel/dev-t.js';
+
+export { makedev };
 
 export function readMaps(pid: number): ProcMapping[] {
   const text = readFileSync(`/proc/${pid}/maps`, 'latin1');
