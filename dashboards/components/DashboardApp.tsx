@@ -1,6 +1,6 @@
 // The live container: subscribes to the store's throttled snapshots, owns the UI state and
 // turns key presses into actions through the key-binding table.
-import { useInput, useStdout } from 'ink';
+import { useInput, useStdout, type Key } from 'ink';
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { DashboardStore } from '../dashboard-store.js';
 import type { ModelView } from '../display-types.js';
@@ -17,6 +17,13 @@ export interface DashboardAppProps<S> {
   /** False when stdin is not a terminal: ink cannot read keys without raw mode. */
   interactive?: boolean;
 }
+
+/** A key press that is only its character: no arrows, no modifiers. */
+const PLAIN_KEY: Key = {
+  upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false,
+  home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false,
+  backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false,
+};
 
 function useTerminalSize(): { width: number; height: number } {
   const { stdout } = useStdout();
@@ -49,7 +56,7 @@ export function DashboardApp<S>({ store, select, onQuit, interactive = true }: D
   const ctxRef = useRef(ctx);
   ctxRef.current = ctx;
 
-  useInput((input, key) => {
+  const press = (input: string, key: Key): void => {
     const cur = uiRef.current;
     const action = resolveAction(cur.mode, input, key);
     let ev: UiEvent | null = null;
@@ -61,6 +68,25 @@ export function DashboardApp<S>({ store, select, onQuit, interactive = true }: D
     uiRef.current = next;
     setUi(next);
     if (next.quit && !cur.quit) onQuit();
+  };
+
+  useInput((input, key) => {
+    // Keys typed faster than the terminal is read arrive as one chunk ("jq"): outside the filter
+    // prompt each character is its own key press; once a character opens the prompt, the rest
+    // of the chunk is typed into it.
+    const inFilter = (): boolean => uiRef.current.mode === 'filter';
+    if (input.length <= 1 || key.ctrl || key.meta || inFilter()) {
+      press(input, key);
+      return;
+    }
+    const chars = [...input];
+    for (let i = 0; i < chars.length; i++) {
+      if (inFilter()) {
+        press(chars.slice(i).join(''), PLAIN_KEY);
+        return;
+      }
+      press(chars[i]!, PLAIN_KEY);
+    }
   }, { isActive: interactive });
 
   return (

@@ -109,6 +109,27 @@ describe('DashboardApp', () => {
     expect(f).toMatch(/>4000\s+vanishing/);
   });
 
+  it('keys arriving in one chunk are pressed one by one: "js" moves and sorts, "fvan" opens the filter and types', async () => {
+    const { app } = mount();
+    await tick();
+    const first = selectedLine(frame(app));
+    app.stdin.write('js');
+    await tick();
+    expect(selectedLine(frame(app))).not.toBe(first);
+    expect(frame(app)).toContain('sort pid');
+    app.stdin.write('fvanish\r');
+    await tick();
+    expect(frame(app)).toContain('filter "vanish"');
+  });
+
+  it('"jq" in one chunk quits', async () => {
+    const { app, quits } = mount();
+    await tick();
+    app.stdin.write('jq');
+    await tick();
+    expect(quits()).toBe(1);
+  });
+
   it('Enter opens the detail pane with timeline and mappings; Esc goes back', async () => {
     const { app } = mount();
     await tick();
