@@ -25,8 +25,11 @@ function clip(m: Mapping, start: number, end: number): Mapping {
   return s === m.start && e === m.end ? m : { ...m, start: s, end: e, offset: m.offset + (s - m.start) };
 }
 
-/** Remove [start, end) from the set (munmap, or anything that replaces the range). */
-export function carve(maps: readonly Mapping[], start: number, end: number): readonly Mapping[] {
+/**
+ * Rebuild the set with every mapping that overlaps [start, end) split at the range's edges;
+ * `inside` decides what becomes of the part within the range (null drops it).
+ */
+function rewriteRange(maps: readonly Mapping[], start: number, end: number, inside: (part: Mapping, whole: Mapping) => Mapping | null): readonly Mapping[] {
   if (end <= start || !maps.some((m) => overlaps(m, start, end))) return maps;
   const out: Mapping[] = [];
   for (const m of maps) {
@@ -35,9 +38,16 @@ export function carve(maps: readonly Mapping[], start: number, end: number): rea
       continue;
     }
     if (m.start < start) out.push(clip(m, m.start, start));
+    const mid = inside(clip(m, start, end), m);
+    if (mid !== null) out.push(mid);
     if (m.end > end) out.push(clip(m, end, m.end));
   }
   return out;
+}
+
+/** Remove [start, end) from the set (munmap, or anything that replaces the range). */
+export function carve(maps: readonly Mapping[], start: number, end: number): readonly Mapping[] {
+  return rewriteRange(maps, start, end, () => null);
 }
 
 /** Add a mapping, replacing whatever it overlaps (a MAP_FIXED mmap does exactly that). */
@@ -52,19 +62,7 @@ export function insertMapping(maps: readonly Mapping[], m: Mapping): readonly Ma
 
 /** mprotect: new permissions on [start, end), splitting mappings at the edges. */
 export function protect(maps: readonly Mapping[], start: number, end: number, prot: number): readonly Mapping[] {
-  if (!maps.some((m) => overlaps(m, start, end))) return maps;
-  const out: Mapping[] = [];
-  for (const m of maps) {
-    if (!overlaps(m, start, end)) {
-      out.push(m);
-      continue;
-    }
-    if (m.start < start) out.push(clip(m, m.start, start));
-    const mid = clip(m, start, end);
-    out.push({ ...mid, perms: permsFromProt(prot, m.perms) });
-    if (m.end > end) out.push(clip(m, end, m.end));
-  }
-  return out;
+  return rewriteRange(maps, start, end, (part, whole) => ({ ...part, perms: permsFromProt(prot, whole.perms) }));
 }
 
 /**
