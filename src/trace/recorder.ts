@@ -19,6 +19,16 @@ import { SnapshotScheduler } from './snapshot-scheduler.js';
 import { SCHEMA_VERSION, TRACE_MAGIC, TRAILER_MAGIC, type Flavor, type TraceHeader, type TraceTrailer } from './trace-format.js';
 import { TraceWriter } from './trace-writer.js';
 
+/**
+ * bpftrace's per-CPU output ring defaults to 64 pages; an exec burst (a shell loop, a build)
+ * overflowed it and lost thousands of events here. 1024 pages (4 MiB per CPU) held them.
+ * A value the user exported wins.
+ */
+export const PERF_RB_PAGES = 1024;
+function perfBufferEnv(): Record<string, string> {
+  return { BPFTRACE_PERF_RB_PAGES: process.env.BPFTRACE_PERF_RB_PAGES ?? String(PERF_RB_PAGES) };
+}
+
 export interface RecordOptions {
   /** Trace file to write, or null to only feed consumers (e.g. a dashboard without --record). */
   out: string | null;
@@ -219,6 +229,7 @@ export class Recorder {
         const runner = new BpftraceRunner({
           bpftrace,
           args: invocation.args,
+          env: perfBufferEnv(),
           decoder: new ProbeDecoder(),
           onOutput: (out) => {
             if (out.type === 'event') {
