@@ -13,6 +13,9 @@ export interface KernelFileId {
   ino: number;
   /** True when the device came from mountinfo (kernel s_dev); false when only stat's was available. */
   fromMount: boolean;
+  /** What stat(2) says: a cheap identity for checking later that the exe is still the same file. */
+  statDev: number;
+  statIno: number;
 }
 
 
@@ -40,7 +43,7 @@ export function exeKernelId(pid: number, procRoot = '/proc'): KernelFileId {
     try {
       fdinfo = readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1');
     } catch {
-      return { dev: st.dev, ino: st.ino, fromMount: false };
+      return { dev: st.dev, ino: st.ino, fromMount: false, statDev: st.dev, statIno: st.ino };
     }
     const mntId = /^mnt_id:\s*(\d+)/m.exec(fdinfo);
     const ino = /^ino:\s*(\d+)/m.exec(fdinfo);
@@ -54,7 +57,8 @@ export function exeKernelId(pid: number, procRoot = '/proc'): KernelFileId {
       }
     }
     const inode = ino ? Number(ino[1]) : st.ino;
-    return dev === null ? { dev: st.dev, ino: inode, fromMount: false } : { dev, ino: inode, fromMount: true };
+    const stat = { statDev: st.dev, statIno: st.ino };
+    return dev === null ? { dev: st.dev, ino: inode, fromMount: false, ...stat } : { dev, ino: inode, fromMount: true, ...stat };
   } finally {
     closeSync(fd);
   }

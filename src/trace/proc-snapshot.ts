@@ -76,11 +76,13 @@ export function snapshotProcess(pid: number, reason: SnapshotReason, procRoot = 
   let exeError: string | null = null;
   let exeDev: number | null = null;
   let exeIno: number | null = null;
+  let exeStat: { dev: number; ino: number } | null = null;
   try {
     exeLink = decodeKernelBytes(readlinkSync(`${dir}/exe`, { encoding: 'buffer' }));
     const id = exeKernelId(pid, procRoot);
     exeDev = id.dev;
     exeIno = id.ino;
+    exeStat = { dev: id.statDev, ino: id.statIno };
   } catch (err) {
     // ENOENT for kernel threads and zombies; a deleted exe still stats through the link.
     exeError = errName(err);
@@ -98,17 +100,18 @@ export function snapshotProcess(pid: number, reason: SnapshotReason, procRoot = 
   }
   // The exe link and the maps are two reads: an exec in between would pair one image's exe with
   // the next image's maps. Read the exe again and drop the snapshot if it moved.
-  if (exeDev !== null && !sameExeAfter(pid, procRoot, exeDev, exeIno)) return { ok: false, pid, error: 'EXEC_RACE' };
+  if (exeStat !== null && !sameExeAfter(`${dir}/exe`, exeStat)) return { ok: false, pid, error: 'EXEC_RACE' };
   return {
     ok: true,
     event: { kind: 'proc_snapshot', ts, pid: tgid, tid: pid, comm, reason, exeLink, exeError, exeDev, exeIno, maps },
   };
 }
 
-function sameExeAfter(pid: number, procRoot: string, dev: number, ino: number | null): boolean {
+/** One stat is enough to tell the exe is still the same file: no second mountinfo read. */
+function sameExeAfter(exeLinkPath: string, before: { dev: number; ino: number }): boolean {
   try {
-    const again = exeKernelId(pid, procRoot);
-    return again.dev === dev && again.ino === ino;
+    const again = statSync(exeLinkPath);
+    return again.dev === before.dev && again.ino === before.ino;
   } catch {
     return false;
   }
