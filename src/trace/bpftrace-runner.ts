@@ -3,36 +3,16 @@
 // the recorder must keep what it has when bpftrace fails at any point.
 import { accessSync, constants, readdirSync, readlinkSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
-import type { ParseIssue } from './consumer.js';
-import type { TraceEvent } from './events.js';
+import { onlineCpus } from '../kernel/cpus.js';
+import { classifyStderr, isHarmlessStderr, type RunnerError } from './bpftrace-stderr.js';
+import type { DecodeOutput } from './decoder.js';
+import { bpftraceCommand } from './available-events.js';
 
-/** What a decoder yields (structurally the same as decoder.ts's DecodeOutput). */
-export type RunnerOutput =
-  | { type: 'event'; event: TraceEvent }
-  | { type: 'issue'; issue: ParseIssue }
-  | { type: 'attached'; probes: number };
+export type { RunnerError };
 
 export interface LineDecoder {
-  push(line: string, lineNo: number): RunnerOutput[];
-  flush(): RunnerOutput[];
-}
-
-export type RunnerErrorKind =
-  | 'not-found'
-  | 'not-root'
-  | 'attach-failed'
-  | 'compile-failed'
-  | 'exited'
-  | 'spawn-failed';
-
-export interface RunnerError {
-  kind: RunnerErrorKind;
-  /** One line for the user. */
-  shortMessage: string;
-  /** The evidence: bpftrace's own error lines, exit code or errno. */
-  cause: string;
-  /** The probe that failed to attach, when bpftrace named one. */
-  probe?: string;
+  push(line: string, lineNo: number): DecodeOutput[];
+  flush(): DecodeOutput[];
 }
 
 export interface RunnerResult {
@@ -52,7 +32,7 @@ export interface RunnerOptions {
   /** bpftrace's whole argv (probe-program.ts builds it); must select `-f json` output. */
   args: readonly string[];
   decoder: LineDecoder;
-  onOutput(out: RunnerOutput): void;
+  onOutput(out: DecodeOutput): void;
   bpftrace?: string;
   /** Fallback when attach fds cannot be counted: confirm after this long with stable fds (ms). */
   attachConfirmMs?: number;
@@ -60,47 +40,25 @@ export interface RunnerOptions {
   noDeathSignal?: boolean;
   /** Extra environment (e.g. BPFTRACE_STRLEN). */
   env?: Record<string, string>;
+  /**
+   * The tracepoints the program uses: bpftrace 0.17 re-reads tracefs' available_events for
+   * every probe (1,749 reads, over 1 s of CPU here); it is given only these lines instead.
+   */
+  tracepoints?: readonly string[];
+  /** How long stop() waits for the drain markers before signalling anyway (ms). */
+  drainTimeoutMs?: number;
 }
 
-/** bpftrace 0.17 prints this at every start; it is harmless (see DEVELOPERS.md). */
-export const isHarmlessStderr = (line: string): boolean => /RLIMIT_MEMLOCK/.test(line) || line.trim() === '';
+/** The probes' control channel: a readlink by the collector of one of these paths (see tracepoint.bt). */
+const CONTROL_PATH = { drain: '/exetrace-ctl/drain', forget: '/exetrace-ctl/forget' } as const;
 
-/**
- * Read bpftrace's stderr for the reason it failed. Messages measured with 0.17 on 6.18:
- * "ERROR: bpftrace currently only supports running as the root user.",
- * "ERROR: Error attaching probe: 'kprobe:do_nanosleep'",
- * "stdin:1:1-32: ERROR: tracepoint not found: sched:nonexistent_tp",
- * "stdin:1:1-15: ERROR: kfunc/kretfunc not available for your kernel version."
- */
-export function classifyStderr(lines: readonly string[]): RunnerError | null {
-  const relevant = lines.filter((l) => !isHarmlessStderr(l));
-  for (const line of relevant) {
-    if (/only supports running as the root user/.test(line)) {
-      return { kind: 'not-root', shortMessage: 'bpftrace needs root: run exetrace as root (sudo)', cause: line.trim() };
-    }
-  }
-  for (const line of relevant) {
-    const attach = /Error attaching probe: '([^']+)'/.exec(line);
-    if (attach) {
-      return { kind: 'attach-failed', shortMessage: `probe ${attach[1]} failed to attach`, cause: relevant.join('\n'), probe: attach[1]! };
-    }
-    const tp = /ERROR: tracepoint not found: (\S+)/.exec(line);
-    if (tp) {
-      return { kind: 'attach-failed', shortMessage: `tracepoint:${tp[1]} does not exist on this kernel`, cause: line.trim(), probe: `tracepoint:${tp[1]}` };
-    }
-    const kfunc = /^(?:.*?:\d+:\d+(?:-\d+)?: )?ERROR: (kfunc\/kretfunc not available.*)$/.exec(line);
-    if (kfunc) {
-      return { kind: 'attach-failed', shortMessage: 'kfunc (fentry) probes cannot load on this kernel', cause: kfunc[1]!, probe: 'kfunc' };
-    }
-  }
-  // A compile error is reported as FILE:LINE:COL: ERROR: ... followed by the source and a ~~~ marker.
-  for (const line of relevant) {
-    const loc = /^(.*?:\d+:\d+(?:-\d+)?): ERROR: (.*)$/.exec(line);
-    if (loc) return { kind: 'compile-failed', shortMessage: `bpftrace rejected the program at ${loc[1]}: ${loc[2]}`, cause: relevant.join('\n') };
-  }
-  const err = relevant.find((l) => /ERROR/.test(l));
-  if (err) return { kind: 'compile-failed', shortMessage: `bpftrace failed: ${err.replace(/^ERROR:\s*/, '')}`, cause: relevant.join('\n') };
-  return null;
+/** Whether stop() found every event produced before it (drain markers from every CPU). */
+export interface DrainOutcome {
+  complete: boolean;
+  /** CPUs that answered, of those online. */
+  answered: number;
+  expected: number;
+  waitedMs: number;
 }
 
 export class BpftraceRunner {
@@ -114,6 +72,11 @@ export class BpftraceRunner {
   private attachedSeen = false;
   private attachConfirmed = false;
   private exited = false;
+  private drainRequests = 0;
+  private drainWaiter: { request: number; cpus: Set<number>; done: () => void } | null = null;
+  private lastForget = 0;
+  /** Set by stop() when bpftrace was running and attached. */
+  drain: DrainOutcome | null = null;
   /** Resolves with the probe count once the attach is confirmed, 0 if it never is; never rejects. */
   readonly attached: Promise<number>;
   /** Resolves when bpftrace is gone and every line was decoded. */
@@ -129,7 +92,8 @@ export class BpftraceRunner {
     // execs bpftrace, so the pid stays bpftrace's.
     const bpftrace = opts.bpftrace ?? 'bpftrace';
     const setpriv = opts.noDeathSignal ? null : findSetpriv();
-    const [file, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', bpftrace, ...opts.args]] : [bpftrace, [...opts.args]];
+    const inner = bpftraceCommand(bpftrace, opts.args, opts.tracepoints ?? null);
+    const [file, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', inner.file, ...inner.args]] : [inner.file, inner.args];
     this.child = execa(file, argv, {
       reject: false,
       buffer: false,
@@ -144,11 +108,49 @@ export class BpftraceRunner {
     return this.child.pid;
   }
 
-  private emit(outs: RunnerOutput[]): void {
+  private emit(outs: DecodeOutput[]): void {
     for (const out of outs) {
       if (out.type === 'attached' && !this.attachedSeen) this.confirmAttach(out.probes);
+      if (out.type === 'drained') this.onDrained(out.request, out.cpu);
       this.opts.onOutput(out);
     }
+  }
+
+  /** Ask the probes to print every file path again (a record carrying one was lost). At most twice a second. */
+  requestForget(): void {
+    const now = Date.now();
+    if (now - this.lastForget < 500) return;
+    this.lastForget = now;
+    control('forget');
+  }
+
+  private onDrained(request: number, cpu: number): void {
+    const w = this.drainWaiter;
+    if (w === null || request < w.request) return;
+    w.cpus.delete(cpu);
+    if (w.cpus.size === 0) w.done();
+  }
+
+  /**
+   * Every CPU prints a marker after this request; perf rings are FIFO per CPU, so once all
+   * markers are decoded, every event produced before the request has been too.
+   */
+  private async drainOutput(timeoutMs: number): Promise<DrainOutcome> {
+    const cpus = onlineCpus();
+    const expected = cpus.size;
+    const started = Date.now();
+    const request = ++this.drainRequests;
+    let timer: NodeJS.Timeout | undefined;
+    const answered = new Promise<boolean>((resolve) => {
+      this.drainWaiter = { request, cpus, done: () => resolve(true) };
+      timer = setTimeout(() => resolve(false), timeoutMs);
+      void this.done.then(() => resolve(false));
+    });
+    control('drain');
+    const complete = await answered;
+    clearTimeout(timer);
+    this.drainWaiter = null;
+    return { complete, answered: expected - cpus.size, expected, waitedMs: Date.now() - started };
   }
 
   /**
@@ -251,12 +253,18 @@ export class BpftraceRunner {
     if (rest !== '') onLine(rest);
   }
 
-  /** SIGINT (bpftrace's clean stop), then SIGKILL after timeoutMs. Resolves with the result. */
+  /**
+   * Drain (when attached), then SIGINT (bpftrace's clean stop), then SIGKILL after timeoutMs.
+   * bpftrace 0.17 discards what is still unread in its rings at SIGINT, so signalling first
+   * would silently drop the tail of a burst. Resolves with the result.
+   */
   async stop(timeoutMs = 5000): Promise<RunnerResult> {
     if (!this.stopping) {
       // Already gone on its own: that stays an unexpected exit, not our stop.
       if (this.child.exitCode === null && this.child.signalCode === null) {
         this.stopping = true;
+        if (this.attachConfirmed) this.drain = await this.drainOutput(this.opts.drainTimeoutMs ?? 5000);
+        if (this.child.exitCode !== null || this.child.signalCode !== null) return this.done;
         this.child.kill('SIGINT');
         const timer = setTimeout(() => {
           this.killedHard = true;
@@ -302,4 +310,13 @@ function findSetpriv(): string | null {
     }
   }
   return null;
+}
+
+/** A request to the probes: a readlink of a control path by this process (it fails with ENOENT). */
+function control(what: keyof typeof CONTROL_PATH): void {
+  try {
+    readlinkSync(CONTROL_PATH[what]);
+  } catch {
+    // ENOENT is the expected answer; the probe saw the call.
+  }
 }

@@ -1,79 +1,200 @@
 // Turns bpftrace -f json stdout lines (the line protocol of docs/line-protocol.md) into
-// TraceEvents. Heads and their string parts are joined by (ts, tid). Never throws: every bad
-// line becomes a ParseIssue naming the line number and the cause.
+// TraceEvents. One table (PROBE_KINDS) names every head's fields and builds its event. Parts
+// join their head by (cpu, seq); per-CPU head sequence numbers make every lost event countable
+// exactly. File paths arrive once per identity and are kept in a session dictionary. Never
+// throws: every bad line becomes a ParseIssue naming the line number and the cause.
 import type { FileRef, Hex, TraceEvent } from './events.js';
 import { CLONE_THREAD, CLONE_VM } from './events.js';
 import type { ParseIssue } from './consumer.js';
 import { parseBpftraceJsonLine } from './bpftrace-json.js';
-import { decodeKernelBytes } from './kernel-string.js';
+import { decodeKernelBytes, encodeKernelString } from './kernel-string.js';
 import { kernelDevToStatDev } from '../kernel/dev-t.js';
+import { EXE_READ_SYSCALLS } from './exe-read-syscalls.js';
 
 export type DecodeOutput =
-  | { type: 'event'; event: TraceEvent }
+  /** `cpu`: the ring it was read from (its timestamps only grow); null when not from one. */
+  | { type: 'event'; event: TraceEvent; cpu: number | null }
   | { type: 'issue'; issue: ParseIssue }
   /** All probes are attached (the script's "S ready" line); `probes` from attached_probes. */
-  | { type: 'attached'; probes: number };
+  | { type: 'attached'; probes: number }
+  /** A CPU answered drain request `request`: everything it produced before is decoded. */
+  | { type: 'drained'; request: number; cpu: number }
+  /** `cpu`'s ring has been read up to kernel time `ts` (the probes' periodic tick). */
+  | { type: 'tick'; cpu: number; ts: number };
 
-/** A head waits at most this many later records for its parts, then goes out incomplete. */
-export const MAX_PENDING_AGE = 512;
-/** Hard cap on heads waiting at once (bounds memory even if every part is lost). */
-export const MAX_PENDING = 4096;
-
-type FieldType = 'int' | 'hex' | 'file';
-const SCHEMAS: Record<string, FieldType[]> = {
-  exec_begin: ['hex'],
-  exec: ['int', 'int', 'hex', 'int', 'int', 'file'],
-  fork: ['int', 'int', 'int', 'hex'],
-  mm_attach: ['int', 'hex', 'file'],
-  mm_exit: ['hex', 'file'],
-  exit: ['int', 'int'],
-  mmap: ['hex', 'int', 'int', 'int', 'int', 'int', 'int', 'file'],
-  munmap: ['hex', 'int', 'int', 'int'],
-  mremap: ['hex', 'int', 'int', 'int', 'int', 'int'],
-  mprotect: ['hex', 'int', 'int', 'int', 'int'],
-  prctl_mm: ['hex', 'int', 'int', 'int', 'file', 'file'],
-  exe_read: ['int', 'int'],
-};
-/** Printed by the scripts' BEGIN, which bpftrace runs once every probe is attached. */
-const READY_RECORD = Buffer.from('S ready');
-const EXE_READ_SYSCALLS = ['readlink', 'readlinkat', 'openat', 'execve', 'proc_exe_link'] as const;
-
-interface RawFile {
-  file: Hex | null;
-  dev: number;
-  ino: number;
-  ncomp: number;
+/** What the decoder counted beyond the events themselves (the trailer reports them). */
+export interface DecoderCounts {
+  /** Events the kernel produced that never arrived: missing head sequence numbers. */
+  lostEvents: number;
+  /** Events that arrived without some of their parts (emitted with what arrived). */
+  incompleteEvents: number;
+  /** Parts whose head was lost (already counted in lostEvents). */
+  orphanParts: number;
+  /** bpftrace's own lost_events total (output records, not events; a cross-check only). */
+  bpftraceLostRecords: number;
+  /** File references whose path was printed in a record that was lost. */
+  unresolvedFiles: number;
 }
-type Field = number | Hex | RawFile;
 
-interface Pending {
+/** ncomp value meaning "path not printed here": seen before in this session, or never walked. */
+export const NCOMP_NOT_PRINTED = 255;
+/** The walk's bound in the probes; a larger |ncomp| cannot be genuine. */
+const MAX_COMPONENTS = 24;
+const MAX_CPUS = 4096;
+
+type FieldType = 'int' | 'hex' | 'ptr' | 'file';
+type FieldValue<T extends FieldType> = T extends 'int' ? number : T extends 'hex' ? Hex : T extends 'ptr' ? Hex | null : FileRef | null;
+type FieldsOf<S extends Record<string, FieldType>> = { [K in keyof S]: FieldValue<S[K]> };
+
+interface Head {
   kind: string;
+  cpu: number;
+  seq: number;
   ts: number;
   pid: number;
   tid: number;
   nparts: number;
-  fields: Field[];
-  parts: Map<string, Buffer>;
-  received: number;
+  comm: string;
+  /** Field values by name (file references still raw until the parts are in). */
+  fields: Record<string, number | Hex | null | RawFile>;
+  parts: Map<string, string>;
   lineNo: number;
   raw: string;
-  seq: number;
 }
+
+interface RawFile {
+  raw: true;
+  file: Hex | null;
+  dev: number;
+  ino: number;
+  gen: number;
+  ncomp: number;
+  prefix: string;
+}
+
+interface PartsView {
+  str(label: string): string;
+  has(label: string): boolean;
+  labels(): Iterable<string>;
+}
+
+interface KindSpec<S extends Record<string, FieldType>> {
+  fields: S;
+  /** Label prefix of each file field's path parts. */
+  filePrefixes?: { [K in keyof S]?: string };
+  build(base: { ts: number; pid: number; tid: number; comm: string }, f: FieldsOf<S>, parts: PartsView): TraceEvent | string;
+}
+
+const kind = <S extends Record<string, FieldType>>(spec: KindSpec<S>): KindSpec<S> => spec;
+
+/** Every head kind the probes print: field names and types in print order, and the event built. */
+export const PROBE_KINDS = {
+  exec_begin: kind({
+    fields: { oldMm: 'ptr' },
+    build: (b, f, p) => ({ ...b, kind: 'exec_begin', oldMm: f.oldMm, filename: p.str('filename'), interp: p.has('interp') ? p.str('interp') : p.str('filename') }),
+  }),
+  exec: kind({
+    fields: { oldTid: 'int', ppid: 'int', mm: 'hex', startCode: 'int', endCode: 'int', exe: 'file' },
+    filePrefixes: { exe: 'exe' },
+    build: (b, f, p) => ({ ...b, kind: 'exec', oldTid: f.oldTid, ppid: f.ppid, mm: f.mm, startCode: f.startCode, endCode: f.endCode, exe: f.exe, filename: p.str('filename') }),
+  }),
+  fork: kind({
+    fields: { childPid: 'int', childTid: 'int', cloneFlags: 'int', parentMm: 'ptr' },
+    build: (b, f) => ({
+      ...b, kind: 'fork', childPid: f.childPid, childTid: f.childTid, cloneFlags: f.cloneFlags, parentMm: f.parentMm,
+      thread: (f.cloneFlags & CLONE_THREAD) !== 0, sharesMm: (f.cloneFlags & CLONE_VM) !== 0,
+    }),
+  }),
+  mm_attach: kind({
+    fields: { ppid: 'int', mm: 'hex', exe: 'file' },
+    filePrefixes: { exe: 'exe' },
+    build: (b, f) => ({ ...b, kind: 'mm_attach', ppid: f.ppid, mm: f.mm, exe: f.exe }),
+  }),
+  mm_exit: kind({
+    fields: { mm: 'hex', exe: 'file' },
+    filePrefixes: { exe: 'exe' },
+    build: (b, f) => ({ ...b, kind: 'mm_exit', mm: f.mm, exe: f.exe }),
+  }),
+  exit: kind({
+    fields: { groupDead: 'int', exitCode: 'int' },
+    build: (b, f) => ({ ...b, kind: 'exit', groupDead: f.groupDead !== 0, exitCode: f.exitCode }),
+  }),
+  mmap: kind({
+    fields: { mm: 'hex', addr: 'int', len: 'int', prot: 'int', flags: 'int', fd: 'int', pgoff: 'int', file: 'file' },
+    filePrefixes: { file: 'file' },
+    build: (b, f) => ({ ...b, kind: 'mmap', mm: f.mm, addr: f.addr, len: f.len, prot: f.prot, flags: f.flags, fd: f.fd, pgoff: f.pgoff, file: f.file }),
+  }),
+  munmap: kind({
+    fields: { mm: 'hex', addr: 'int', len: 'int', ret: 'int' },
+    build: (b, f) => ({ ...b, kind: 'munmap', mm: f.mm, addr: f.addr, len: f.len, ret: f.ret }),
+  }),
+  mremap: kind({
+    fields: { mm: 'hex', oldAddr: 'int', oldLen: 'int', newLen: 'int', flags: 'int', ret: 'int' },
+    build: (b, f) => ({ ...b, kind: 'mremap', mm: f.mm, oldAddr: f.oldAddr, oldLen: f.oldLen, newLen: f.newLen, flags: f.flags, ret: f.ret }),
+  }),
+  mprotect: kind({
+    fields: { mm: 'hex', addr: 'int', len: 'int', prot: 'int', ret: 'int' },
+    build: (b, f) => ({ ...b, kind: 'mprotect', mm: f.mm, addr: f.addr, len: f.len, prot: f.prot, ret: f.ret }),
+  }),
+  prctl_mm: kind({
+    fields: { mm: 'hex', subOption: 'int', exeFd: 'int', ret: 'int', exeBefore: 'file', exeAfter: 'file' },
+    filePrefixes: { exeBefore: 'before', exeAfter: 'after' },
+    build: (b, f) => ({ ...b, kind: 'prctl_mm', mm: f.mm, subOption: f.subOption, exeFd: f.exeFd, ret: f.ret, exeBefore: f.exeBefore, exeAfter: f.exeAfter }),
+  }),
+  exe_read: kind({
+    fields: { sys: 'int', ret: 'int' },
+    build: (b, f, p) => {
+      const syscall = EXE_READ_SYSCALLS[f.sys];
+      if (syscall === undefined) return `exe_read: unknown syscall code ${f.sys}`;
+      const path = p.str('path');
+      const dirName = p.has('dir') ? p.str('dir') : null;
+      return {
+        ...b, kind: 'exe_read', syscall, path, dirName, targetPid: resolveExeTarget(path, dirName, b.pid), ret: f.ret,
+        answer: p.has('answer') ? readlinkAnswer(p.str('answer'), f.ret) : answerPath(p),
+      };
+    },
+  }),
+} as const;
+
+export type ProbeKind = keyof typeof PROBE_KINDS;
+
+/** bpftrace -f json's printf record, as printed: the fast path slices it without JSON.parse. */
+const PRINTF_PREFIX = '{"type": "printf", "data": "';
+const PRINTF_SUFFIX = '\\n"}';
 
 class LineError extends Error {}
 
 export { kernelDevToStatDev };
 
-function parseInt64(token: string, what: string): number {
-  if (!/^-?[0-9]+$/.test(token)) throw new LineError(`${what}: "${token}" is not a decimal number`);
+/** A decimal integer token (optionally negative) that fits a JS safe integer. */
+function parseInt64(token: string | undefined, what: string): number {
+  if (token === undefined || token.length === 0) throw new LineError(`${what}: missing`);
+  let i = token.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+  if (i === token.length || token.length > 20) throw new LineError(`${what}: "${token}" is not a decimal number`);
+  for (; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c < 48 || c > 57) throw new LineError(`${what}: "${token}" is not a decimal number`);
+  }
   const n = Number(token);
   if (!Number.isSafeInteger(n)) throw new LineError(`${what}: ${token} is too large to represent exactly`);
   return n;
 }
 
-function parseHex(token: string, what: string): Hex {
-  if (!/^0x[0-9a-fA-F]{1,16}$/.test(token)) throw new LineError(`${what}: "${token}" is not a 0x-hex pointer`);
-  return '0x' + BigInt(token).toString(16);
+/** A 0x-hex pointer, normalised to lower case without leading zeros (bpftrace already prints it so). */
+function parseHex(token: string | undefined, what: string): Hex {
+  if (token === undefined || token.length < 3 || token.length > 18 || token.charCodeAt(0) !== 48 || token.charCodeAt(1) !== 120) {
+    throw new LineError(`${what}: "${token ?? ''}" is not a 0x-hex pointer`);
+  }
+  let canonical = token.length === 3 || token.charCodeAt(2) !== 48;
+  for (let i = 2; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    const digit = (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
+    if (!digit) {
+      if (!(c >= 65 && c <= 70)) throw new LineError(`${what}: "${token}" is not a 0x-hex pointer`);
+      canonical = false;
+    }
+  }
+  return canonical ? token : '0x' + BigInt(token).toString(16);
 }
 
 /**
@@ -100,19 +221,78 @@ export function resolveExeTarget(path: string, dirName: string | null, readerPid
   return null;
 }
 
-export class ProbeDecoder {
-  private readonly pending = new Map<string, Pending>();
-  private seq = 0;
-  private lastTs = 0;
-  private attachedProbes = 0;
+/** readlink does not NUL-terminate: only the first `ret` bytes of the buffer are the answer. */
+function readlinkAnswer(answer: string, ret: number): string {
+  if (ret < 0) return answer;
+  const bytes = encodeKernelString(answer);
+  return ret >= bytes.length ? answer : decodeKernelBytes(bytes.subarray(0, ret));
+}
 
-  constructor(private readonly source = 'bpftrace') {}
+/** proc_exe_link prints its answer as a path walk, answer.c0 (leaf) ..; null if none or one is missing. */
+function answerPath(p: PartsView): string | null {
+  let n = 0;
+  for (const l of p.labels()) if (l.startsWith('answer.c')) n++;
+  if (n === 0) return null;
+  const comps: string[] = [];
+  for (let i = n - 1; i >= 0; i--) {
+    if (!p.has(`answer.c${i}`)) return null;
+    comps.push(p.str(`answer.c${i}`));
+  }
+  return '/' + comps.join('/');
+}
+
+interface DictEntry {
+  name: string;
+  path: string | null;
+  pathTruncated: boolean;
+}
+
+export interface DecoderOptions {
+  source?: string;
+  /** A file reference named a path this session never received (its record was lost). */
+  onUnresolvedFile?(): void;
+}
+
+export class ProbeDecoder {
+  private readonly source: string;
+  private readonly onUnresolvedFile: () => void;
+  /** The one head per CPU still waiting for parts (a CPU prints an event's records back to back). */
+  private readonly pending = new Map<number, Head>();
+  private readonly lastSeq = new Map<number, number>();
+  private readonly lastTs = new Map<number, number>();
+  /** Paths by (dev, ino, generation) as the kernel printed them, and by (dev, ino) as learnt from /proc. */
+  private readonly paths = new Map<string, DictEntry>();
+  private readonly procPaths = new Map<string, DictEntry>();
+  private attachedProbes = 0;
+  private newestTs = 0;
+  readonly counts: DecoderCounts = { lostEvents: 0, incompleteEvents: 0, orphanParts: 0, bpftraceLostRecords: 0, unresolvedFiles: 0 };
+
+  constructor(opts: DecoderOptions | string = {}) {
+    const o = typeof opts === 'string' ? { source: opts } : opts;
+    this.source = o.source ?? 'bpftrace';
+    this.onUnresolvedFile = o.onUnresolvedFile ?? (() => {});
+  }
+
+  /** A path seen in /proc (start-up snapshot): used for identities the probes never walk. */
+  learnPath(dev: number, ino: number, path: string): void {
+    const slash = path.lastIndexOf('/');
+    this.procPaths.set(`${dev}:${ino}`, { name: path.slice(slash + 1), path, pathTruncated: false });
+  }
+
+  /** Forget the path dictionary (the probes were asked to print every path again). */
+  forgetPaths(): void {
+    this.paths.clear();
+  }
 
   push(line: string, lineNo: number): DecodeOutput[] {
     const out: DecodeOutput[] = [];
+    // Fast path: a printf record with no escape but the final "\n" is printable ASCII as is.
+    if (line.startsWith(PRINTF_PREFIX) && line.endsWith(PRINTF_SUFFIX) && line.indexOf('\\', PRINTF_PREFIX.length) === line.length - PRINTF_SUFFIX.length) {
+      this.guard(line.slice(PRINTF_PREFIX.length, line.length - PRINTF_SUFFIX.length), true, lineNo, line, out);
+      return out;
+    }
     // bpftrace prints blank lines on exit; they carry nothing.
     if (line.trim() === '') return out;
-    this.seq++;
     const rec = parseBpftraceJsonLine(line);
     switch (rec.type) {
       case 'error':
@@ -123,28 +303,30 @@ export class ProbeDecoder {
         this.attachedProbes = rec.probes;
         break;
       case 'lost_events':
-        out.push({ type: 'event', event: { kind: 'gap', source: 'bpftrace', lost: rec.events, ts: this.lastTs } });
+        // Output records, not events, and undercounted with a slow reader: the sequence
+        // numbers are the truth; this stays a cross-check in the trailer.
+        this.counts.bpftraceLostRecords += rec.events;
         break;
       case 'other':
         out.push(this.issue(lineNo, `unexpected bpftrace record type "${rec.recordType}"`, line));
         break;
-      case 'printf':
-        try {
-          this.record(rec.data, lineNo, line, out);
-        } catch (err) {
-          if (!(err instanceof LineError)) throw err;
-          out.push(this.issue(lineNo, err.message, line));
+      case 'printf': {
+        const data = rec.data;
+        if (data.length === 0 || data[data.length - 1] !== 0x0a) {
+          out.push(this.issue(lineNo, 'record does not end with a newline (truncated?)', line));
+          break;
         }
+        this.guard(data.toString('latin1', 0, data.length - 1), false, lineNo, line, out);
         break;
+      }
     }
-    this.expire(out);
     return out;
   }
 
   /** Emits every head still waiting for parts (end of stream). */
   flush(): DecodeOutput[] {
     const out: DecodeOutput[] = [];
-    for (const p of [...this.pending.values()]) this.emitIncomplete(p, out);
+    for (const h of [...this.pending.values()]) this.emitIncomplete(h, out);
     return out;
   }
 
@@ -152,220 +334,210 @@ export class ProbeDecoder {
     return { type: 'issue', issue: { source: this.source, line, cause, raw } };
   }
 
-  private record(data: Buffer, lineNo: number, raw: string, out: DecodeOutput[]): void {
-    if (data.length === 0 || data[data.length - 1] !== 0x0a) throw new LineError('record does not end with a newline (truncated?)');
-    const body = data.subarray(0, data.length - 1);
-    if (body.equals(READY_RECORD)) {
+  /** `ascii`: the text is the record's bytes as printable ASCII; else latin1 (one char per byte). */
+  private guard(text: string, ascii: boolean, lineNo: number, raw: string, out: DecodeOutput[]): void {
+    try {
+      const c0 = text.charCodeAt(0);
+      if (text.charCodeAt(1) !== 0x20) throw new LineError('record is neither a head ("H ..."), a part ("P ...") nor a status ("S ...")');
+      if (c0 === 0x48 /* H */) this.head(text, ascii, lineNo, raw, out);
+      else if (c0 === 0x50 /* P */) this.part(text, ascii, lineNo, raw, out);
+      else if (c0 === 0x53 /* S */) this.status(text, out);
+      else throw new LineError('record is neither a head ("H ..."), a part ("P ...") nor a status ("S ...")');
+    } catch (err) {
+      if (!(err instanceof LineError)) throw err;
+      out.push(this.issue(lineNo, err.message, raw));
+    }
+  }
+
+  private kernelString(text: string, from: number, ascii: boolean): string {
+    const s = text.slice(from);
+    return ascii ? s : decodeKernelBytes(Buffer.from(s, 'latin1'));
+  }
+
+  private status(text: string, out: DecodeOutput[]): void {
+    if (text === 'S ready') {
       out.push({ type: 'attached', probes: this.attachedProbes });
       return;
     }
-    if (body[0] === 0x48 /* H */ && body[1] === 0x20) this.head(body, lineNo, raw, out);
-    else if (body[0] === 0x50 /* P */ && body[1] === 0x20) this.part(body, lineNo, raw, out);
-    else throw new LineError('record is neither a head ("H ...") nor a part ("P ...")');
-  }
-
-  private head(body: Buffer, lineNo: number, raw: string, out: DecodeOutput[]): void {
-    const text = body.toString('latin1');
-    if (!/^[\x20-\x7e]*$/.test(text)) throw new LineError('head record holds non-printable bytes');
-    const tok = text.split(' ').slice(1);
-    const [kind, tsTok, pidTok, tidTok, npartsTok, ...rest] = tok;
-    if (kind === undefined || npartsTok === undefined) throw new LineError('head record is too short');
-    const schema = SCHEMAS[kind];
-    if (!schema) throw new LineError(`unknown event kind "${kind}"`);
-    const ts = parseInt64(tsTok!, 'ts');
-    const pid = parseInt64(pidTok!, 'pid');
-    const tid = parseInt64(tidTok!, 'tid');
-    const nparts = parseInt64(npartsTok, 'nparts');
-    if (nparts < 0 || nparts > 256) throw new LineError(`nparts ${nparts} out of range`);
-    const want = schema.reduce((n, t) => n + (t === 'file' ? 4 : 1), 0);
-    if (rest.length !== want) throw new LineError(`${kind} head has ${rest.length} fields after nparts, expected ${want}`);
-    const fields: Field[] = [];
-    let i = 0;
-    schema.forEach((t, idx) => {
-      const what = `${kind} field ${idx + 1}`;
-      if (t === 'int') fields.push(parseInt64(rest[i++]!, what));
-      else if (t === 'hex') fields.push(parseHex(rest[i++]!, what));
-      else {
-        const file = parseHex(rest[i++]!, `${what} (file)`);
-        const dev = parseInt64(rest[i++]!, `${what} (dev)`);
-        const ino = parseInt64(rest[i++]!, `${what} (ino)`);
-        const ncomp = parseInt64(rest[i++]!, `${what} (ncomp)`);
-        if (dev < 0 || ino < 0 || Math.abs(ncomp) > 64) throw new LineError(`${what}: file reference out of range`);
-        fields.push({ file: file === '0x0' ? null : file, dev, ino, ncomp });
-      }
-    });
-    this.lastTs = Math.max(this.lastTs, ts);
-    const p: Pending = { kind, ts, pid, tid, nparts, fields, parts: new Map(), received: 0, lineNo, raw, seq: this.seq };
-    const key = `${ts}:${tid}`;
-    const clash = this.pending.get(key);
-    if (clash) this.emitIncomplete(clash, out);
-    if (nparts === 0) {
-      this.emit(p, out);
+    const tok = text.split(' ');
+    if (tok[1] === 'tick' && tok.length === 4) {
+      out.push({ type: 'tick', cpu: this.cpuOf(tok[2]), ts: parseInt64(tok[3], 'tick ts') });
       return;
     }
-    this.pending.set(key, p);
+    if (tok[1] !== 'drained' || tok.length !== 5) throw new LineError(`unknown status record "${text.slice(0, 40)}"`);
+    const request = parseInt64(tok[2], 'drained request');
+    const cpu = this.cpuOf(tok[3]);
+    const seq = parseInt64(tok[4], 'drained seq');
+    const h = this.pending.get(cpu);
+    if (h) this.emitIncomplete(h, out);
+    this.accountSeq(cpu, seq, this.lastTs.get(cpu) ?? this.newestTs, out, true);
+    out.push({ type: 'drained', request, cpu });
   }
 
-  private part(body: Buffer, lineNo: number, raw: string, out: DecodeOutput[]): void {
-    // "P ts tid label <string>": split the first three spaces after "P "; the rest is the string.
+  private cpuOf(token: string | undefined): number {
+    const cpu = parseInt64(token, 'cpu');
+    if (cpu < 0 || cpu >= MAX_CPUS) throw new LineError(`cpu ${cpu} out of range`);
+    return cpu;
+  }
+
+  /**
+   * Heads are numbered 1, 2, ... per CPU; a jump is that many events lost. `upTo`: the drain
+   * marker's seq is the CPU's last head (not a new one).
+   */
+  private accountSeq(cpu: number, seq: number, ts: number, out: DecodeOutput[], upTo = false): boolean {
+    const last = this.lastSeq.get(cpu) ?? 0;
+    const expected = upTo ? last : last + 1;
+    if (seq < expected || (!upTo && seq === last)) return false;
+    const lost = seq - expected;
+    if (lost > 0) {
+      this.counts.lostEvents += lost;
+      out.push({ type: 'event', event: { kind: 'gap', source: 'decoder', lost, ts: this.lastTs.get(cpu) ?? ts }, cpu });
+    }
+    if (seq > last) this.lastSeq.set(cpu, seq);
+    return true;
+  }
+
+  private head(text: string, ascii: boolean, lineNo: number, raw: string, out: DecodeOutput[]): void {
+    // "H kind cpu seq ts pid tid nparts <fields...> <comm>": split the fixed tokens; the rest is comm.
     let pos = 2;
-    const tokens: string[] = [];
-    for (let k = 0; k < 3; k++) {
-      const sp = body.indexOf(0x20, pos);
-      if (sp < 0) throw new LineError('part record is too short');
-      tokens.push(body.toString('latin1', pos, sp));
+    const next = (): string => {
+      const sp = text.indexOf(' ', pos);
+      if (sp < 0) throw new LineError('head record is too short');
+      const tok = text.slice(pos, sp);
       pos = sp + 1;
+      return tok;
+    };
+    const kindName = next();
+    const spec = (PROBE_KINDS as Record<string, KindSpec<Record<string, FieldType>>>)[kindName];
+    if (!spec) throw new LineError(`unknown event kind "${kindName.slice(0, 32)}"`);
+    const cpu = this.cpuOf(next());
+    const seq = parseInt64(next(), 'seq');
+    const ts = parseInt64(next(), 'ts');
+    const pid = parseInt64(next(), 'pid');
+    const tid = parseInt64(next(), 'tid');
+    const nparts = parseInt64(next(), 'nparts');
+    if (nparts < 0 || nparts > 256) throw new LineError(`nparts ${nparts} out of range`);
+    const fields: Head['fields'] = {};
+    const filePrefixes = spec.filePrefixes ?? {};
+    for (const name in spec.fields) {
+      const what = `${kindName}.${name}`;
+      switch (spec.fields[name]) {
+        case 'int':
+          fields[name] = parseInt64(next(), what);
+          break;
+        case 'hex':
+          fields[name] = parseHex(next(), what);
+          break;
+        case 'ptr': {
+          const h = parseHex(next(), what);
+          fields[name] = h === '0x0' ? null : h;
+          break;
+        }
+        case 'file': {
+          const file = parseHex(next(), `${what} (file)`);
+          const dev = parseInt64(next(), `${what} (dev)`);
+          const ino = parseInt64(next(), `${what} (ino)`);
+          const gen = parseInt64(next(), `${what} (gen)`);
+          const ncomp = parseInt64(next(), `${what} (ncomp)`);
+          if (dev < 0 || ino < 0 || gen < 0 || (ncomp !== NCOMP_NOT_PRINTED && Math.abs(ncomp) > MAX_COMPONENTS)) {
+            throw new LineError(`${what}: file reference out of range`);
+          }
+          fields[name] = { raw: true, file: file === '0x0' ? null : file, dev, ino, gen, ncomp, prefix: filePrefixes[name] ?? name };
+          break;
+        }
+      }
     }
-    const ts = parseInt64(tokens[0]!, 'part ts');
-    const tid = parseInt64(tokens[1]!, 'part tid');
-    const label = tokens[2]!;
-    if (!/^[a-z]+(\.c[0-9]+)?$/.test(label)) throw new LineError(`bad part label "${label}"`);
-    const p = this.pending.get(`${ts}:${tid}`);
-    if (!p) throw new LineError(`part "${label}" has no head (ts ${ts}, tid ${tid}); its head was lost or already completed`);
-    if (p.parts.has(label)) throw new LineError(`duplicate part "${label}" for ${p.kind} at ts ${ts}`);
-    p.parts.set(label, Buffer.from(body.subarray(pos)));
-    p.received++;
-    if (p.received >= p.nparts) {
-      this.pending.delete(`${ts}:${tid}`);
-      this.emit(p, out);
+    const comm = this.kernelString(text, pos, ascii);
+    // The previous head of this CPU is complete or never will be: its parts come right after it.
+    const prev = this.pending.get(cpu);
+    if (prev) this.emitIncomplete(prev, out);
+    if (!this.accountSeq(cpu, seq, ts, out)) throw new LineError(`head seq ${seq} on cpu ${cpu} repeats or goes back (last ${this.lastSeq.get(cpu)})`);
+    this.lastTs.set(cpu, ts);
+    if (ts > this.newestTs) this.newestTs = ts;
+    const h: Head = { kind: kindName, cpu, seq, ts, pid, tid, nparts, comm, fields, parts: new Map(), lineNo, raw };
+    if (nparts === 0) this.emit(h, out);
+    else this.pending.set(cpu, h);
+  }
+
+  private part(text: string, ascii: boolean, lineNo: number, raw: string, out: DecodeOutput[]): void {
+    // "P cpu seq label <string>": three tokens, then the string (anything but NUL).
+    const s1 = text.indexOf(' ', 2);
+    const s2 = s1 < 0 ? -1 : text.indexOf(' ', s1 + 1);
+    const s3 = s2 < 0 ? -1 : text.indexOf(' ', s2 + 1);
+    if (s3 < 0) throw new LineError('part record is too short');
+    const cpu = this.cpuOf(text.slice(2, s1));
+    const seq = parseInt64(text.slice(s1 + 1, s2), 'part seq');
+    const label = text.slice(s2 + 1, s3);
+    if (!/^[a-z]+(\.c[0-9]+)?$/.test(label)) throw new LineError(`bad part label "${label.slice(0, 32)}"`);
+    const h = this.pending.get(cpu);
+    if (!h || h.seq !== seq) {
+      // Its head was lost (a later seq than any head seen on this CPU): counted there.
+      if (seq > (this.lastSeq.get(cpu) ?? 0)) {
+        this.counts.orphanParts++;
+        return;
+      }
+      throw new LineError(`part "${label}" (cpu ${cpu}, seq ${seq}) has no waiting head: its event is already complete`);
     }
+    if (h.parts.has(label)) throw new LineError(`duplicate part "${label}" for ${h.kind} (cpu ${cpu}, seq ${seq})`);
+    h.parts.set(label, this.kernelString(text, s3 + 1, ascii));
     void lineNo;
     void raw;
-  }
-
-  private expire(out: DecodeOutput[]): void {
-    for (const p of this.pending.values()) {
-      // Map iteration is insertion order, so the oldest come first.
-      if (this.seq - p.seq <= MAX_PENDING_AGE && this.pending.size <= MAX_PENDING) break;
-      this.emitIncomplete(p, out);
+    if (h.parts.size >= h.nparts) {
+      this.pending.delete(cpu);
+      this.emit(h, out);
     }
   }
 
-  private emitIncomplete(p: Pending, out: DecodeOutput[]): void {
-    this.pending.delete(`${p.ts}:${p.tid}`);
-    out.push(this.issue(p.lineNo, `${p.kind} at ts ${p.ts} tid ${p.tid}: ${p.received} of ${p.nparts} parts arrived; emitted with what arrived`, p.raw));
-    this.emit(p, out);
+  private emitIncomplete(h: Head, out: DecodeOutput[]): void {
+    this.pending.delete(h.cpu);
+    this.counts.incompleteEvents++;
+    out.push(this.issue(h.lineNo, `${h.kind} (cpu ${h.cpu}, seq ${h.seq}): ${h.parts.size} of ${h.nparts} parts arrived; emitted with what arrived`, h.raw));
+    this.emit(h, out);
   }
 
-  /** readlink does not NUL-terminate: only the first `ret` bytes of the buffer are the answer. */
-  private readlinkAnswer(p: Pending, ret: number): string {
-    const b = p.parts.get('answer') ?? Buffer.alloc(0);
-    return decodeKernelBytes(ret >= 0 && ret < b.length ? b.subarray(0, ret) : b);
-  }
-
-  private str(p: Pending, label: string): string {
-    const b = p.parts.get(label);
-    return b ? decodeKernelBytes(b) : '';
-  }
-
-  private fileRef(p: Pending, prefix: string, raw: RawFile): FileRef | null {
-    if (raw.file === null) return null;
-    const n = Math.abs(raw.ncomp);
-    const comps: string[] = [];
-    let complete = true;
-    for (let i = 0; i < n; i++) {
-      const b = p.parts.get(`${prefix}.c${i}`);
-      if (!b) complete = false;
-      else comps.push(decodeKernelBytes(b));
+  private fileRef(h: Head, f: RawFile): FileRef | null {
+    if (f.file === null) return null;
+    const dev = kernelDevToStatDev(f.dev);
+    const key = `${f.dev}:${f.ino}:${f.gen}`;
+    let entry: DictEntry | undefined;
+    if (f.ncomp === NCOMP_NOT_PRINTED) {
+      entry = this.paths.get(key) ?? this.procPaths.get(`${dev}:${f.ino}`);
+      if (entry === undefined) {
+        this.counts.unresolvedFiles++;
+        this.onUnresolvedFile();
+        return { file: f.file, dev, ino: f.ino, name: '', path: null, pathTruncated: false };
+      }
+    } else {
+      const n = Math.abs(f.ncomp);
+      const comps: string[] = [];
+      let complete = true;
+      for (let i = n - 1; i >= 0; i--) {
+        const c = h.parts.get(`${f.prefix}.c${i}`);
+        if (c === undefined) complete = false;
+        else comps.push(c);
+      }
+      const truncated = f.ncomp < 0;
+      entry = { name: h.parts.get(`${f.prefix}.c0`) ?? '', path: complete && !truncated ? '/' + comps.join('/') : null, pathTruncated: truncated };
+      // A walk with lost parts is not worth remembering: the next sight of the file may be luckier.
+      if (complete) this.paths.set(key, entry);
     }
-    const truncated = raw.ncomp < 0;
-    return {
-      file: raw.file,
-      dev: kernelDevToStatDev(raw.dev),
-      ino: raw.ino,
-      name: p.parts.has(`${prefix}.c0`) ? this.str(p, `${prefix}.c0`) : '',
-      path: complete && !truncated ? '/' + comps.reverse().join('/') : null,
-      pathTruncated: truncated,
+    return { file: f.file, dev, ino: f.ino, name: entry.name, path: entry.path, pathTruncated: entry.pathTruncated };
+  }
+
+  private emit(h: Head, out: DecodeOutput[]): void {
+    const spec = (PROBE_KINDS as Record<string, KindSpec<Record<string, FieldType>>>)[h.kind]!;
+    const values: Record<string, unknown> = {};
+    for (const name in h.fields) {
+      const v = h.fields[name];
+      values[name] = typeof v === 'object' && v !== null ? this.fileRef(h, v) : v;
+    }
+    const parts: PartsView = {
+      str: (label) => h.parts.get(label) ?? '',
+      has: (label) => h.parts.has(label),
+      labels: () => h.parts.keys(),
     };
-  }
-
-  /** proc_exe_link prints its answer as a path walk, answer.c0 (leaf) ..; null if none or one is missing. */
-  private answerPath(p: Pending): string | null {
-    const n = [...p.parts.keys()].filter((l) => l.startsWith('answer.c')).length;
-    if (n === 0) return null;
-    const comps: string[] = [];
-    for (let i = 0; i < n; i++) {
-      if (!p.parts.has(`answer.c${i}`)) return null;
-      comps.push(this.str(p, `answer.c${i}`));
-    }
-    return '/' + comps.reverse().join('/');
-  }
-
-  private emit(p: Pending, out: DecodeOutput[]): void {
-    const f = p.fields;
-    const num = (i: number) => f[i] as number;
-    const hex = (i: number) => f[i] as Hex;
-    const ptr = (i: number): Hex | null => (f[i] === '0x0' ? null : (f[i] as Hex));
-    const file = (i: number, prefix: string) => this.fileRef(p, prefix, f[i] as RawFile);
-    const base = { ts: p.ts, pid: p.pid, tid: p.tid, comm: this.str(p, 'comm') };
-    let event: TraceEvent;
-    switch (p.kind) {
-      case 'exec_begin':
-        event = { ...base, kind: 'exec_begin', oldMm: ptr(0), filename: this.str(p, 'filename'), interp: this.str(p, 'interp') };
-        break;
-      case 'exec':
-        event = {
-          ...base, kind: 'exec', oldTid: num(0), ppid: num(1), mm: hex(2), startCode: num(3), endCode: num(4),
-          exe: file(5, 'exe'), filename: this.str(p, 'filename'),
-        };
-        break;
-      case 'fork': {
-        const flags = num(2);
-        event = {
-          ...base, kind: 'fork', childPid: num(0), childTid: num(1), cloneFlags: flags, parentMm: ptr(3),
-          thread: (flags & CLONE_THREAD) !== 0, sharesMm: (flags & CLONE_VM) !== 0,
-        };
-        break;
-      }
-      case 'mm_attach':
-        event = { ...base, kind: 'mm_attach', ppid: num(0), mm: hex(1), exe: file(2, 'exe') };
-        break;
-      case 'mm_exit':
-        event = { ...base, kind: 'mm_exit', mm: hex(0), exe: file(1, 'exe') };
-        break;
-      case 'exit':
-        event = { ...base, kind: 'exit', groupDead: num(0) !== 0, exitCode: num(1) };
-        break;
-      case 'mmap':
-        event = {
-          ...base, kind: 'mmap', mm: hex(0), addr: num(1), len: num(2), prot: num(3), flags: num(4), fd: num(5),
-          pgoff: num(6), file: file(7, 'file'),
-        };
-        break;
-      case 'munmap':
-        event = { ...base, kind: 'munmap', mm: hex(0), addr: num(1), len: num(2), ret: num(3) };
-        break;
-      case 'mremap':
-        event = { ...base, kind: 'mremap', mm: hex(0), oldAddr: num(1), oldLen: num(2), newLen: num(3), flags: num(4), ret: num(5) };
-        break;
-      case 'mprotect':
-        event = { ...base, kind: 'mprotect', mm: hex(0), addr: num(1), len: num(2), prot: num(3), ret: num(4) };
-        break;
-      case 'prctl_mm':
-        event = {
-          ...base, kind: 'prctl_mm', mm: hex(0), subOption: num(1), exeFd: num(2), ret: num(3),
-          exeBefore: file(4, 'before'), exeAfter: file(5, 'after'),
-        };
-        break;
-      case 'exe_read': {
-        const sys = EXE_READ_SYSCALLS[num(0)];
-        if (!sys) {
-          out.push(this.issue(p.lineNo, `exe_read: unknown syscall code ${num(0)}`, p.raw));
-          return;
-        }
-        const path = this.str(p, 'path');
-        const dirName = p.parts.has('dir') ? this.str(p, 'dir') : null;
-        event = {
-          ...base, kind: 'exe_read', syscall: sys, path, dirName, targetPid: resolveExeTarget(path, dirName, p.pid),
-          ret: num(1), answer: p.parts.has('answer') ? this.readlinkAnswer(p, num(1)) : this.answerPath(p),
-        };
-        break;
-      }
-      default:
-        // Unreachable: heads are checked against SCHEMAS.
-        out.push(this.issue(p.lineNo, `unknown event kind "${p.kind}"`, p.raw));
-        return;
-    }
-    out.push({ type: 'event', event });
+    const built = spec.build({ ts: h.ts, pid: h.pid, tid: h.tid, comm: h.comm }, values as FieldsOf<Record<string, FieldType>>, parts);
+    if (typeof built === 'string') out.push(this.issue(h.lineNo, built, h.raw));
+    else out.push({ type: 'event', event: built, cpu: h.cpu });
   }
 }

@@ -4,7 +4,7 @@
 // probe attached. Nothing is cached: the answer can change with a reboot or a new kernel.
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
-import { classifyStderr, isHarmlessStderr } from './bpftrace-runner.js';
+import { classifyStderr, isHarmlessStderr } from './bpftrace-stderr.js';
 import { FLAVORS, type Flavor } from './trace-format.js';
 import { probeScriptPath } from './probe-program.js';
 

@@ -7,6 +7,7 @@ import { hostname, release } from 'node:os';
 import { Btf, mountMntOffset, VMLINUX_BTF_PATH } from '../kernel/btf.js';
 import { bpftraceVersion, ensureTracefs, findBpftrace, isRoot } from '../kernel/host-facts.js';
 import { TOOL_VERSION } from '../version.js';
+import { tracepointsOf } from './available-events.js';
 import { BpftraceRunner, type RunnerError, type RunnerResult } from './bpftrace-runner.js';
 import type { ParseIssue, TraceConsumer } from './consumer.js';
 import { ProbeDecoder } from './decoder.js';
@@ -14,7 +15,8 @@ import type { TraceEvent, TraceEventKind } from './events.js';
 import { pickFlavor, type FlavorRequest, type LadderResult } from './flavor-ladder.js';
 import { buildProbeInvocation, validateCommFilter, validatePidFilter, type VmaRemovalFunction } from './probe-program.js';
 import { indexSnapshots, monotonicNs, snapshotAll, snapshotChangedSince } from './proc-snapshot.js';
-import { DEFAULT_REORDER_WINDOW_NS, ReorderWindow } from './reorder.js';
+import { onlineCpus } from '../kernel/cpus.js';
+import { CpuOrderMerge, DEFAULT_STALE_NS } from './reorder.js';
 import { SnapshotScheduler } from './snapshot-scheduler.js';
 import { SCHEMA_VERSION, TRACE_MAGIC, TRAILER_MAGIC, type Flavor, type TraceHeader, type TraceTrailer } from './trace-format.js';
 import { TraceWriter } from './trace-writer.js';
@@ -209,10 +211,16 @@ export class Recorder {
     writer?.flush();
     if (writer?.error) this.stopReason = 'error'; // e.g. disk full already: do not start bpftrace
 
-    const reorder = new ReorderWindow(deliver, DEFAULT_REORDER_WINDOW_NS);
-    const scheduler = new SnapshotScheduler({ emit: (e) => reorder.push(e, false) });
-    // A quiet host must not hold its last events forever; the slack covers bpftrace's polling.
-    const ticker = setInterval(() => reorder.tick(monotonicNs() - 400_000_000), 200);
+    const decoder = new ProbeDecoder({ onUnresolvedFile: () => this.runner?.requestForget() });
+    // Identities the probes never walk (the exe of a process older than the session) get their path from /proc.
+    for (const e of startup.events) if (e.kind === 'proc_snapshot' && e.exeDev !== null && e.exeIno !== null && e.exeLink !== null) decoder.learnPath(e.exeDev, e.exeIno, e.exeLink);
+    let online = { at: 0, cpus: new Set<number>() };
+    const isOnline = (cpu: number): boolean => {
+      if (Date.now() - online.at > 1000) online = { at: Date.now(), cpus: onlineCpus() };
+      return online.cpus.has(cpu);
+    };
+    const reorder = new CpuOrderMerge(deliver, onlineCpus(), DEFAULT_STALE_NS, isOnline);
+    const scheduler = new SnapshotScheduler({ emit: (e) => reorder.push(e, null) });
 
     let runnerResult: RunnerResult | null = null;
     let writeError: Error | null = null;
@@ -230,12 +238,14 @@ export class Recorder {
           bpftrace,
           args: invocation.args,
           env: perfBufferEnv(),
-          decoder: new ProbeDecoder(),
+          tracepoints: tracepointsOf(readFileSync(invocation.scriptPath, 'utf8')),
+          decoder,
           onOutput: (out) => {
             if (out.type === 'event') {
               scheduler.observe(out.event);
-              reorder.push(out.event);
-            } else if (out.type === 'issue') issue(out.issue);
+              reorder.push(out.event, out.cpu);
+            } else if (out.type === 'tick') reorder.watermark(out.cpu, out.ts);
+            else if (out.type === 'issue') issue(out.issue);
           },
         });
         this.runner = runner;
@@ -245,7 +255,7 @@ export class Recorder {
           if (probes === 0) return;
           result.probes = probes;
           const late = snapshotChangedSince(indexSnapshots(startup.events), { pid, comm });
-          for (const e of late) reorder.push(e, false);
+          for (const e of late) reorder.push(e, null);
           result.snapshots.startup += late.length;
           this.opts.onAttached?.({ probes, flavor, ladder });
           if (this.opts.durationMs !== null) durationTimer = setTimeout(() => this.stop('duration'), this.opts.durationMs);
@@ -253,7 +263,6 @@ export class Recorder {
         runnerResult = await runner.done;
       }
     } finally {
-      clearInterval(ticker);
       clearInterval(writeWatch);
       if (durationTimer) clearTimeout(durationTimer);
       scheduler.stop();
@@ -288,6 +297,9 @@ export class Recorder {
       reason,
       error: error?.shortMessage ?? null,
       skippedSnapshots: scheduler.skipped,
+      incompleteEvents: decoder.counts.incompleteEvents,
+      bpftraceLostRecords: decoder.counts.bpftraceLostRecords,
+      drain: this.runner?.drain ? { complete: this.runner.drain.complete, answeredCpus: this.runner.drain.answered, cpus: this.runner.drain.expected } : null,
     };
     for (const c of consumers) c.onEnd?.(trailer);
     writer?.close();

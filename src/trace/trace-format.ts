@@ -38,6 +38,12 @@ export interface TraceTrailer {
   error: string | null;
   /** Snapshots the recorder skipped because of its rate limit (optional: added in 0.1). */
   skippedSnapshots?: number;
+  /** Events that arrived without some of their string parts (optional, schema 2). */
+  incompleteEvents?: number;
+  /** bpftrace's own lost_events total: output records, a cross-check of lostEvents (optional, schema 2). */
+  bpftraceLostRecords?: number;
+  /** The stop's drain: did every CPU confirm its events were out before bpftrace was signalled (null: no drain, e.g. bpftrace died). */
+  drain?: { complete: boolean; answeredCpus: number; cpus: number } | null;
 }
 
 /** A validation result: the typed value, or the first reason it is not one. */
@@ -78,6 +84,13 @@ export function checkTrailer(v: Rec): Checked<TraceTrailer> {
   if (!TRAILER_REASONS.includes(v.reason as string)) return { ok: false, cause: `trailer.reason ${JSON.stringify(v.reason)} is unknown` };
   if (!(v.error === null || typeof v.error === 'string')) return { ok: false, cause: 'trailer.error is not a string or null' };
   if (v.skippedSnapshots !== undefined && !isInt(v.skippedSnapshots)) return { ok: false, cause: 'trailer.skippedSnapshots is not an integer' };
+  for (const k of ['incompleteEvents', 'bpftraceLostRecords'] as const) {
+    if (v[k] !== undefined && (!isInt(v[k]) || (v[k] as number) < 0)) return { ok: false, cause: `trailer.${k} is not a non-negative integer` };
+  }
+  const dr = v.drain;
+  if (dr !== undefined && dr !== null && (!isRec(dr) || typeof dr.complete !== 'boolean' || !isInt(dr.answeredCpus) || !isInt(dr.cpus))) {
+    return { ok: false, cause: 'trailer.drain needs complete (boolean), answeredCpus and cpus (integers)' };
+  }
   return { ok: true, value: v as unknown as TraceTrailer };
 }
 

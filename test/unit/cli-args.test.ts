@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyStderr } from '../../src/trace/bpftrace-runner.js';
+import { classifyStderr } from '../../src/trace/bpftrace-stderr.js';
 import { parseDuration, parsePid } from '../../src/cli/record.js';
 import { runCli } from '../support/cli.js';
 

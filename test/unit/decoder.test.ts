@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { ProbeDecoder, MAX_PENDING_AGE, kernelDevToStatDev, resolveExeTarget, type DecodeOutput } from '../../src/trace/decoder.js';
+import { ProbeDecoder, kernelDevToStatDev, resolveExeTarget, type DecodeOutput } from '../../src/trace/decoder.js';
 import { encodeKernelString } from '../../src/trace/kernel-string.js';
 import type { TraceEvent } from '../../src/trace/events.js';
 
@@ -35,15 +35,19 @@ function one(lines: string[]): TraceEvent {
 const MKDEV_254_0 = 254 * 2 ** 20;
 const HOSTILE = 'q"\\\n \xff\x1bx'; // latin1: byte 0xff
 
+/** A head record: H kind cpu seq ts pid tid nparts fields... comm. */
+const H = (kind: string, seq: number, nparts: number, fields: string, comm = 'a', o: { cpu?: number; ts?: number; pid?: number; tid?: number } = {}) =>
+  rec(`H ${kind} ${o.cpu ?? 0} ${seq} ${o.ts ?? seq * 10} ${o.pid ?? 1} ${o.tid ?? o.pid ?? 1} ${nparts} ${fields}${fields === '' ? '' : ' '}${comm}`);
+const P = (seq: number, label: string, text: string, cpu = 0) => rec(`P ${cpu} ${seq} ${label} ${text}`);
+
 describe('ProbeDecoder: every kind', () => {
-  it('exec with an exe path built from reversed components and stat dev', () => {
+  it('exec with an exe path built from reversed components and stat dev; comm is the head\'s last field', () => {
     const e = one([
-      rec(`H exec 100 10 11 5 10 1 0xffff888100070640 94000 95000 0xffff8881f8dd0780 ${MKDEV_254_0} 2147263 3`),
-      rec('P 100 11 comm ' + HOSTILE),
-      rec('P 100 11 filename /tmp/d/' + HOSTILE),
-      rec('P 100 11 exe.c0 ' + HOSTILE),
-      rec('P 100 11 exe.c1 d'),
-      rec('P 100 11 exe.c2 tmp'),
+      H('exec', 1, 4, `10 1 0xffff888100070640 94000 95000 0xffff8881f8dd0780 ${MKDEV_254_0} 2147263 7 3`, HOSTILE, { ts: 100, pid: 10, tid: 11 }),
+      P(1, 'filename', '/tmp/d/' + HOSTILE),
+      P(1, 'exe.c0', HOSTILE),
+      P(1, 'exe.c1', 'd'),
+      P(1, 'exe.c2', 'tmp'),
     ]);
     expect(e).toMatchObject({ kind: 'exec', ts: 100, pid: 10, tid: 11, oldTid: 10, ppid: 1, mm: '0xffff888100070640', startCode: 94000, endCode: 95000 });
     if (e.kind !== 'exec') throw new Error();
@@ -53,120 +57,197 @@ describe('ProbeDecoder: every kind', () => {
     expect(encodeKernelString(e.exe!.path!)).toEqual(Buffer.from('/tmp/d/' + HOSTILE, 'latin1'));
   });
 
-  it('exec_begin', () => {
-    expect(one([rec('H exec_begin 5 1 1 3 0x0'), rec('P 5 1 comm sh'), rec('P 5 1 filename /x.sh'), rec('P 5 1 interp /bin/sh')])).toEqual({
-      kind: 'exec_begin', ts: 5, pid: 1, tid: 1, comm: 'sh', oldMm: null, filename: '/x.sh', interp: '/bin/sh',
+  it('a comm with spaces, or empty, is the rest of the head', () => {
+    expect(one([H('exit', 1, 0, '1 0', 'a b  c')])).toMatchObject({ comm: 'a b  c' });
+    expect(one([H('exit', 1, 0, '1 0', '')])).toMatchObject({ comm: '' });
+  });
+
+  it('exec_begin: interp defaults to filename, printed only when it differs', () => {
+    expect(one([H('exec_begin', 1, 1, '0x0', 'sh', { ts: 5 }), P(1, 'filename', '/bin/true')])).toEqual({
+      kind: 'exec_begin', ts: 5, pid: 1, tid: 1, comm: 'sh', oldMm: null, filename: '/bin/true', interp: '/bin/true',
     });
+    expect(one([H('exec_begin', 1, 2, '0xa', 'sh'), P(1, 'filename', '/x.sh'), P(1, 'interp', '/bin/sh')])).toMatchObject({ oldMm: '0xa', filename: '/x.sh', interp: '/bin/sh' });
   });
 
   it('fork of a thread and of a process', () => {
-    const t = one([rec('H fork 7 10 10 1 10 12 4001536 0xffff1'), rec('P 7 10 comm a')]);
-    expect(t).toMatchObject({ kind: 'fork', childPid: 10, childTid: 12, thread: true, sharesMm: true, parentMm: '0xffff1' });
-    const p = one([rec('H fork 8 10 10 1 13 13 18874368 0xffff1'), rec('P 8 10 comm a')]);
-    expect(p).toMatchObject({ kind: 'fork', childPid: 13, thread: false, sharesMm: false });
+    const out = run([H('fork', 1, 0, '10 12 4001536 0xffff1', 'a', { pid: 10 }), H('fork', 2, 0, '13 13 18874368 0xffff1', 'a', { pid: 10 })]);
+    expect(issues(out)).toEqual([]);
+    expect(events(out)).toMatchObject([
+      { kind: 'fork', childPid: 10, childTid: 12, thread: true, sharesMm: true, parentMm: '0xffff1' },
+      { kind: 'fork', childPid: 13, thread: false, sharesMm: false },
+    ]);
   });
 
-  it('mm_attach, mm_exit with a NULL exe, exit', () => {
-    expect(one([rec(`H mm_attach 9 13 13 2 10 0xffff2 0xf1 ${MKDEV_254_0} 5 1`), rec('P 9 13 comm a'), rec('P 9 13 exe.c0 a')])).toMatchObject({
-      kind: 'mm_attach', ppid: 10, mm: '0xffff2', exe: { file: '0xf1', dev: 65024, ino: 5, name: 'a', path: '/a' },
-    });
-    expect(one([rec('H mm_exit 10 13 13 1 0xffff2 0x0 0 0 0'), rec('P 10 13 comm a')])).toMatchObject({ kind: 'mm_exit', mm: '0xffff2', exe: null });
-    expect(one([rec('H exit 11 13 13 1 1 1792'), rec('P 11 13 comm a')])).toMatchObject({ kind: 'exit', groupDead: true, exitCode: 1792 });
+  it('a path goes out once per identity: later references resolve from the dictionary', () => {
+    const out = run([
+      H('exec', 1, 3, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 9 2`), P(1, 'filename', 'x'), P(1, 'exe.c0', 'a'), P(1, 'exe.c1', 'bin'),
+      H('mm_attach', 2, 0, `10 0xb 0xf2 ${MKDEV_254_0} 5 9 255`),
+      H('mm_exit', 3, 0, '0xb 0x0 0 0 0 255'),
+      H('exit', 4, 0, '1 1792'),
+    ]);
+    expect(issues(out)).toEqual([]);
+    expect(events(out)).toMatchObject([
+      { kind: 'exec', exe: { file: '0xf1', path: '/bin/a', name: 'a' } },
+      { kind: 'mm_attach', ppid: 10, mm: '0xb', exe: { file: '0xf2', dev: 65024, ino: 5, name: 'a', path: '/bin/a' } },
+      { kind: 'mm_exit', mm: '0xb', exe: null },
+      { kind: 'exit', groupDead: true, exitCode: 1792 },
+    ]);
+  });
+
+  it('an identity with another generation (a reused inode) is not given the old path', () => {
+    const unresolved: number[] = [];
+    const d = new ProbeDecoder({ onUnresolvedFile: () => unresolved.push(1) });
+    const out = [
+      ...d.push(H('exec', 1, 2, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 9 1`), 1), ...d.push(P(1, 'filename', 'x'), 2), ...d.push(P(1, 'exe.c0', 'old'), 3),
+      ...d.push(H('mm_attach', 2, 0, `10 0xb 0xf2 ${MKDEV_254_0} 5 10 255`), 4),
+    ];
+    expect(events(out)[1]).toMatchObject({ kind: 'mm_attach', exe: { ino: 5, name: '', path: null } });
+    expect(unresolved).toHaveLength(1);
+    expect(d.counts.unresolvedFiles).toBe(1);
+  });
+
+  it('learnPath (from /proc) covers identities the probes never walked', () => {
+    const d = new ProbeDecoder();
+    d.learnPath(65024, 5, '/usr/bin/dash');
+    const out = d.push(H('mm_attach', 1, 0, `10 0xb 0xf2 ${MKDEV_254_0} 5 9 255`), 1);
+    expect(events(out)[0]).toMatchObject({ exe: { name: 'dash', path: '/usr/bin/dash' } });
   });
 
   it('mmap, munmap, mremap, mprotect with negative returns', () => {
-    expect(one([rec(`H mmap 12 1 1 2 0xa 140000 4096 5 2 3 0 0xf2 ${MKDEV_254_0} 9 1`), rec('P 12 1 comm a'), rec('P 12 1 file.c0 libc.so.6')])).toMatchObject({
-      kind: 'mmap', addr: 140000, len: 4096, prot: 5, flags: 2, fd: 3, pgoff: 0, file: { name: 'libc.so.6', path: '/libc.so.6' },
-    });
-    expect(one([rec('H munmap 13 1 1 1 0xa -1 16384 -22'), rec('P 13 1 comm a')])).toMatchObject({ kind: 'munmap', addr: -1, len: 16384, ret: -22 });
-    expect(one([rec('H mremap 14 1 1 1 0xa 4096 8192 16384 1 -14'), rec('P 14 1 comm a')])).toMatchObject({
-      kind: 'mremap', oldAddr: 4096, oldLen: 8192, newLen: 16384, flags: 1, ret: -14,
-    });
-    expect(one([rec('H mprotect 15 1 1 1 0xa 4096 4096 1 0'), rec('P 15 1 comm a')])).toMatchObject({ kind: 'mprotect', prot: 1, ret: 0 });
+    const out = run([
+      H('mmap', 1, 1, `0xa 140000 4096 5 2 3 0 0xf2 ${MKDEV_254_0} 9 1 1`), P(1, 'file.c0', 'libc.so.6'),
+      H('munmap', 2, 0, '0xa -1 16384 -22'),
+      H('mremap', 3, 0, '0xa 4096 8192 16384 1 -14'),
+      H('mprotect', 4, 0, '0xa 4096 4096 1 0'),
+    ]);
+    expect(issues(out)).toEqual([]);
+    expect(events(out)).toMatchObject([
+      { kind: 'mmap', addr: 140000, len: 4096, prot: 5, flags: 2, fd: 3, pgoff: 0, file: { name: 'libc.so.6', path: '/libc.so.6' } },
+      { kind: 'munmap', addr: -1, len: 16384, ret: -22 },
+      { kind: 'mremap', oldAddr: 4096, oldLen: 8192, newLen: 16384, flags: 1, ret: -14 },
+      { kind: 'mprotect', prot: 1, ret: 0 },
+    ]);
   });
 
   it('prctl_mm with before and after files', () => {
     const e = one([
-      rec(`H prctl_mm 16 1 1 4 0xa 14 3 0 0xf1 ${MKDEV_254_0} 5 1 0xf2 ${MKDEV_254_0} 6 2`),
-      rec('P 16 1 comm a'), rec('P 16 1 before.c0 old'), rec('P 16 1 after.c0 new'), rec('P 16 1 after.c1 bin'),
+      H('prctl_mm', 1, 3, `0xa 14 3 0 0xf1 ${MKDEV_254_0} 5 1 1 0xf2 ${MKDEV_254_0} 6 1 2`),
+      P(1, 'before.c0', 'old'), P(1, 'after.c0', 'new'), P(1, 'after.c1', 'bin'),
     ]);
     expect(e).toMatchObject({ kind: 'prctl_mm', subOption: 14, exeFd: 3, ret: 0, exeBefore: { ino: 5, path: '/old' }, exeAfter: { ino: 6, path: '/bin/new' } });
   });
 
   it('exe_read: readlink with answer, relative readlinkat, openat, execve', () => {
-    expect(one([rec('H exe_read 17 50 50 3 0 8'), rec('P 17 50 comm a'), rec('P 17 50 path /proc/self/exe'), rec('P 17 50 answer /bin/x\n')])).toMatchObject({
-      kind: 'exe_read', syscall: 'readlink', path: '/proc/self/exe', targetPid: 50, dirName: null, ret: 8, answer: '/bin/x\n',
-    });
-    expect(one([rec('H exe_read 18 50 50 3 1 -2'), rec('P 18 50 comm a'), rec('P 18 50 path exe'), rec('P 18 50 dir 77')])).toMatchObject({
-      syscall: 'readlinkat', dirName: '77', targetPid: 77, answer: null, ret: -2,
-    });
-    expect(one([rec('H exe_read 19 50 50 2 2 4'), rec('P 19 50 comm a'), rec('P 19 50 path /proc/123/exe')])).toMatchObject({ syscall: 'openat', targetPid: 123 });
-    expect(one([rec('H exe_read 20 50 50 2 3 0'), rec('P 20 50 comm a'), rec('P 20 50 path /proc/thread-self/exe')])).toMatchObject({ syscall: 'execve', targetPid: 50 });
+    const out = run([
+      H('exe_read', 1, 2, '0 8', 'a', { pid: 50 }), P(1, 'path', '/proc/self/exe'), P(1, 'answer', '/bin/x\n'),
+      H('exe_read', 2, 2, '1 -2', 'a', { pid: 50 }), P(2, 'path', 'exe'), P(2, 'dir', '77'),
+      H('exe_read', 3, 1, '2 4', 'a', { pid: 50 }), P(3, 'path', '/proc/123/exe'),
+      H('exe_read', 4, 1, '3 0', 'a', { pid: 50 }), P(4, 'path', '/proc/thread-self/exe'),
+    ]);
+    expect(issues(out)).toEqual([]);
+    expect(events(out)).toMatchObject([
+      { kind: 'exe_read', syscall: 'readlink', path: '/proc/self/exe', targetPid: 50, dirName: null, ret: 8, answer: '/bin/x\n' },
+      { syscall: 'readlinkat', dirName: '77', targetPid: 77, answer: null, ret: -2 },
+      { syscall: 'openat', targetPid: 123 },
+      { syscall: 'execve', targetPid: 50 },
+    ]);
   });
 
   it('exe_read: a readlink answer is cut to ret bytes (readlink does not NUL-terminate)', () => {
-    expect(one([rec('H exe_read 21 50 50 3 0 4'), rec('P 21 50 comm a'), rec('P 21 50 path /proc/self/exe'), rec('P 21 50 answer /binJUNK')])).toMatchObject({
-      ret: 4, answer: '/bin',
-    });
+    expect(one([H('exe_read', 1, 2, '0 4', 'a', { pid: 50 }), P(1, 'path', '/proc/self/exe'), P(1, 'answer', '/binJUNK')])).toMatchObject({ ret: 4, answer: '/bin' });
   });
 
   it('exe_read sys 4: proc_exe_link with the target from dir and the answer from its path walk', () => {
     // Parts in any order; the answer is rebuilt leaf-first like a file ref's path.
     expect(one([
-      rec('H exe_read 21 50 51 6 4 0'), rec('P 21 51 answer.c1 bin'), rec('P 21 51 comm a'), rec('P 21 51 path exe'),
-      rec('P 21 51 dir 123'), rec('P 21 51 answer.c0 x y'), rec('P 21 51 answer.c2 usr'),
+      H('exe_read', 1, 5, '4 0', 'a', { ts: 21, pid: 50, tid: 51 }), P(1, 'answer.c1', 'bin'), P(1, 'path', 'exe'),
+      P(1, 'dir', '123'), P(1, 'answer.c0', 'x y'), P(1, 'answer.c2', 'usr'),
     ])).toEqual({
       kind: 'exe_read', ts: 21, pid: 50, tid: 51, comm: 'a', syscall: 'proc_exe_link', path: 'exe', dirName: '123',
       targetPid: 123, ret: 0, answer: '/usr/bin/x y',
     });
     // Failed resolution (-ENOENT) or a walk cut at its bound: no answer parts.
-    expect(one([rec('H exe_read 22 50 50 3 4 -2'), rec('P 22 50 comm a'), rec('P 22 50 path exe'), rec('P 22 50 dir 9')])).toMatchObject({
-      syscall: 'proc_exe_link', targetPid: 9, ret: -2, answer: null,
-    });
+    expect(one([H('exe_read', 1, 2, '4 -2'), P(1, 'path', 'exe'), P(1, 'dir', '9')])).toMatchObject({ syscall: 'proc_exe_link', targetPid: 9, ret: -2, answer: null });
     // A lost component leaves no half path.
-    const out = run([rec('H exe_read 23 50 50 5 4 0'), rec('P 23 50 comm a'), rec('P 23 50 path exe'), rec('P 23 50 dir 9'), rec('P 23 50 answer.c1 bin')]);
+    const out = run([H('exe_read', 1, 4, '4 0'), P(1, 'path', 'exe'), P(1, 'dir', '9'), P(1, 'answer.c1', 'bin')]);
     expect(events(out)).toMatchObject([{ syscall: 'proc_exe_link', answer: null }]);
-    expect(issues(out).map((i) => i.cause)).toEqual([expect.stringContaining('4 of 5 parts arrived')]);
+    expect(issues(out).map((i) => i.cause)).toEqual([expect.stringContaining('3 of 4 parts arrived')]);
     // Codes past proc_exe_link are still refused.
-    expect(issues(run([rec('H exe_read 24 50 50 0 5 0')])).map((i) => i.cause)).toEqual(['exe_read: unknown syscall code 5']);
+    expect(issues(run([H('exe_read', 1, 0, '5 0')])).map((i) => i.cause)).toEqual(['exe_read: unknown syscall code 5']);
   });
 
-  it('lost_events becomes a gap at the last seen ts; S ready becomes attached', () => {
-    const out = run([
-      '{"type": "attached_probes", "data": {"probes": 31}}',
-      rec('S ready'),
-      rec('H exit 500 1 1 0 0 0'),
-      '{"type": "lost_events", "data": {"events": 7}}',
-      '',
-    ]);
+  it('S ready becomes attached; lost_events is only a cross-check count, not a gap', () => {
+    const d = new ProbeDecoder();
+    const out = ['{"type": "attached_probes", "data": {"probes": 31}}', rec('S ready'), H('exit', 1, 0, '0 0'), '{"type": "lost_events", "data": {"events": 7}}', ''].flatMap((l, i) => d.push(l, i + 1));
     expect(out[0]).toEqual({ type: 'attached', probes: 31 });
-    expect(out.at(-1)).toEqual({ type: 'event', event: { kind: 'gap', source: 'bpftrace', lost: 7, ts: 500 } });
+    expect(events(out).map((e) => e.kind)).toEqual(['exit']);
+    expect(d.counts.bpftraceLostRecords).toBe(7);
     expect(issues(out)).toEqual([]);
   });
 
-  it('joins by (ts, tid) when records of two CPUs interleave', () => {
-    const out = run([
-      rec('H exit 1 1 1 1 0 0'), rec('H exit 1 2 2 1 0 0'), rec('P 1 2 comm two'), rec('P 1 1 comm one'),
-    ]);
-    expect(events(out).map((e) => 'comm' in e && e.comm)).toEqual(['two', 'one']);
+  it('joins parts by (cpu, seq) when two CPUs interleave, and tags each event with its CPU', () => {
+    const out = run([H('exec_begin', 1, 1, '0x0', 'one', { cpu: 0 }), H('exec_begin', 1, 1, '0x0', 'two', { cpu: 1 }), P(1, 'filename', '/2', 1), P(1, 'filename', '/1', 0)]);
+    expect(out.flatMap((x) => (x.type === 'event' && x.event.kind === 'exec_begin' ? [[x.cpu, x.event.comm, x.event.filename]] : []))).toEqual([[1, 'two', '/2'], [0, 'one', '/1']]);
+  });
+});
+
+describe('ProbeDecoder: loss is counted exactly from the per-CPU sequence', () => {
+  it('a jump in a CPU\'s seq is a gap of exactly that many events, at the last ts seen on that CPU', () => {
+    const d = new ProbeDecoder();
+    const out = [H('exit', 1, 0, '0 0', 'a', { ts: 100 }), H('exit', 5, 0, '0 0', 'a', { ts: 200 }), H('exit', 1, 0, '0 0', 'a', { cpu: 1, ts: 150 })].flatMap((l, i) => d.push(l, i + 1));
+    expect(events(out).filter((e) => e.kind === 'gap')).toEqual([{ kind: 'gap', source: 'decoder', lost: 3, ts: 100 }]);
+    expect(d.counts.lostEvents).toBe(3);
+  });
+
+  it('events lost at the very start of a CPU count too', () => {
+    const d = new ProbeDecoder();
+    d.push(H('exit', 3, 0, '0 0'), 1);
+    expect(d.counts.lostEvents).toBe(2);
+  });
+
+  it('the drain marker carries the CPU\'s last seq: a lost tail is counted', () => {
+    const d = new ProbeDecoder();
+    const out = [H('exit', 1, 0, '0 0'), rec('S drained 1 0 4'), rec('S drained 1 1 0')].flatMap((l, i) => d.push(l, i + 1));
+    expect(d.counts.lostEvents).toBe(3);
+    expect(out.filter((o) => o.type === 'drained')).toEqual([{ type: 'drained', request: 1, cpu: 0 }, { type: 'drained', request: 1, cpu: 1 }]);
+  });
+
+  it('parts of a lost head are orphans, counted apart and never joined to another head', () => {
+    const d = new ProbeDecoder();
+    const out = [
+      H('exec_begin', 1, 1, '0x0', 'one'),
+      // seq 2's head was lost; its part arrives first
+      P(2, 'filename', '/lost'),
+      H('exec_begin', 3, 1, '0x0', 'three'), P(3, 'filename', '/3'),
+    ].flatMap((l, i) => d.push(l, i + 1));
+    const ev = events(out);
+    expect(ev.filter((e) => e.kind === 'exec_begin').map((e) => e.kind === 'exec_begin' && [e.comm, e.filename])).toEqual([['one', ''], ['three', '/3']]);
+    expect(d.counts).toMatchObject({ lostEvents: 1, orphanParts: 1, incompleteEvents: 1 });
+    // The only issue: seq 1 went out without its part.
+    expect(issues(out).map((i) => i.cause)).toEqual([expect.stringContaining('0 of 1 parts arrived')]);
+  });
+
+  it('S tick becomes a watermark for its CPU', () => {
+    expect(run([rec('S tick 1 12345')])).toEqual([{ type: 'tick', cpu: 1, ts: 12345 }]);
   });
 });
 
 describe('ProbeDecoder: malformed input never throws', () => {
   it.each([
     ['{"type": "printf", "data": "H exec 1', /not JSON/],
-    [rec('H nosuch 1 1 1 0'), /unknown event kind "nosuch"/],
-    [rec('H exit 1 1 1 1 0'), /exit head has 1 fields after nparts, expected 2/],
-    [rec('H exit x 1 1 0 0 0'), /ts: "x" is not a decimal number/],
-    [rec('H exit 99999999999999999999 1 1 0 0 0'), /too large/],
-    [rec('H mm_exit 1 1 1 0 0xzz 0x0 0 0 0'), /not a 0x-hex pointer/],
-    [rec('H mm_exit 1 1 1 0 0x1 0x0 0 0 999'), /out of range/],
-    [rec('H exit 1 1 1 -1 0 0'), /nparts -1 out of range/],
-    [rec('P 1 1 comm orphan'), /has no head/],
-    [rec('P 1 1 bad-label x'), /bad part label/],
+    [rec('H nosuch 0 1 1 1 1 0 a'), /unknown event kind "nosuch"/],
+    [rec('H exit 0 1 1 1 1 0 1'), /too short/],
+    [rec('H exit 0 1 x 1 1 0 0 0 a'), /ts: "x" is not a decimal number/],
+    [rec('H exit 0 1 99999999999999999999 1 1 0 0 0 a'), /too large/],
+    [rec('H exit 9999 1 1 1 1 0 0 0 a'), /cpu 9999 out of range/],
+    [rec('H mm_exit 0 1 1 1 1 0 0xzz 0x0 0 0 0 0 a'), /not a 0x-hex pointer/],
+    [rec('H mm_exit 0 1 1 1 1 0 0x1 0x1 0 0 0 999 a'), /out of range/],
+    [rec('H exit 0 1 1 1 1 -1 0 0 a'), /nparts -1 out of range/],
+    [rec('P 0 0 comm orphan'), /has no waiting head/],
+    [rec('P 0 1 bad-label x'), /bad part label/],
     [rec('Z what'), /neither a head/],
-    ['{"type": "printf", "data": "H exit 1 1 1 0 0 0"}', /newline/],
-    [rec('H exec_begin 1 1 1 0 \x1b[2J'), /non-printable/],
+    [rec('S what'), /unknown status record/],
+    ['{"type": "printf", "data": "H exit 0 1 1 1 1 0 0 0 a"}', /newline/],
     ['{"type": "map", "data": {}}', /unexpected bpftrace record type "map"/],
   ])('%s', (line, cause) => {
     const out = run([line]);
@@ -177,24 +258,27 @@ describe('ProbeDecoder: malformed input never throws', () => {
     expect(events(out)).toEqual([]);
   });
 
-  it('emits a head whose parts never came, with an issue, on flush', () => {
-    const out = run([rec(`H exec 1 1 1 4 1 0 0xa 1 2 0xf ${MKDEV_254_0} 3 2`), rec('P 1 1 comm a'), rec('P 1 1 exe.c0 x')]);
-    expect(issues(out)[0]!.cause).toMatch(/2 of 4 parts arrived/);
-    const e = events(out)[0]!;
-    expect(e).toMatchObject({ kind: 'exec', comm: 'a', filename: '', exe: { name: 'x', path: null } });
+  it('a head whose seq repeats is refused', () => {
+    const out = run([H('exit', 1, 0, '0 0'), H('exit', 1, 0, '0 0')]);
+    expect(issues(out).map((i) => i.cause)).toEqual([expect.stringMatching(/repeats or goes back/)]);
+    expect(events(out)).toHaveLength(1);
   });
 
-  it('bounds pending heads: an incomplete head goes out after MAX_PENDING_AGE newer records', () => {
-    const lines = [rec('H exit 1 1 1 1 0 0')];
-    for (let i = 0; i <= MAX_PENDING_AGE; i++) lines.push(rec(`H exit ${i + 10} 2 2 0 0 0`));
-    const out = run(lines, false);
+  it('emits a head whose parts never came, with an issue, on flush', () => {
+    const out = run([H('exec', 1, 3, `1 0 0xa 1 2 0xf ${MKDEV_254_0} 3 0 2`), P(1, 'exe.c0', 'x')]);
+    expect(issues(out)[0]!.cause).toMatch(/1 of 3 parts arrived/);
+    expect(events(out)[0]).toMatchObject({ kind: 'exec', comm: 'a', filename: '', exe: { name: 'x', path: null } });
+  });
+
+  it('a new head on the same CPU completes the previous one at once (its parts would have come first)', () => {
+    const out = run([H('exec_begin', 1, 1, '0x0'), H('exit', 2, 0, '0 0')], false);
+    expect(events(out).map((e) => e.kind)).toEqual(['exec_begin', 'exit']);
     expect(issues(out)).toHaveLength(1);
-    expect(events(out)).toHaveLength(MAX_PENDING_AGE + 2);
   });
 
   it('marks a truncated walk', () => {
-    const e = one([rec(`H mm_exit 1 1 1 2 0xa 0xf ${MKDEV_254_0} 3 -1`), rec('P 1 1 comm a'), rec('P 1 1 exe.c0 deep')]);
-    expect(e).toMatchObject({ exe: { name: 'deep', path: null, pathTruncated: true } });
+    const e = one([H('mmap', 1, 1, `0xa 1 4096 5 2 3 0 0xf ${MKDEV_254_0} 3 0 -1`), P(1, 'file.c0', 'deep')]);
+    expect(e).toMatchObject({ file: { name: 'deep', path: null, pathTruncated: true } });
   });
 });
 

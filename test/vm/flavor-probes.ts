@@ -177,16 +177,16 @@ function exeReadPredicate(blocks: Block[]): string {
 }
 
 /**
- * exit_mmap's bounded path walk of `$f->f_path`, from its first dentry load to the count's
- * delete, so the exe link's answer is walked exactly like every other path.
+ * sched_process_exec's bounded path walk of `$f->f_path`, from its first dentry load to the
+ * count's delete, so the exe link's answer is walked exactly like every other path.
  */
 function pathWalk(blocks: Block[]): string[] {
-  const b = blocks.find((x) => x.specs[0] === 'tracepoint:mmap:exit_mmap');
+  const b = blocks.find((x) => x.specs[0] === 'tracepoint:sched:sched_process_exec');
   const from = b?.body.findIndex((l) => l.trim() === '$wd = (struct dentry *)$f->f_path.dentry;') ?? -1;
   const to = b?.body.findIndex((l) => l.trim() === 'delete(@ncomp[tid]);') ?? -1;
-  if (!b || from < 0 || to < from) throw new ProbeTemplateError('tracepoint.bt exit_mmap: path walk of $f->f_path not found');
-  const walk = replaceAll(b.body.slice(from, to + 1), '$f->f_path.dentry', '$ep->dentry', 'exit_mmap walk');
-  return replaceAll(walk, '$f->f_path.mnt', '$ep->mnt', 'exit_mmap walk');
+  if (!b || from < 0 || to < from) throw new ProbeTemplateError('tracepoint.bt sched_process_exec: path walk of $f->f_path not found');
+  const walk = replaceAll(b.body.slice(from, to + 1), '$f->f_path.dentry', '$ep->dentry', 'exec walk');
+  return replaceAll(walk, '$f->f_path.mnt', '$ep->mnt', 'exec walk');
 }
 
 /**
@@ -222,13 +222,13 @@ function exeLinkBlock(kf: boolean, pred: string, walk: string[]): string[] {
     '  }',
     '  $pn = $ncomp < 0 ? 0 - $ncomp : $ncomp;',
     '  $pa = $ncomp < 0 ? 0 : $ncomp;',
-    '  printf("H exe_read %llu %d %d %d 4 %lld\\n", $ts, pid, tid, 3 + $pa, $ret);',
-    '  printf("P %llu %d comm %s\\n", $ts, tid, comm);',
-    '  printf("P %llu %d path exe\\n", $ts, tid);',
-    '  printf("P %llu %d dir %s\\n", $ts, tid, str($dp->d_name.name));',
+    '  $seq = @seq[cpu] + 1; @seq[cpu] = $seq;',
+    '  printf("H exe_read %u %llu %llu %d %d %d 4 %lld %s\\n", cpu, $seq, $ts, pid, tid, 2 + $pa, $ret, comm);',
+    '  printf("P %u %llu path exe\\n", cpu, $seq);',
+    '  printf("P %u %llu dir %s\\n", cpu, $seq, str($dp->d_name.name));',
     '  $pj = 0;',
     '  while ($pj < $pn && $pj < 24) {',
-    '    if ($ncomp > 0) { printf("P %llu %d answer.c%d %s\\n", $ts, tid, $pj, @comp[tid, 0 + $pj]); }',
+    '    if ($ncomp > 0) { printf("P %u %llu answer.c%d %s\\n", cpu, $seq, $pj, @comp[tid, 0 + $pj]); }',
     '    delete(@comp[tid, 0 + $pj]);',
     '    $pj++;',
     '  }',
@@ -252,9 +252,9 @@ ${probe}
     $ef = (struct file *)$mm->exe_file;
     if ($mm->mm_users.counter > 0 && $vf != 0 && $ef != 0 && ($v->vm_flags & 4) != 0 && $vf->f_inode == $ef->f_inode) {
       $ts = nsecs;
-      printf("H munmap %llu %d %d 1 0x%llx %llu %llu %lld\\n", $ts, pid, tid, (uint64)$mm,
-             $v->vm_start, $v->vm_end - $v->vm_start, 0);
-      printf("P %llu %d comm %s\\n", $ts, tid, comm);
+      $seq = @seq[cpu] + 1; @seq[cpu] = $seq;
+      printf("H munmap %u %llu %llu %d %d 0 0x%llx %llu %llu %lld %s\\n", cpu, $seq, $ts, pid, tid, (uint64)$mm,
+             $v->vm_start, $v->vm_end - $v->vm_start, 0, comm);
     }
   }
 }`.split('\n');
