@@ -67,7 +67,8 @@ interface RawFile {
   file: Hex | null;
   dev: number;
   ino: number;
-  gen: number;
+  /** The probes' id for this (identity, f_path)'s printed path; 0 when never printed. */
+  pathId: number;
   ncomp: number;
   prefix: string;
 }
@@ -260,8 +261,8 @@ export class ProbeDecoder {
   private readonly pending = new Map<number, Head>();
   private readonly lastSeq = new Map<number, number>();
   private readonly lastTs = new Map<number, number>();
-  /** Paths by (dev, ino, generation) as the kernel printed them, and by (dev, ino) as learnt from /proc. */
-  private readonly paths = new Map<string, DictEntry>();
+  /** Paths by the probes' path id, and by (dev, ino) as learnt from /proc. */
+  private readonly paths = new Map<number, DictEntry>();
   private readonly procPaths = new Map<string, DictEntry>();
   private attachedProbes = 0;
   private newestTs = 0;
@@ -277,11 +278,6 @@ export class ProbeDecoder {
   learnPath(dev: number, ino: number, path: string): void {
     const slash = path.lastIndexOf('/');
     this.procPaths.set(`${dev}:${ino}`, { name: path.slice(slash + 1), path, pathTruncated: false });
-  }
-
-  /** Forget the path dictionary (the probes were asked to print every path again). */
-  forgetPaths(): void {
-    this.paths.clear();
   }
 
   push(line: string, lineNo: number): DecodeOutput[] {
@@ -437,12 +433,12 @@ export class ProbeDecoder {
           const file = parseHex(next(), `${what} (file)`);
           const dev = parseInt64(next(), `${what} (dev)`);
           const ino = parseInt64(next(), `${what} (ino)`);
-          const gen = parseInt64(next(), `${what} (gen)`);
+          const pathId = parseInt64(next(), `${what} (path id)`);
           const ncomp = parseInt64(next(), `${what} (ncomp)`);
-          if (dev < 0 || ino < 0 || gen < 0 || (ncomp !== NCOMP_NOT_PRINTED && Math.abs(ncomp) > MAX_COMPONENTS)) {
+          if (dev < 0 || ino < 0 || pathId < 0 || (ncomp !== NCOMP_NOT_PRINTED && Math.abs(ncomp) > MAX_COMPONENTS)) {
             throw new LineError(`${what}: file reference out of range`);
           }
-          fields[name] = { raw: true, file: file === '0x0' ? null : file, dev, ino, gen, ncomp, prefix: filePrefixes[name] ?? name };
+          fields[name] = { raw: true, file: file === '0x0' ? null : file, dev, ino, pathId, ncomp, prefix: filePrefixes[name] ?? name };
           break;
         }
       }
@@ -498,13 +494,16 @@ export class ProbeDecoder {
   private fileRef(h: Head, f: RawFile): FileRef | null {
     if (f.file === null) return null;
     const dev = kernelDevToStatDev(f.dev);
-    const key = `${f.dev}:${f.ino}:${f.gen}`;
     let entry: DictEntry | undefined;
     if (f.ncomp === NCOMP_NOT_PRINTED) {
-      entry = this.paths.get(key) ?? this.procPaths.get(`${dev}:${f.ino}`);
+      entry = (f.pathId !== 0 ? this.paths.get(f.pathId) : undefined) ?? this.procPaths.get(`${dev}:${f.ino}`);
       if (entry === undefined) {
-        this.counts.unresolvedFiles++;
-        this.onUnresolvedFile();
+        // Printed in a record that was lost: ask for every path again. Never printed at all
+        // (an exe older than the session, not in /proc either): nothing to ask for.
+        if (f.pathId !== 0) {
+          this.counts.unresolvedFiles++;
+          this.onUnresolvedFile();
+        }
         return { file: f.file, dev, ino: f.ino, name: '', path: null, pathTruncated: false };
       }
     } else {
@@ -519,7 +518,7 @@ export class ProbeDecoder {
       const truncated = f.ncomp < 0;
       entry = { name: h.parts.get(`${f.prefix}.c0`) ?? '', path: complete && !truncated ? '/' + comps.join('/') : null, pathTruncated: truncated };
       // A walk with lost parts is not worth remembering: the next sight of the file may be luckier.
-      if (complete) this.paths.set(key, entry);
+      if (complete && f.pathId !== 0) this.paths.set(f.pathId, entry);
     }
     return { file: f.file, dev, ino: f.ino, name: entry.name, path: entry.path, pathTruncated: entry.pathTruncated };
   }

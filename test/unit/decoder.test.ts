@@ -94,16 +94,28 @@ describe('ProbeDecoder: every kind', () => {
     ]);
   });
 
-  it('an identity with another generation (a reused inode) is not given the old path', () => {
+  it('a path id whose print was lost resolves to no path and asks for every path again; id 0 does not ask', () => {
     const unresolved: number[] = [];
     const d = new ProbeDecoder({ onUnresolvedFile: () => unresolved.push(1) });
     const out = [
       ...d.push(H('exec', 1, 2, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 9 1`), 1), ...d.push(P(1, 'filename', 'x'), 2), ...d.push(P(1, 'exe.c0', 'old'), 3),
       ...d.push(H('mm_attach', 2, 0, `10 0xb 0xf2 ${MKDEV_254_0} 5 10 255`), 4),
+      ...d.push(H('mm_attach', 3, 0, `10 0xb 0xf2 ${MKDEV_254_0} 6 0 255`), 5),
     ];
     expect(events(out)[1]).toMatchObject({ kind: 'mm_attach', exe: { ino: 5, name: '', path: null } });
+    expect(events(out)[2]).toMatchObject({ kind: 'mm_attach', exe: { ino: 6, name: '', path: null } });
     expect(unresolved).toHaveLength(1);
     expect(d.counts.unresolvedFiles).toBe(1);
+  });
+
+  it('the same inode under two paths (a hard link) keeps both, by path id', () => {
+    const out = run([
+      H('exec', 1, 2, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 1 1`), P(1, 'filename', 'x'), P(1, 'exe.c0', 'first'),
+      H('exec', 2, 2, `1 0 0xa 1 2 0xf2 ${MKDEV_254_0} 5 2 1`), P(2, 'filename', 'x'), P(2, 'exe.c0', 'second'),
+      H('mm_attach', 3, 0, `10 0xb 0xf2 ${MKDEV_254_0} 5 1 255`),
+      H('mm_attach', 4, 0, `10 0xb 0xf2 ${MKDEV_254_0} 5 2 255`),
+    ]);
+    expect(events(out).map((e) => ('exe' in e ? e.exe?.path : null))).toEqual(['/first', '/second', '/first', '/second']);
   });
 
   it('learnPath (from /proc) covers identities the probes never walked', () => {
