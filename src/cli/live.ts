@@ -2,8 +2,6 @@
 // when stdout is not a terminal). The session is the recorder's: same probes, same stream,
 // optionally written to a trace with --record.
 import { Option, type Command } from 'commander';
-import { exetraceModel } from '../../dashboards/exetrace-model.js';
-import { runDashboard } from '../../dashboards/run-dashboard.js';
 import type { FlavorRequest } from '../trace/flavor-ladder.js';
 import { parsePid } from './record.js';
 
@@ -16,8 +14,12 @@ interface LiveOptions {
 }
 
 export async function liveCommand(opts: LiveOptions): Promise<number> {
-  // Loaded on use, like `record`: --help does not pay for the pipeline.
-  const { Recorder } = await import('../trace/recorder.js');
+  // Loaded on use: other commands and --help do not pay for the pipeline or the UI (ink, React).
+  const [{ Recorder }, { runDashboard }, { exetraceModel }] = await Promise.all([
+    import('../trace/recorder.js'),
+    import('../../dashboards/run-dashboard.js'),
+    import('../../dashboards/exetrace-model.js'),
+  ]);
   return runDashboard({
     model: exetraceModel,
     source: 'live',

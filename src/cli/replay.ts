@@ -1,9 +1,7 @@
 // `exetrace replay FILE`: drive the dashboard (or the line printer, off a TTY) from a recorded
 // trace, at N× the recorded pace or as fast as possible.
 import type { Command } from 'commander';
-import { exetraceModel } from '../../dashboards/exetrace-model.js';
 import { driveReplay, parseSpeed, type ReplaySpeed } from '../../dashboards/replay-driver.js';
-import { runDashboard } from '../../dashboards/run-dashboard.js';
 import { sanitizeForDisplay } from '../../dashboards/sanitize-display.js';
 import { readTrace, type TraceRecord } from '../trace/trace-reader.js';
 
@@ -36,6 +34,8 @@ export async function replayCommand(file: string, opts: ReplayOptions): Promise<
     return 1;
   }
   const speedLabel = opts.speed === 'max' ? 'max' : `${opts.speed}x`;
+  // Loaded on use: other commands and --help do not pay for the UI (ink, React).
+  const [{ runDashboard }, { exetraceModel }] = await Promise.all([import('../../dashboards/run-dashboard.js'), import('../../dashboards/exetrace-model.js')]);
   return runDashboard({
     model: exetraceModel,
     source: 'replay',

@@ -69,21 +69,26 @@ export async function tryFlavor(flavor: Flavor, opts: { bpftrace?: string; timeo
  */
 export async function pickFlavor(
   request: FlavorRequest,
-  opts: { bpftrace?: string; timeoutMs?: number; trials?: readonly FlavorTrial[] } = {},
+  opts: { bpftrace?: string; timeoutMs?: number; trials?: readonly FlavorTrial[]; untriedLast?: boolean } = {},
 ): Promise<LadderResult> {
   const candidates = request === 'auto' ? LADDER : [request];
-  const trials: FlavorTrial[] = [];
-  for (const flavor of candidates) {
-    const script = probeScriptPath(flavor);
-    const trial = existsSync(script)
-      ? (opts.trials?.find((t) => t.flavor === flavor) ?? (await tryFlavor(flavor, opts)))
-      : { flavor, loads: false, reason: `${script} is missing from this build` };
-    trials.push(trial);
-    if (trial.loads) {
-      const skipped = trials.filter((t) => !t.loads).map((t) => `${t.flavor}: ${t.reason}`);
-      const why = request === 'auto' ? (skipped.length ? `first on the ladder that loads (${skipped.join('; ')})` : 'the best flavor loads') : 'requested, and it loads';
-      return { chosen: flavor, reason: why, trials };
-    }
-  }
-  return { chosen: null, reason: trials.map((t) => `${t.flavor}: ${t.reason}`).join('; '), trials };
+  // The trials run at once (each is a separate bpftrace); the ladder's order decides.
+  // `untriedLast`: the recorder loads the real program next, which is the last rung's trial
+  // too (its failure is reported with bpftrace's reason), so that rung skips the extra start.
+  const trials = await Promise.all(
+    candidates.map(async (flavor, i): Promise<FlavorTrial> => {
+      const script = probeScriptPath(flavor);
+      if (!existsSync(script)) return { flavor, loads: false, reason: `${script} is missing from this build` };
+      const given = opts.trials?.find((t) => t.flavor === flavor);
+      if (given) return given;
+      if (opts.untriedLast && request === 'auto' && i === candidates.length - 1) return { flavor, loads: true, reason: 'not tried apart: loading the probes is its trial' };
+      return tryFlavor(flavor, opts);
+    }),
+  );
+  const chosenAt = trials.findIndex((t) => t.loads);
+  if (chosenAt < 0) return { chosen: null, reason: trials.map((t) => `${t.flavor}: ${t.reason}`).join('; '), trials };
+  const tried = trials.slice(0, chosenAt + 1);
+  const skipped = tried.filter((t) => !t.loads).map((t) => `${t.flavor}: ${t.reason}`);
+  const why = request === 'auto' ? (skipped.length ? `first on the ladder that loads (${skipped.join('; ')})` : 'the best flavor loads') : 'requested, and it loads';
+  return { chosen: trials[chosenAt]!.flavor, reason: why, trials: tried };
 }
