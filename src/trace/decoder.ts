@@ -47,6 +47,7 @@ type FieldValue<T extends FieldType> = T extends 'int' ? number : T extends 'hex
 type FieldsOf<S extends Record<string, FieldType>> = { [K in keyof S]: FieldValue<S[K]> };
 
 interface Head {
+  spec: CompiledKind;
   kind: string;
   cpu: number;
   seq: number;
@@ -55,9 +56,10 @@ interface Head {
   tid: number;
   nparts: number;
   comm: string;
-  /** Field values by name (file references still raw until the parts are in). */
-  fields: Record<string, number | Hex | null | RawFile>;
-  parts: Map<string, string>;
+  /** Field values in the kind's order (file references still raw until the parts are in). */
+  values: (number | Hex | null | RawFile)[];
+  /** Created on the first part: most heads have none. */
+  parts: Map<string, string> | null;
   lineNo: number;
   raw: string;
 }
@@ -79,6 +81,8 @@ interface PartsView {
   labels(): Iterable<string>;
 }
 
+const NO_PARTS: PartsView = { str: () => '', has: () => false, labels: () => [] };
+
 interface KindSpec<S extends Record<string, FieldType>> {
   fields: S;
   /** Label prefix of each file field's path parts. */
@@ -92,55 +96,70 @@ const kind = <S extends Record<string, FieldType>>(spec: KindSpec<S>): KindSpec<
 export const PROBE_KINDS = {
   exec_begin: kind({
     fields: { oldMm: 'ptr' },
-    build: (b, f, p) => ({ ...b, kind: 'exec_begin', oldMm: f.oldMm, filename: p.str('filename'), interp: p.has('interp') ? p.str('interp') : p.str('filename') }),
+    build: (b, f, p) => ({
+      ts: b.ts, pid: b.pid, tid: b.tid, comm: b.comm, kind: 'exec_begin', oldMm: f.oldMm,
+      filename: p.str('filename'), interp: p.has('interp') ? p.str('interp') : p.str('filename'),
+    }),
   }),
   exec: kind({
     fields: { oldTid: 'int', ppid: 'int', mm: 'hex', startCode: 'int', endCode: 'int', exe: 'file' },
     filePrefixes: { exe: 'exe' },
-    build: (b, f, p) => ({ ...b, kind: 'exec', oldTid: f.oldTid, ppid: f.ppid, mm: f.mm, startCode: f.startCode, endCode: f.endCode, exe: f.exe, filename: p.str('filename') }),
+    build: (b, f, p) => ({
+      ts: b.ts, pid: b.pid, tid: b.tid, comm: b.comm, kind: 'exec', oldTid: f.oldTid, ppid: f.ppid, mm: f.mm,
+      startCode: f.startCode, endCode: f.endCode, exe: f.exe, filename: p.str('filename'),
+    }),
   }),
   fork: kind({
     fields: { childPid: 'int', childTid: 'int', cloneFlags: 'int', parentMm: 'ptr' },
     build: (b, f) => ({
-      ...b, kind: 'fork', childPid: f.childPid, childTid: f.childTid, cloneFlags: f.cloneFlags, parentMm: f.parentMm,
-      thread: (f.cloneFlags & CLONE_THREAD) !== 0, sharesMm: (f.cloneFlags & CLONE_VM) !== 0,
+      ts: b.ts, pid: b.pid, tid: b.tid, comm: b.comm, kind: 'fork', childPid: f.childPid, childTid: f.childTid, cloneFlags: f.cloneFlags,
+      parentMm: f.parentMm, thread: (f.cloneFlags & CLONE_THREAD) !== 0, sharesMm: (f.cloneFlags & CLONE_VM) !== 0,
     }),
   }),
   mm_attach: kind({
     fields: { ppid: 'int', mm: 'hex', exe: 'file' },
     filePrefixes: { exe: 'exe' },
-    build: (b, f) => ({ ...b, kind: 'mm_attach', ppid: f.ppid, mm: f.mm, exe: f.exe }),
+    build: (b, f) => ({ ts: b.ts, pid: b.pid, tid: b.tid, comm: b.comm, kind: 'mm_attach', ppid: f.ppid, mm: f.mm, exe: f.exe }),
   }),
   mm_exit: kind({
     fields: { mm: 'hex', exe: 'file' },
     filePrefixes: { exe: 'exe' },
-    build: (b, f) => ({ ...b, kind: 'mm_exit', mm: f.mm, exe: f.exe }),
+    build: (b, f) => ({ ts: b.ts, pid: b.pid, tid: b.tid, comm: b.comm, kind: 'mm_exit', mm: f.mm, exe: f.exe }),
   }),
   exit: kind({
     fields: { groupDead: 'int', exitCode: 'int' },
-    build: (b, f) => ({ ...b, kind: 'exit', groupDead: f.groupDead !== 0, exitCode: f.exitCode }),
+    build: (b, f) => ({ ts: b.ts, pid: b.pid, tid: b.tid, comm: b.comm, kind: 'exit', groupDead: f.groupDead !== 0, exitCode: f.exitCode }),
   }),
   mmap: kind({
     fields: { mm: 'hex', addr: 'int', len: 'int', prot: 'int', flags: 'int', fd: 'int', pgoff: 'int', file: 'file' },
     filePrefixes: { file: 'file' },
-    build: (b, f) => ({ ...b, kind: 'mmap', mm: f.mm, addr: f.addr, len: f.len, prot: f.prot, flags: f.flags, fd: f.fd, pgoff: f.pgoff, file: f.file }),
+    build: (b, f) => ({
+      ts: b.ts, pid: b.pid, tid: b.tid, comm: b.comm, kind: 'mmap', mm: f.mm, addr: f.addr, len: f.len, prot: f.prot, flags: f.flags,
+      fd: f.fd, pgoff: f.pgoff, file: f.file,
+    }),
   }),
   munmap: kind({
     fields: { mm: 'hex', addr: 'int', len: 'int', ret: 'int' },
-    build: (b, f) => ({ ...b, kind: 'munmap', mm: f.mm, addr: f.addr, len: f.len, ret: f.ret }),
+    build: (b, f) => ({ ts: b.ts, pid: b.pid, tid: b.tid, comm: b.comm, kind: 'munmap', mm: f.mm, addr: f.addr, len: f.len, ret: f.ret }),
   }),
   mremap: kind({
     fields: { mm: 'hex', oldAddr: 'int', oldLen: 'int', newLen: 'int', flags: 'int', ret: 'int' },
-    build: (b, f) => ({ ...b, kind: 'mremap', mm: f.mm, oldAddr: f.oldAddr, oldLen: f.oldLen, newLen: f.newLen, flags: f.flags, ret: f.ret }),
+    build: (b, f) => ({
+      ts: b.ts, pid: b.pid, tid: b.tid, comm: b.comm, kind: 'mremap', mm: f.mm, oldAddr: f.oldAddr, oldLen: f.oldLen, newLen: f.newLen,
+      flags: f.flags, ret: f.ret,
+    }),
   }),
   mprotect: kind({
     fields: { mm: 'hex', addr: 'int', len: 'int', prot: 'int', ret: 'int' },
-    build: (b, f) => ({ ...b, kind: 'mprotect', mm: f.mm, addr: f.addr, len: f.len, prot: f.prot, ret: f.ret }),
+    build: (b, f) => ({ ts: b.ts, pid: b.pid, tid: b.tid, comm: b.comm, kind: 'mprotect', mm: f.mm, addr: f.addr, len: f.len, prot: f.prot, ret: f.ret }),
   }),
   prctl_mm: kind({
     fields: { mm: 'hex', subOption: 'int', exeFd: 'int', ret: 'int', exeBefore: 'file', exeAfter: 'file' },
     filePrefixes: { exeBefore: 'before', exeAfter: 'after' },
-    build: (b, f) => ({ ...b, kind: 'prctl_mm', mm: f.mm, subOption: f.subOption, exeFd: f.exeFd, ret: f.ret, exeBefore: f.exeBefore, exeAfter: f.exeAfter }),
+    build: (b, f) => ({
+      ts: b.ts, pid: b.pid, tid: b.tid, comm: b.comm, kind: 'prctl_mm', mm: f.mm, subOption: f.subOption, exeFd: f.exeFd, ret: f.ret,
+      exeBefore: f.exeBefore, exeAfter: f.exeAfter,
+    }),
   }),
   exe_read: kind({
     fields: { sys: 'int', ret: 'int' },
@@ -150,12 +169,27 @@ export const PROBE_KINDS = {
       const path = p.str('path');
       const dirName = p.has('dir') ? p.str('dir') : null;
       return {
-        ...b, kind: 'exe_read', syscall, path, dirName, targetPid: resolveExeTarget(path, dirName, b.pid), ret: f.ret,
-        answer: p.has('answer') ? readlinkAnswer(p.str('answer'), f.ret) : answerPath(p),
+        ts: b.ts, pid: b.pid, tid: b.tid, comm: b.comm, kind: 'exe_read', syscall, path, dirName, targetPid: resolveExeTarget(path, dirName, b.pid),
+        ret: f.ret, answer: p.has('answer') ? readlinkAnswer(p.str('answer'), f.ret) : answerPath(p),
       };
     },
   }),
 } as const;
+
+/** Each kind's fields as arrays, in print order (the table's key order), for the hot path. */
+interface CompiledKind {
+  names: string[];
+  types: FieldType[];
+  prefixes: string[];
+  build: KindSpec<Record<string, FieldType>>['build'];
+}
+const COMPILED: ReadonlyMap<string, CompiledKind> = new Map(
+  Object.entries(PROBE_KINDS as Record<string, KindSpec<Record<string, FieldType>>>).map(([k, spec]) => {
+    const names = Object.keys(spec.fields);
+    const prefixes = spec.filePrefixes ?? {};
+    return [k, { names, types: names.map((n) => spec.fields[n]!), prefixes: names.map((n) => prefixes[n] ?? n), build: spec.build }];
+  }),
+);
 
 export type ProbeKind = keyof typeof PROBE_KINDS;
 
@@ -170,15 +204,21 @@ export { kernelDevToStatDev };
 /** A decimal integer token (optionally negative) that fits a JS safe integer. */
 function parseInt64(token: string | undefined, what: string): number {
   if (token === undefined || token.length === 0) throw new LineError(`${what}: missing`);
-  let i = token.charCodeAt(0) === 45 /* - */ ? 1 : 0;
+  const neg = token.charCodeAt(0) === 45; /* - */
+  let i = neg ? 1 : 0;
   if (i === token.length || token.length > 20) throw new LineError(`${what}: "${token}" is not a decimal number`);
+  let n = 0;
   for (; i < token.length; i++) {
-    const c = token.charCodeAt(i);
-    if (c < 48 || c > 57) throw new LineError(`${what}: "${token}" is not a decimal number`);
+    const c = token.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) throw new LineError(`${what}: "${token}" is not a decimal number`);
+    n = n * 10 + c;
   }
-  const n = Number(token);
-  if (!Number.isSafeInteger(n)) throw new LineError(`${what}: ${token} is too large to represent exactly`);
-  return n;
+  // Up to 15 digits the sum above is exact; longer ones are checked the slow way.
+  if (token.length - (neg ? 1 : 0) > 15) {
+    n = Math.abs(Number(token));
+    if (!Number.isSafeInteger(n)) throw new LineError(`${what}: ${token} is too large to represent exactly`);
+  }
+  return neg ? -n : n;
 }
 
 /** A 0x-hex pointer, normalised to lower case without leading zeros (bpftrace already prints it so). */
@@ -393,64 +433,71 @@ export class ProbeDecoder {
     return true;
   }
 
+  /** The head being parsed and the position after its last token (no closure per head). */
+  private cursor = 0;
+  private cursorText = '';
+
+  private token(): string {
+    const text = this.cursorText;
+    const sp = text.indexOf(' ', this.cursor);
+    if (sp < 0) throw new LineError('head record is too short');
+    const tok = text.slice(this.cursor, sp);
+    this.cursor = sp + 1;
+    return tok;
+  }
+
   private head(text: string, ascii: boolean, lineNo: number, raw: string, out: DecodeOutput[]): void {
     // "H kind cpu seq ts pid tid nparts <fields...> <comm>": split the fixed tokens; the rest is comm.
-    let pos = 2;
-    const next = (): string => {
-      const sp = text.indexOf(' ', pos);
-      if (sp < 0) throw new LineError('head record is too short');
-      const tok = text.slice(pos, sp);
-      pos = sp + 1;
-      return tok;
-    };
-    const kindName = next();
-    const spec = (PROBE_KINDS as Record<string, KindSpec<Record<string, FieldType>>>)[kindName];
+    this.cursorText = text;
+    this.cursor = 2;
+    const kindName = this.token();
+    const spec = COMPILED.get(kindName);
     if (!spec) throw new LineError(`unknown event kind "${kindName.slice(0, 32)}"`);
-    const cpu = this.cpuOf(next());
-    const seq = parseInt64(next(), 'seq');
-    const ts = parseInt64(next(), 'ts');
-    const pid = parseInt64(next(), 'pid');
-    const tid = parseInt64(next(), 'tid');
-    const nparts = parseInt64(next(), 'nparts');
+    const cpu = this.cpuOf(this.token());
+    const seq = parseInt64(this.token(), 'seq');
+    const ts = parseInt64(this.token(), 'ts');
+    const pid = parseInt64(this.token(), 'pid');
+    const tid = parseInt64(this.token(), 'tid');
+    const nparts = parseInt64(this.token(), 'nparts');
     if (nparts < 0 || nparts > 256) throw new LineError(`nparts ${nparts} out of range`);
-    const fields: Head['fields'] = {};
-    const filePrefixes = spec.filePrefixes ?? {};
-    for (const name in spec.fields) {
-      const what = `${kindName}.${name}`;
-      switch (spec.fields[name]) {
+    const { names, types, prefixes } = spec;
+    const values: Head['values'] = new Array(types.length);
+    for (let i = 0; i < types.length; i++) {
+      switch (types[i]) {
         case 'int':
-          fields[name] = parseInt64(next(), what);
+          values[i] = parseInt64(this.token(), `${kindName}.${names[i]}`);
           break;
         case 'hex':
-          fields[name] = parseHex(next(), what);
+          values[i] = parseHex(this.token(), `${kindName}.${names[i]}`);
           break;
         case 'ptr': {
-          const h = parseHex(next(), what);
-          fields[name] = h === '0x0' ? null : h;
+          const h = parseHex(this.token(), `${kindName}.${names[i]}`);
+          values[i] = h === '0x0' ? null : h;
           break;
         }
         case 'file': {
-          const file = parseHex(next(), `${what} (file)`);
-          const dev = parseInt64(next(), `${what} (dev)`);
-          const ino = parseInt64(next(), `${what} (ino)`);
-          const pathId = parseInt64(next(), `${what} (path id)`);
-          const ncomp = parseInt64(next(), `${what} (ncomp)`);
+          const what = `${kindName}.${names[i]}`;
+          const file = parseHex(this.token(), what);
+          const dev = parseInt64(this.token(), what);
+          const ino = parseInt64(this.token(), what);
+          const pathId = parseInt64(this.token(), what);
+          const ncomp = parseInt64(this.token(), what);
           if (dev < 0 || ino < 0 || pathId < 0 || (ncomp !== NCOMP_NOT_PRINTED && Math.abs(ncomp) > MAX_COMPONENTS)) {
             throw new LineError(`${what}: file reference out of range`);
           }
-          fields[name] = { raw: true, file: file === '0x0' ? null : file, dev, ino, pathId, ncomp, prefix: filePrefixes[name] ?? name };
+          values[i] = { raw: true, file: file === '0x0' ? null : file, dev, ino, pathId, ncomp, prefix: prefixes[i]! };
           break;
         }
       }
     }
-    const comm = this.kernelString(text, pos, ascii);
+    const comm = this.kernelString(text, this.cursor, ascii);
     // The previous head of this CPU is complete or never will be: its parts come right after it.
     const prev = this.pending.get(cpu);
     if (prev) this.emitIncomplete(prev, out);
     if (!this.accountSeq(cpu, seq, ts, out)) throw new LineError(`head seq ${seq} on cpu ${cpu} repeats or goes back (last ${this.lastSeq.get(cpu)})`);
     this.lastTs.set(cpu, ts);
     if (ts > this.newestTs) this.newestTs = ts;
-    const h: Head = { kind: kindName, cpu, seq, ts, pid, tid, nparts, comm, fields, parts: new Map(), lineNo, raw };
+    const h: Head = { spec, kind: kindName, cpu, seq, ts, pid, tid, nparts, comm, values, parts: null, lineNo, raw };
     if (nparts === 0) this.emit(h, out);
     else this.pending.set(cpu, h);
   }
@@ -474,6 +521,7 @@ export class ProbeDecoder {
       }
       throw new LineError(`part "${label}" (cpu ${cpu}, seq ${seq}) has no waiting head: its event is already complete`);
     }
+    h.parts ??= new Map();
     if (h.parts.has(label)) throw new LineError(`duplicate part "${label}" for ${h.kind} (cpu ${cpu}, seq ${seq})`);
     h.parts.set(label, this.kernelString(text, s3 + 1, ascii));
     void lineNo;
@@ -487,7 +535,7 @@ export class ProbeDecoder {
   private emitIncomplete(h: Head, out: DecodeOutput[]): void {
     this.pending.delete(h.cpu);
     this.counts.incompleteEvents++;
-    out.push(this.issue(h.lineNo, `${h.kind} (cpu ${h.cpu}, seq ${h.seq}): ${h.parts.size} of ${h.nparts} parts arrived; emitted with what arrived`, h.raw));
+    out.push(this.issue(h.lineNo, `${h.kind} (cpu ${h.cpu}, seq ${h.seq}): ${h.parts?.size ?? 0} of ${h.nparts} parts arrived; emitted with what arrived`, h.raw));
     this.emit(h, out);
   }
 
@@ -511,12 +559,12 @@ export class ProbeDecoder {
       const comps: string[] = [];
       let complete = true;
       for (let i = n - 1; i >= 0; i--) {
-        const c = h.parts.get(`${f.prefix}.c${i}`);
+        const c = h.parts?.get(`${f.prefix}.c${i}`);
         if (c === undefined) complete = false;
         else comps.push(c);
       }
       const truncated = f.ncomp < 0;
-      entry = { name: h.parts.get(`${f.prefix}.c0`) ?? '', path: complete && !truncated ? '/' + comps.join('/') : null, pathTruncated: truncated };
+      entry = { name: h.parts?.get(`${f.prefix}.c0`) ?? '', path: complete && !truncated ? '/' + comps.join('/') : null, pathTruncated: truncated };
       // A walk with lost parts is not worth remembering: the next sight of the file may be luckier.
       if (complete && f.pathId !== 0) this.paths.set(f.pathId, entry);
     }
@@ -524,18 +572,15 @@ export class ProbeDecoder {
   }
 
   private emit(h: Head, out: DecodeOutput[]): void {
-    const spec = (PROBE_KINDS as Record<string, KindSpec<Record<string, FieldType>>>)[h.kind]!;
-    const values: Record<string, unknown> = {};
-    for (const name in h.fields) {
-      const v = h.fields[name];
-      values[name] = typeof v === 'object' && v !== null ? this.fileRef(h, v) : v;
+    const { names, build } = h.spec;
+    const fields: Record<string, unknown> = {};
+    for (let i = 0; i < names.length; i++) {
+      const v = h.values[i];
+      fields[names[i]!] = typeof v === 'object' && v !== null ? this.fileRef(h, v) : v;
     }
-    const parts: PartsView = {
-      str: (label) => h.parts.get(label) ?? '',
-      has: (label) => h.parts.has(label),
-      labels: () => h.parts.keys(),
-    };
-    const built = spec.build({ ts: h.ts, pid: h.pid, tid: h.tid, comm: h.comm }, values as FieldsOf<Record<string, FieldType>>, parts);
+    const parts = h.parts;
+    const view: PartsView = parts === null ? NO_PARTS : { str: (label) => parts.get(label) ?? '', has: (label) => parts.has(label), labels: () => parts.keys() };
+    const built = build({ ts: h.ts, pid: h.pid, tid: h.tid, comm: h.comm }, fields as FieldsOf<Record<string, FieldType>>, view);
     if (typeof built === 'string') out.push(this.issue(h.lineNo, built, h.raw));
     else out.push({ type: 'event', event: built, cpu: h.cpu });
   }
