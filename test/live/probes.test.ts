@@ -13,6 +13,7 @@ import { Btf, mountMntOffset } from '../../src/kernel/btf.js';
 import { buildProbeInvocation, validateCommFilter } from '../../src/trace/probe-program.js';
 import { ProbeDecoder, type DecodeOutput } from '../../src/trace/decoder.js';
 import { encodeKernelString } from '../../src/trace/kernel-string.js';
+import { ExecFilenameJoin } from '../../src/trace/exec-filename-join.js';
 import type { TraceEvent } from '../../src/trace/events.js';
 
 // Quote, backslash, newline, space, 0xff, ESC: every hazard for the line protocol.
@@ -126,7 +127,10 @@ describe.skipIf(skipLive())('tracepoint probes, live', () => {
     const issues = run.outputs.flatMap((o) => (o.type === 'issue' ? [o.issue] : []));
     // Only events cut short by stopping bpftrace mid-invocation are allowed, none of ours.
     expect(issues.filter((i) => !/parts arrived/.test(i.cause))).toEqual([]);
-    const events = run.outputs.flatMap((o) => (o.type === 'event' ? [o.event] : []));
+    // As the recorder does: CPUs merged in time order, exec_begin's filename joined into the exec.
+    const events: TraceEvent[] = [];
+    const join = new ExecFilenameJoin((e) => events.push(e));
+    for (const e of run.outputs.flatMap((o) => (o.type === 'event' ? [o.event] : [])).sort((a, b) => a.ts - b.ts)) join.push(e);
     const st = statSync(hostilePath);
 
     const exec = events.find(

@@ -12,6 +12,7 @@ import type { ParseIssue, TraceConsumer } from '../consumer.js';
 import { ProbeDecoder, type DecoderCounts } from '../decoder.js';
 import type { TraceEvent } from '../events.js';
 import { indexSnapshots, monotonicNs, snapshotAll, snapshotChangedSince } from '../proc-snapshot.js';
+import { ExecFilenameJoin } from '../exec-filename-join.js';
 import { CpuOrderMerge, DEFAULT_STALE_NS } from '../reorder.js';
 import { SnapshotScheduler } from '../snapshot-scheduler.js';
 import { SCHEMA_VERSION, TRACE_MAGIC, type TraceHeader } from '../trace-format.js';
@@ -98,7 +99,8 @@ export async function runSession(plan: SessionPlan, opts: RecordOptions, result:
     if (Date.now() - online.at > 1000) online = { at: Date.now(), cpus: onlineCpus() };
     return online.cpus.has(cpu);
   };
-  const merge = new CpuOrderMerge(deliver, onlineCpus(), DEFAULT_STALE_NS, isOnline);
+  const join = new ExecFilenameJoin(deliver);
+  const merge = new CpuOrderMerge((e) => join.push(e), onlineCpus(), DEFAULT_STALE_NS, isOnline);
   const scheduler = new SnapshotScheduler({ emit: (e) => merge.push(e, null) });
 
   if (writer?.error) hooks.requestStop('error'); // e.g. disk full already: do not start bpftrace
