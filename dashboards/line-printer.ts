@@ -15,10 +15,16 @@ export interface LinePrinterOptions {
   events: boolean;
 }
 
+/** Lines are written in batches: one write() per this many bytes or per turn of the event loop. */
+const BATCH_BYTES = 64 * 1024;
+
 export class LinePrinter<S> implements TraceConsumer {
   private state: S;
   private printedFindings = 0;
   private clockRef: TraceHeader['clockRef'] | null = null;
+  private batch: string[] = [];
+  private batchBytes = 0;
+  private flushScheduled = false;
 
   constructor(
     private readonly model: ModelBinding<S>,
@@ -29,20 +35,20 @@ export class LinePrinter<S> implements TraceConsumer {
 
   onHeader(h: TraceHeader): void {
     this.clockRef = h.clockRef;
-    this.opts.out.write(`# exetrace ${s(h.toolVersion)} flavor ${h.flavor} kernel ${s(h.kernelRelease)} host ${s(h.hostname)} started ${s(h.startedAt)}\n`);
-    this.opts.out.write(`${EVENT_LINE_HEADER}\n`);
+    this.write(`# exetrace ${s(h.toolVersion)} flavor ${h.flavor} kernel ${s(h.kernelRelease)} host ${s(h.hostname)} started ${s(h.startedAt)}\n`);
+    this.write(`${EVENT_LINE_HEADER}\n`);
   }
 
   onEvent(e: TraceEvent): void {
     this.state = this.model.reduce(this.state, e);
-    if (this.opts.events) this.opts.out.write(`${eventLine(e, formatTs(e.ts, this.clockRef))}\n`);
+    if (this.opts.events) this.write(`${eventLine(e, formatTs(e.ts, this.clockRef))}\n`);
     const { rows, total } = this.model.findings(this.state);
     // The newest (total - printed) rows are new; rows dropped by the model's cap are skipped.
     const fresh = rows.slice(Math.max(0, rows.length - (total - this.printedFindings)));
     this.printedFindings = total;
     for (const f of fresh) {
       const mark = f.uncertain ? 'FINDING?' : 'FINDING';
-      this.opts.out.write(
+      this.write(
         `${formatTs(f.ts, this.clockRef).padEnd(12)} ${String(f.pid).padStart(7)} ${s(f.comm).padEnd(16)} ${mark.padEnd(13)} ` +
           `${s(f.class)} exe=${s(f.exe)} vma-walk=${s(f.vmaWalk) || '-'} legacy-walk=${s(f.legacyWalk) || '-'} mm=${f.mm}: ${s(f.explanation)}\n`,
       );
@@ -50,12 +56,32 @@ export class LinePrinter<S> implements TraceConsumer {
   }
 
   onIssue(i: ParseIssue): void {
+    this.flush(); // keep stderr and stdout in their real order
     this.opts.err.write(`exetrace: ${s(i.source)}:${i.line}: ${s(i.cause)}\n`);
   }
 
   onEnd(t: TraceTrailer): void {
-    this.opts.out.write(
-      `# end: ${t.reason}${t.error !== null ? ` (${s(t.error)})` : ''}, ${t.events} events, ${t.lostEvents} lost, ${this.printedFindings} findings\n`,
-    );
+    this.write(`# end: ${t.reason}${t.error !== null ? ` (${s(t.error)})` : ''}, ${t.events} events, ${t.lostEvents} lost, ${this.printedFindings} findings\n`);
+    this.flush();
+  }
+
+  /** A busy host prints thousands of lines a second: one write() per line was most of live's cost. */
+  private write(line: string): void {
+    this.batch.push(line);
+    this.batchBytes += line.length;
+    if (this.batchBytes >= BATCH_BYTES) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.batch.length === 0) return;
+    const text = this.batch.join('');
+    this.batch = [];
+    this.batchBytes = 0;
+    this.opts.out.write(text);
   }
 }

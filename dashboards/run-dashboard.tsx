@@ -25,7 +25,7 @@ export interface SessionControl {
   whenRunning(): Promise<void>;
   stopped(): boolean;
   /** Live: the probes are attached (the header turns from STARTING to LIVE). */
-  markAttached(): void;
+  markAttached(info?: { probes: number; flavor: string }): void;
 }
 
 export interface RunDashboardOptions<S> {
@@ -57,7 +57,14 @@ async function runLines<S>(opts: RunDashboardOptions<S>, stdout: NodeJS.WriteStr
   const stderr = opts.stderr ?? process.stderr;
   const printer = new LinePrinter(opts.model, { out: stdout, err: stderr, events: opts.printEvents ?? true });
   let stopped = false;
-  const handle = opts.start(printer, { whenRunning: () => Promise.resolve(), stopped: () => stopped, markAttached: () => {} });
+  // Like `record`: say on stderr when tracing starts, so a script (or a person) knows.
+  const handle = opts.start(printer, {
+    whenRunning: () => Promise.resolve(),
+    stopped: () => stopped,
+    markAttached: (info) => {
+      if (info) stderr.write(`exetrace: attached ${info.probes} probes (${info.flavor} flavor)\n`);
+    },
+  });
   const guard = installExitGuard({
     restore: () => {},
     stop: async () => {

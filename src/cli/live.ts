@@ -32,7 +32,7 @@ export async function liveCommand(opts: LiveOptions): Promise<number> {
         comm: opts.comm ?? null,
         durationMs: null,
         consumers: [consumer],
-        onAttached: () => control.markAttached(),
+        onAttached: ({ probes, flavor }) => control.markAttached({ probes, flavor }),
       });
       let finished = false;
       const done = recorder.run().then((result) => {

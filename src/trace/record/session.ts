@@ -17,6 +17,7 @@ import { CpuOrderMerge, DEFAULT_STALE_NS } from '../reorder.js';
 import { SnapshotScheduler } from '../snapshot-scheduler.js';
 import { SCHEMA_VERSION, TRACE_MAGIC, type TraceHeader } from '../trace-format.js';
 import type { SessionPlan } from './preflight.js';
+import { raisePriority } from './priority.js';
 import type { RecordOptions, RecordResult } from './types.js';
 
 /**
@@ -120,6 +121,8 @@ export async function runSession(plan: SessionPlan, opts: RecordOptions, result:
       },
     });
     hooks.onRunner(runner);
+    raisePriority();
+    if (runner.pid !== undefined) raisePriority(runner.pid);
   }
 
   // Start-up snapshot while bpftrace compiles: processes that started before tracing are

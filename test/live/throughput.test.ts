@@ -1,0 +1,122 @@
+// The pipeline keeps up with this machine's top exec rate: parallel shell loops of a dynamic
+// binary under `record` and under `live` off a TTY lose nothing, report no parse issue, and have
+// every exec in the trace; and a stop right after a burst drains the probes before signalling
+// bpftrace, so the burst's tail is there too. Execs are counted by the exe's identity (dev, ino),
+// never by name.
+import { execa } from 'execa';
+import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TraceEvent } from '../../src/trace/events.js';
+import type { TraceTrailer } from '../../src/trace/trace-format.js';
+import { readTrace } from '../../src/trace/trace-reader.js';
+import { spawnCli } from '../support/cli.js';
+import { skipLive } from '../support/live-gate.js';
+import { ATTACHED_LINE, startRecord } from '../support/record.js';
+
+interface TraceCount {
+  execs: number;
+  trailer: TraceTrailer | null;
+  readErrors: number;
+}
+
+async function countExecs(trace: string, exe: { dev: number; ino: number }): Promise<TraceCount> {
+  let execs = 0;
+  let trailer: TraceTrailer | null = null;
+  let readErrors = 0;
+  for await (const r of readTrace(trace)) {
+    if (r.type === 'error') readErrors++;
+    else if (r.type === 'trailer') trailer = r.trailer;
+    else if (r.type === 'event') {
+      const e: TraceEvent = r.event;
+      if (e.kind === 'exec' && e.exe?.dev === exe.dev && e.exe.ino === exe.ino) execs++;
+    }
+  }
+  return { execs, trailer, readErrors };
+}
+
+/** `loops` shell loops in parallel, `perLoop` execs each, of `binary`. */
+async function execLoops(binary: string, loops: number, perLoop: number): Promise<void> {
+  const loop = `i=0; while [ $i -lt ${perLoop} ]; do "$0"; i=$((i+1)); done`;
+  await Promise.all(Array.from({ length: loops }, () => execa('sh', ['-c', loop, binary], { stdio: 'ignore' })));
+}
+
+function expectNothingLost(c: TraceCount, want: number): void {
+  expect(c.readErrors).toBe(0);
+  expect(c.trailer).not.toBeNull();
+  expect(c.trailer!.lostEvents).toBe(0);
+  expect(c.trailer!.parseIssues).toBe(0);
+  expect(c.trailer!.incompleteEvents ?? 0).toBe(0);
+  expect(c.trailer!.drain?.complete).toBe(true);
+  expect(c.execs).toBe(want);
+}
+
+describe.skipIf(skipLive())('throughput at the top exec rate (live)', () => {
+  let dir: string;
+  let binary: string;
+  let id: { dev: number; ino: number };
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'exetrace-storm-'));
+    // A fresh copy of a dynamic binary: an identity nothing else on the host execs.
+    binary = join(dir, 'storm-true');
+    copyFileSync('/usr/bin/true', binary);
+    const st = statSync(binary);
+    id = { dev: st.dev, ino: st.ino };
+  });
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    [2, 10_000],
+    [4, 5_000],
+  ])('record: %i loops of %i execs, stopped at once: every exec is in the trace, nothing lost', async (loops, perLoop) => {
+    const out = join(dir, `record-${loops}.jsonl`);
+    const rec = startRecord({ out });
+    await rec.ready;
+    await execLoops(binary, loops, perLoop);
+    const r = await rec.stop();
+    expect(r.code).toBe(0);
+    expectNothingLost(await countExecs(out, id), loops * perLoop);
+  }, 300_000);
+
+  it('live off a TTY (--record): 2 loops of 10,000 execs, every exec in the trace and printed', async () => {
+    const out = join(dir, 'live.jsonl');
+    const printed = join(dir, 'live.out');
+    const child = spawnCli(['live', '--record', out], { buffer: false, stdout: { file: printed }, stderr: 'pipe' });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`live did not attach; stderr:\n${stderr}`)), 120_000);
+      child.stderr!.on('data', (d: string) => {
+        stderr += d;
+        if (ATTACHED_LINE.test(stderr)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      void child.then(() => reject(new Error(`live exited before attaching; stderr:\n${stderr}`)));
+    });
+    await execLoops(binary, 2, 10_000);
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(0);
+    expectNothingLost(await countExecs(out, id), 20_000);
+    // The line printer printed each of those execs too (one line per event, off a TTY).
+    const lines = (await execa('grep', ['-c', `^.* exec .*exe=${binary} `, printed], { reject: false })).stdout;
+    expect(Number(lines)).toBe(20_000);
+  }, 300_000);
+
+  it('a burst of 1,500 execs, then SIGINT at once: all 1,500 are in the trace (drained before bpftrace is signalled)', async () => {
+    const out = join(dir, 'burst.jsonl');
+    const rec = startRecord({ out });
+    await rec.ready;
+    await execLoops(binary, 2, 750);
+    const r = await rec.stop();
+    expect(r.code).toBe(0);
+    expectNothingLost(await countExecs(out, id), 1_500);
+  }, 300_000);
+});
