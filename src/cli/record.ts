@@ -3,6 +3,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { FlavorRequest } from '../trace/flavor-ladder.js';
 import type { RecordResult } from '../trace/recorder.js';
 import { sanitizeForDisplay } from '../../dashboards/sanitize-display.js';
+import { summarizeTrace } from '../report/summary.js';
 
 /** Kernel strings and paths are hostile; multi-line text is sanitised line by line. */
 const sanitizeForTerminal = (s: string, o: { keepNewlines?: boolean } = {}): string =>
@@ -36,24 +37,12 @@ export function parseDuration(value: string): number {
   return Number(value);
 }
 
-/**
- * Findings hook: when src/model/summary.ts exports `summarize(tracePath): Promise<string>`,
- * its text is printed after the counts. Imported by a computed name so this file builds
- * before the model exists, and a model failure never fails a finished recording.
- */
-async function modelSummary(tracePath: string): Promise<string | null> {
-  const spec = '../model/summary.js';
-  let mod: { summarize?: (p: string) => Promise<string> };
+/** The findings summary (sanitised by summarizeTrace); a model failure never fails a finished recording. */
+async function modelSummary(tracePath: string): Promise<string> {
   try {
-    mod = (await import(spec)) as typeof mod;
-  } catch {
-    return null;
-  }
-  if (typeof mod.summarize !== 'function') return null;
-  try {
-    return await mod.summarize(tracePath);
+    return await summarizeTrace(tracePath);
   } catch (err) {
-    return `findings: unavailable (${(err as Error).message})`;
+    return `findings: unavailable (${sanitizeForTerminal((err as Error).message)})`;
   }
 }
 
@@ -128,8 +117,7 @@ async function runRecord(opts: { out: string; duration?: number; flavor: FlavorR
   }
   if (!opts.quiet && result.trailer) {
     process.stdout.write(`${formatSummary(result)}\n`);
-    const findings = await modelSummary(opts.out);
-    if (findings) process.stdout.write(`${sanitizeForTerminal(findings, { keepNewlines: true })}\n`);
+    process.stdout.write(`${await modelSummary(opts.out)}\n`);
   }
   return result.exitCode;
 }
