@@ -2,7 +2,7 @@
 // TraceEvents. Heads and their string parts are joined by (ts, tid). Never throws: every bad
 // line becomes a ParseIssue naming the line number and the cause.
 import type { FileRef, Hex, TraceEvent } from './events.js';
-import { CLONE_THREAD, CLONE_VM } from './events.js';
+import { CLONE_THREAD, CLONE_VM, EXE_READ_SYSCALLS } from './events.js';
 import type { ParseIssue } from './consumer.js';
 import { parseBpftraceJsonLine } from './bpftrace-json.js';
 import { decodeKernelBytes } from './kernel-string.js';
@@ -36,7 +36,6 @@ const SCHEMAS: Record<string, FieldType[]> = {
 };
 /** Printed by the scripts' BEGIN, which bpftrace runs once every probe is attached. */
 const READY_RECORD = Buffer.from('S ready');
-const EXE_READ_SYSCALLS = ['readlink', 'readlinkat', 'openat', 'execve', 'proc_exe_link'] as const;
 
 interface RawFile {
   file: Hex | null;
