@@ -2,7 +2,5 @@
 export { reduce, reduceAll } from './reduce.js';
 export * from './state.js';
 export * from './selectors.js';
-export { vmaWalk, legacyWalk, exeMappings } from './vma-walk.js';
-export { findingsSummary, type FindingsSummary } from './summary.js';
-export { FINDING_KIND, NOTE_CLASSES, FINDING_CLASS_TABLE } from './finding-classes.js';
-export { isLoaderName } from './files.js';
+export { findingsSummary } from './summary.js';
+export { NOTE_CLASSES } from './finding-classes.js';

@@ -242,7 +242,6 @@ export type TraceEvent =
 export type TraceEventKind = TraceEvent['kind'];
 
 /** PR_SET_MM sub-options that replace exe_file. */
-export const PR_SET_MM = 35;
 export const PR_SET_MM_EXE_FILE = 13;
 export const PR_SET_MM_MAP = 14;
 
