@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 import { exetraceModel } from '../../dashboards/exetrace-model.js';
 import { runDashboard } from '../../dashboards/run-dashboard.js';
 import type { FlavorRequest } from '../trace/flavor-ladder.js';
-import { parsePid } from './record.js';
+import { parsePid } from './options.js';
 
 interface LiveOptions {
   flavor: FlavorRequest;

@@ -4,6 +4,7 @@ import type { FlavorRequest } from '../trace/flavor-ladder.js';
 import type { RecordResult } from '../trace/recorder.js';
 import { sanitizeForDisplay } from '../../dashboards/sanitize-display.js';
 import { summarizeTrace } from '../report/summary.js';
+import { parsePid } from './options.js';
 
 /** Kernel strings and paths are hostile; multi-line text is sanitised line by line. */
 const sanitizeForTerminal = (s: string, o: { keepNewlines?: boolean } = {}): string =>
@@ -22,13 +23,6 @@ Examples:
 Exit status: 0 when recording ended by --duration or Ctrl-C/SIGTERM (the trace is complete),
 1 on any error (not root, bpftrace missing or failing, probes not attaching, write errors);
 a trace cut short by bpftrace dying still holds every event up to that point.`;
-
-export function parsePid(value: string): number {
-  if (!/^[1-9][0-9]{0,9}$/.test(value) || Number(value) > 4194304) {
-    throw new InvalidArgumentError('a PID is a positive decimal integer no larger than 4194304');
-  }
-  return Number(value);
-}
 
 export function parseDuration(value: string): number {
   if (!/^(?:\d+(?:\.\d*)?|\.\d+)$/.test(value) || !(Number(value) > 0)) {
