@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FINDING_CLASS_TABLE, FINDING_CLASSES, FINDING_KIND, NOTE_CLASSES, classOfScenario } from '../../src/model/finding-classes.js';
+import { FINDING_CLASS_TABLE, FINDING_CLASSES, FINDING_KIND, classOfScenario } from '../../src/model/finding-classes.js';
 import { classSupport } from '../../src/report/flavor-capabilities.js';
 import { scenarios } from '../lab/scenarios.js';
 
@@ -12,10 +12,6 @@ describe('finding classes', () => {
   it('docs/findings.md has a section per class, headed with its kind', () => {
     const headed = [...FINDINGS_DOC.matchAll(/^### `([a-z-]+)` \((mismatch|note)\)$/gm)].map((m) => [m[1], m[2]]);
     expect(headed).toEqual(FINDING_CLASSES.map((c) => [c, FINDING_KIND[c]]));
-  });
-
-  it('notes are the classes of kind note, in table order', () => {
-    expect(NOTE_CLASSES).toEqual(FINDING_CLASSES.filter((c) => FINDING_CLASS_TABLE[c].kind === 'note'));
   });
 
   it('each lab scenario expects the class that names it, and every class has one', () => {
