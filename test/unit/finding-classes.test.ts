@@ -16,7 +16,12 @@ describe('finding classes', () => {
 
   it('each lab scenario expects the class that names it, and every class has one', () => {
     for (const s of scenarios) expect(s.expectedClass, s.id).toBe(classOfScenario(s.id));
-    expect(scenarios.map((s) => s.expectedClass).filter((c) => c !== null).sort()).toEqual([...FINDING_CLASSES].sort());
+    expect(
+      scenarios
+        .map((s) => s.expectedClass)
+        .filter((c) => c !== null)
+        .sort(),
+    ).toEqual([...FINDING_CLASSES].sort());
     expect(new Set(FINDING_CLASSES.map((c) => FINDING_CLASS_TABLE[c].scenario)).size).toBe(FINDING_CLASSES.length);
   });
 

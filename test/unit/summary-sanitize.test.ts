@@ -53,13 +53,30 @@ describe('a hostile comm in record summary and analyze', () => {
     dirs.push(dir);
     const path = join(dir, 'run.trace');
     const header = {
-      magic: TRACE_MAGIC, schemaVersion: SCHEMA_VERSION, toolVersion: '0.1.0', kernelRelease: '6.18.0', bpftraceVersion: 'v0.17.0', flavor: 'tracepoint',
-      hostname: 'host', startedAt: '2026-11-27T00:00:00.000Z', clockRef: { monotonicNs: 0, wallMs: 1_795_000_000_000 }, filters: { pid: null, comm: null },
+      magic: TRACE_MAGIC,
+      schemaVersion: SCHEMA_VERSION,
+      toolVersion: '0.1.0',
+      kernelRelease: '6.18.0',
+      bpftraceVersion: 'v0.17.0',
+      flavor: 'tracepoint',
+      hostname: 'host',
+      startedAt: '2026-11-27T00:00:00.000Z',
+      clockRef: { monotonicNs: 0, wallMs: 1_795_000_000_000 },
+      filters: { pid: null, comm: null },
     };
     writeFileSync(path, [header, ...events()].map((l) => JSON.stringify(l)).join('\n') + '\n');
     const chunks: string[] = [];
-    const out = new Writable({ write(c, _e, cb) { chunks.push(String(c)); cb(); } });
-    const sink = new Writable({ write(_c, _e, cb) { cb(); } });
+    const out = new Writable({
+      write(c, _e, cb) {
+        chunks.push(String(c));
+        cb();
+      },
+    });
+    const sink = new Writable({
+      write(_c, _e, cb) {
+        cb();
+      },
+    });
     expect(await runAnalyze(path, { format: 'text' }, out, sink)).toBe(0);
     const summary = await summarizeTrace(path);
     expect(commsIn(summary)).toEqual([ESCAPED_ONCE]);
