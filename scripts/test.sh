@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 mkdir -p .cache
 report=.cache/vitest-report.json
 rm -f "$report"
+# Before any test: the layers and cycles (.dependency-cruiser.cjs), and the type check of the tests
+# and scripts too (the lab's scenario list must cover every finding class).
+npm run --silent layers || { echo "tests: not run, import layers violated (see above)"; exit 1; }
+npx tsc -p tsconfig.check.json || { echo "tests: not run, tests or scripts do not type-check"; exit 1; }
 # npm test has just built dist/: tests spawn the built CLI instead of transpiling sources each time.
 if [ -f dist/src/cli/main.js ]; then export EXETRACE_TEST_BUILT=1; fi
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"

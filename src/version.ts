@@ -20,17 +20,3 @@ function findPackageVersion(): string {
 
 export const TOOL_VERSION = findPackageVersion();
 
-/** The package root (where probes/ lives), found the same way. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown };
-      if (pkg.name === 'exetrace') return dir;
-    } catch {
-      // keep walking
-    }
-    dir = dirname(dir);
-  }
-  return process.cwd();
-}

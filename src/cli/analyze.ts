@@ -6,6 +6,7 @@ import { renderJson } from '../report/json.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { sanitize } from '../report/sanitize.js';
 import { renderText } from '../report/text.js';
+import { parsePid } from './options.js';
 
 const EXAMPLES = `
 Examples:
@@ -18,11 +19,6 @@ Examples:
 Bad lines are reported on stderr as FILE:LINE: CAUSE and analysis goes on; a trace without
 its trailer line (recording cut short) is analysed up to the cut and flagged as truncated.
 Exit status: 0 when analysed, 2 when FILE is not a readable exetrace trace.`;
-
-function parsePidOption(value: string): number {
-  if (!/^[1-9][0-9]{0,9}$/.test(value) || Number(value) > 4194304) throw new InvalidArgumentError('a PID is a positive decimal integer no larger than 4194304');
-  return Number(value);
-}
 
 function parseCommOption(value: string): string {
   // A comm is at most 15 bytes (TASK_COMM_LEN 16).
@@ -56,7 +52,7 @@ export function register(program: Command): void {
     .description('Analyse a recorded trace: where /proc/PID/exe pointed, why, and every mismatch with the VMA walk')
     .argument('<file>', 'trace file written by `exetrace record`')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
-    .option('-p, --pid <pid>', 'only mms this pid used', parsePidOption)
+    .option('-p, --pid <pid>', 'only mms this pid used', parsePid)
     .option('-c, --comm <comm>', 'only mms with this comm', parseCommOption)
     .addHelpText('after', EXAMPLES)
     .action(async (file: string, opts: AnalyzeCliOptions) => {

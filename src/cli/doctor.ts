@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { btfPresent, bpftraceVersion, ensureTracefs, findBpftrace, isRoot, kprobeEventsPresent, lockdownMode } from '../kernel/host-facts.js';
 import { LADDER, pickFlavor, tryFlavor, type FlavorTrial } from '../trace/flavor-ladder.js';
 import type { Flavor } from '../trace/trace-format.js';
-import { detectableHere } from '../trace/flavor-capabilities.js';
+import { detectableHere } from '../report/flavor-capabilities.js';
 import type { FindingClass } from '../model/state.js';
 
 const EXAMPLES = `

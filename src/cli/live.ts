@@ -3,7 +3,7 @@
 // optionally written to a trace with --record.
 import { Option, type Command } from 'commander';
 import type { FlavorRequest } from '../trace/flavor-ladder.js';
-import { parsePid } from './record.js';
+import { parsePid } from './options.js';
 
 interface LiveOptions {
   flavor: FlavorRequest;

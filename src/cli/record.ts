@@ -3,6 +3,8 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { FlavorRequest } from '../trace/flavor-ladder.js';
 import type { RecordResult } from '../trace/recorder.js';
 import { sanitizeForDisplay } from '../../dashboards/sanitize-display.js';
+import { summarizeTrace } from '../report/summary.js';
+import { parsePid } from './options.js';
 
 /** Kernel strings and paths are hostile; multi-line text is sanitised line by line. */
 const sanitizeForTerminal = (s: string, o: { keepNewlines?: boolean } = {}): string =>
@@ -22,13 +24,6 @@ Exit status: 0 when recording ended by --duration or Ctrl-C/SIGTERM (the trace i
 1 on any error (not root, bpftrace missing or failing, probes not attaching, write errors);
 a trace cut short by bpftrace dying still holds every event up to that point.`;
 
-export function parsePid(value: string): number {
-  if (!/^[1-9][0-9]{0,9}$/.test(value) || Number(value) > 4194304) {
-    throw new InvalidArgumentError('a PID is a positive decimal integer no larger than 4194304');
-  }
-  return Number(value);
-}
-
 export function parseDuration(value: string): number {
   if (!/^(?:\d+(?:\.\d*)?|\.\d+)$/.test(value) || !(Number(value) > 0)) {
     throw new InvalidArgumentError('the duration is a positive number of seconds');
@@ -36,24 +31,12 @@ export function parseDuration(value: string): number {
   return Number(value);
 }
 
-/**
- * Findings hook: when src/model/summary.ts exports `summarize(tracePath): Promise<string>`,
- * its text is printed after the counts. Imported by a computed name so this file builds
- * before the model exists, and a model failure never fails a finished recording.
- */
-async function modelSummary(tracePath: string): Promise<string | null> {
-  const spec = '../model/summary.js';
-  let mod: { summarize?: (p: string) => Promise<string> };
+/** The findings summary (sanitised by summarizeTrace); a model failure never fails a finished recording. */
+async function modelSummary(tracePath: string): Promise<string> {
   try {
-    mod = (await import(spec)) as typeof mod;
-  } catch {
-    return null;
-  }
-  if (typeof mod.summarize !== 'function') return null;
-  try {
-    return await mod.summarize(tracePath);
+    return await summarizeTrace(tracePath);
   } catch (err) {
-    return `findings: unavailable (${(err as Error).message})`;
+    return `findings: unavailable (${sanitizeForTerminal((err as Error).message)})`;
   }
 }
 
@@ -128,8 +111,7 @@ async function runRecord(opts: { out: string; duration?: number; flavor: FlavorR
   }
   if (!opts.quiet && result.trailer) {
     process.stdout.write(`${formatSummary(result)}\n`);
-    const findings = await modelSummary(opts.out);
-    if (findings) process.stdout.write(`${sanitizeForTerminal(findings, { keepNewlines: true })}\n`);
+    process.stdout.write(`${await modelSummary(opts.out)}\n`);
   }
   return result.exitCode;
 }

@@ -10,3 +10,10 @@ export function makedev(major: number, minor: number): number {
 export function kernelDevToStatDev(kdev: number): number {
   return makedev(Math.floor(kdev / 2 ** 20), kdev % 2 ** 20);
 }
+
+/** stat(2)'s st_dev as major:minor in hex, the way /proc/PID/maps prints it (inverse of makedev). */
+export function devString(dev: number): string {
+  const major = Number((BigInt(dev) >> 8n) & 0xfffn) | Number((BigInt(dev) >> 32n) & ~0xfffn);
+  const minor = Number(BigInt(dev) & 0xffn) | Number((BigInt(dev) >> 12n) & ~0xffn);
+  return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
+}

@@ -2,7 +2,6 @@
 // root, lockdown, BTF, tracefs, kprobe support files, the bpftrace binary and its version.
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import { hostname, release } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 export const TRACEFS_PATHS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'] as const;
@@ -105,30 +104,3 @@ export function bpftraceVersion(path = 'bpftrace'): Fact<string> {
   }
 }
 
-export interface HostFacts {
-  kernelRelease: string;
-  hostname: string;
-  root: boolean;
-  lockdown: Fact<string>;
-  btf: boolean;
-  tracefs: string | null;
-  kprobeEvents: boolean;
-  bpftracePath: string | null;
-  bpftraceVersion: Fact<string>;
-}
-
-export function readHostFacts(): HostFacts {
-  const tracefs = findTracefs();
-  const bpftracePath = findBpftrace();
-  return {
-    kernelRelease: release(),
-    hostname: hostname(),
-    root: isRoot(),
-    lockdown: lockdownMode(),
-    btf: btfPresent(),
-    tracefs,
-    kprobeEvents: kprobeEventsPresent(tracefs),
-    bpftracePath,
-    bpftraceVersion: bpftracePath === null ? { ok: false, reason: 'bpftrace not found; apt-get install bpftrace' } : bpftraceVersion(bpftracePath),
-  };
-}

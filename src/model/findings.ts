@@ -1,19 +1,10 @@
 // Turning a verdict into a Finding: the two answers, the evidence, and one sentence that says
 // why they differ. Explanations use raw kernel strings; writers sanitise them for display.
 import { answerOf, displayName, walkAnswerOf } from './files.js';
+import { FINDING_KIND } from './finding-classes.js';
 import type { Verdict } from './classify.js';
-import type { EvidenceRef, FileId, Finding, FindingClass, FindingKind, MmRecord } from './state.js';
+import type { EvidenceRef, FileId, Finding, MmRecord } from './state.js';
 import { legacyWalk, vmaWalk } from './vma-walk.js';
-
-export const FINDING_KIND: Readonly<Record<FindingClass, FindingKind>> = {
-  'loader-exec': 'mismatch',
-  'decoy-mapping': 'mismatch',
-  'text-unmapped': 'mismatch',
-  'stacked-fs': 'mismatch',
-  'exe-replaced': 'mismatch',
-  'exe-deleted': 'note',
-  'exe-memfd': 'note',
-};
 
 export interface FindingContext {
   id: string;

@@ -2,7 +2,5 @@
 export { reduce, reduceAll } from './reduce.js';
 export * from './state.js';
 export * from './selectors.js';
-export { vmaWalk, legacyWalk, exeMappings } from './vma-walk.js';
-export { findingsSummary, summarizeFindings, type FindingsSummary } from './summary.js';
-export { FINDING_KIND } from './findings.js';
-export { isLoaderName } from './files.js';
+export { findingsSummary } from './summary.js';
+export { NOTE_CLASSES } from './finding-classes.js';

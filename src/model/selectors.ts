@@ -2,19 +2,11 @@
 // Consumers should use these rather than walking the persistent maps themselves.
 import { answerOf, sameFile, walkAnswerOf } from './files.js';
 import { pget, pvalues } from './pmap.js';
-import type { FileAnswer, Finding, MapsKnowledge, MmRecord, ModelState, WalkAnswer } from './state.js';
+import type { FileAnswer, MapsKnowledge, MmRecord, ModelState, WalkAnswer } from './state.js';
 import { legacyWalk, vmaWalk } from './vma-walk.js';
 
 export function liveMms(state: ModelState): MmRecord[] {
   return [...pvalues(state.mms)];
-}
-
-export function liveMmCount(state: ModelState): number {
-  return state.mms.size;
-}
-
-export function mmByKey(state: ModelState, key: string): MmRecord | undefined {
-  return pget(state.mms, key);
 }
 
 /** The pid's current mm, if the model knows one. */
@@ -45,7 +37,3 @@ export function answersOf(mm: MmRecord): MmAnswers {
   return { exe: answerOf(mm.exe), vmaWalk: walkAnswerOf(walk), legacyWalk: walkAnswerOf(legacy), status, knowledge: mm.mapsKnowledge };
 }
 
-export function findingsOf(state: ModelState, mm: Pick<MmRecord, 'findingIds'>): Finding[] {
-  const ids = new Set(mm.findingIds);
-  return state.findings.filter((f) => ids.has(f.id));
-}

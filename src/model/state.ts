@@ -3,6 +3,7 @@
 // produced by `reduce` (src/model/reduce.ts). Read it through the selectors in selectors.ts.
 import type { Hex, TraceEventKind } from '../trace/events.js';
 import { emptyPMap, type PMap } from './pmap.js';
+import { FINDING_CLASSES, type FindingClass, type FindingKind } from './finding-classes.js';
 
 /** A file by identity (dev, ino); path and name are for display only, never compared. */
 export interface FileId {
@@ -134,26 +135,7 @@ export interface MmRecord {
   findingIds: readonly string[];
 }
 
-export type FindingClass =
-  | 'loader-exec'
-  | 'decoy-mapping'
-  | 'text-unmapped'
-  | 'stacked-fs'
-  | 'exe-replaced'
-  | 'exe-deleted'
-  | 'exe-memfd';
-
-export const FINDING_CLASSES: readonly FindingClass[] = [
-  'loader-exec',
-  'decoy-mapping',
-  'text-unmapped',
-  'stacked-fs',
-  'exe-replaced',
-  'exe-deleted',
-  'exe-memfd',
-];
-
-export type FindingKind = 'mismatch' | 'note';
+export { FINDING_CLASSES, type FindingClass, type FindingKind } from './finding-classes.js';
 
 /** One answer to "which file": path for display, (dev, ino) for identity. */
 export interface FileAnswer {

@@ -26,11 +26,6 @@ export function legacyWalk(mm: Pick<MmRecord, 'mappings' | 'mapsKnowledge' | 'ex
   return null;
 }
 
-/** Mappings of the current exe_file, by identity. */
-export function exeMappings(mm: Pick<MmRecord, 'mappings' | 'exe'>): Mapping[] {
-  return mm.mappings.filter((m) => sameFile(m.file, mm.exe));
-}
-
 /** Lowest start of any mapping of the exe_file (any perms), or null. */
 export function exeLowest(mm: Pick<MmRecord, 'mappings' | 'exe'>): number | null {
   for (const m of mm.mappings) if (sameFile(m.file, mm.exe)) return m.start;

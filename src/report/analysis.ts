@@ -1,7 +1,7 @@
 // The analyze report as data: what `exetrace analyze` prints in every format. The JSON writer
 // emits this object as is; its schema is documented in docs/analyze-json.md (bump
 // ANALYZE_SCHEMA_VERSION on any incompatible change).
-import { answersOf, findingsSummary, liveMms, type AnswerStatus } from '../model/index.js';
+import { answersOf, findingsSummary, liveMms, NOTE_CLASSES, type AnswerStatus } from '../model/index.js';
 import type { EvidenceRef, FileAnswer, Finding, FindingClass, ModelState, Transition, WalkAnswer } from '../model/state.js';
 import type { TraceHeader, TraceTrailer } from '../trace/trace-format.js';
 
@@ -101,7 +101,7 @@ export function buildReport(state: ModelState, input: ReportInput): AnalyzeRepor
   const filtered = pid !== null || comm !== null;
   // Unfiltered counts include findings dropped by the cap; filtered ones can only count what is kept.
   const counts = filtered ? byClass : findingsSummary(state).byClass;
-  const note = counts['exe-deleted'] + counts['exe-memfd'];
+  const note = NOTE_CLASSES.reduce((n, c) => n + counts[c], 0);
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
 
   const mms: ReportMm[] = [];

@@ -1,13 +1,7 @@
 // Small display helpers shared by the text and markdown writers (not for JSON).
+import { devString } from '../kernel/dev-t.js';
 import type { FileAnswer, WalkAnswer } from '../model/state.js';
 import type { TraceSummary } from './analysis.js';
-
-/** st_dev (userspace encoding) as major:minor, like /proc/PID/maps prints it. */
-export function devString(dev: number): string {
-  const major = Number((BigInt(dev) >> 8n) & 0xfffn) | Number((BigInt(dev) >> 32n) & ~0xfffn);
-  const minor = Number(BigInt(dev) & 0xffn) | Number((BigInt(dev) >> 12n) & ~0xffn);
-  return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
-}
 
 export function hexAddr(n: number): string {
   return `0x${n.toString(16)}`;
@@ -20,10 +14,15 @@ export function fileLine(f: FileAnswer | WalkAnswer | null, unknownText = '(unkn
   return `${f.path ?? f.name} [dev ${devString(f.dev)} ino ${f.ino}]${at}`;
 }
 
+/** Kernel monotonic ns → wall-clock ms, by a trace header's clock reference. */
+export function wallClockMs(tsNs: number, clockRef: { monotonicNs: number; wallMs: number }): number {
+  return clockRef.wallMs + (tsNs - clockRef.monotonicNs) / 1e6;
+}
+
 /** Kernel monotonic ns → wall time, when the header's clock reference allows it. */
 export function timeString(ts: number, trace: Pick<TraceSummary, 'header'>): string {
   const ref = trace.header?.clockRef;
   if (!ref) return `${(ts / 1e9).toFixed(6)}s`;
-  const wall = ref.wallMs + (ts - ref.monotonicNs) / 1e6;
+  const wall = wallClockMs(ts, ref);
   return Number.isFinite(wall) ? new Date(wall).toISOString() : `${ts}ns`;
 }

@@ -56,7 +56,3 @@ export function sanitizeMarkdown(s: string): string {
   return sanitize(s).replace(/[|`*_[\]<>#~!()]/g, (ch) => (ch === '<' ? '&lt;' : ch === '>' ? '&gt;' : `\\${ch}`));
 }
 
-/** Shorten for a column, after sanitising, with an ellipsis. */
-export function truncateDisplay(s: string, max: number): string {
-  return s.length <= max ? s : `${s.slice(0, Math.max(0, max - 1))}…`;
-}

@@ -4,12 +4,11 @@
 // exactly. File paths arrive once per identity and are kept in a session dictionary. Never
 // throws: every bad line becomes a ParseIssue naming the line number and the cause.
 import type { FileRef, Hex, TraceEvent } from './events.js';
-import { CLONE_THREAD, CLONE_VM } from './events.js';
+import { CLONE_THREAD, CLONE_VM, EXE_READ_SYSCALLS } from './events.js';
 import type { ParseIssue } from './consumer.js';
 import { parseBpftraceJsonLine } from './bpftrace-json.js';
 import { decodeKernelBytes, encodeKernelString } from './kernel-string.js';
 import { kernelDevToStatDev } from '../kernel/dev-t.js';
-import { EXE_READ_SYSCALLS } from './exe-read-syscalls.js';
 
 export type DecodeOutput =
   /** `cpu`: the ring it was read from (its timestamps only grow); null when not from one. */

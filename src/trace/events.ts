@@ -154,13 +154,17 @@ export interface PrctlMmEvent extends Base {
   exeAfter: FileRef | null;
 }
 
+/** The calls an exe_read reports; probes print the index into this list. */
+export const EXE_READ_SYSCALLS = ['readlink', 'readlinkat', 'openat', 'execve', 'proc_exe_link'] as const;
+export type ExeReadSyscall = (typeof EXE_READ_SYSCALLS)[number];
+
 /**
  * A read of /proc/<pid>/exe: readlink(at) with its answer, or openat/execve of the link; or
  * (kfunc/kprobe flavors only) 'proc_exe_link', the kernel resolving the link for any of those.
  */
 export interface ExeReadEvent extends Base {
   kind: 'exe_read';
-  syscall: 'readlink' | 'readlinkat' | 'openat' | 'execve' | 'proc_exe_link';
+  syscall: ExeReadSyscall;
   /** The path argument as passed; "exe" for proc_exe_link. */
   path: string;
   /**
@@ -190,13 +194,17 @@ export interface MapsEntry {
   path: string;
 }
 
+/** Why a /proc snapshot was taken. */
+export const SNAPSHOT_REASONS = ['startup', 'exec', 'exe_read', 'vma_change'] as const;
+export type SnapshotReason = (typeof SNAPSHOT_REASONS)[number];
+
 /**
  * A userspace look at /proc/<pid>: taken at start-up for every process ("startup"),
  * and by the live recorder at exec, at exe reads, and when the executable's ranges change.
  */
 export interface ProcSnapshotEvent extends Base {
   kind: 'proc_snapshot';
-  reason: 'startup' | 'exec' | 'exe_read' | 'vma_change';
+  reason: SnapshotReason;
   /** readlink(/proc/pid/exe), or null with the errno name in exeError. */
   exeLink: string | null;
   exeError: string | null;
@@ -234,7 +242,6 @@ export type TraceEvent =
 export type TraceEventKind = TraceEvent['kind'];
 
 /** PR_SET_MM sub-options that replace exe_file. */
-export const PR_SET_MM = 35;
 export const PR_SET_MM_EXE_FILE = 13;
 export const PR_SET_MM_MAP = 14;
 

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import { classifyStderr, isHarmlessStderr } from './bpftrace-stderr.js';
-import { FLAVORS, type Flavor } from './trace-format.js';
+import type { Flavor } from './trace-format.js';
 import { probeScriptPath } from './probe-program.js';
 
 export type FlavorRequest = Flavor | 'auto';
@@ -31,10 +31,6 @@ export interface LadderResult {
   chosen: Flavor | null;
   reason: string;
   trials: FlavorTrial[];
-}
-
-export function isFlavorRequest(s: string): s is FlavorRequest {
-  return s === 'auto' || (FLAVORS as readonly string[]).includes(s);
 }
 
 /** Run one trial program; it loads when bpftrace exits 0 from BEGIN with no error. */

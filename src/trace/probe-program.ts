@@ -48,7 +48,6 @@ export function validateCommFilter(comm: string): string {
   const bytes = Buffer.from(comm, 'utf8');
   if (bytes.length === 0) throw new Error('comm filter is empty');
   if (bytes.length > 15) throw new Error(`comm filter "${comm}" is ${bytes.length} bytes; a comm is at most 15 bytes`);
-  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(comm)) throw new Error('comm filter holds a NUL or control character');
   return comm;
 }

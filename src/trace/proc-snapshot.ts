@@ -2,12 +2,12 @@
 // mappings, as a ProcSnapshotEvent. Processes vanish at any moment: every read failure is an
 // error name in the result, never a throw.
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import type { MapsEntry, ProcSnapshotEvent } from './events.js';
+import type { MapsEntry, ProcSnapshotEvent, SnapshotReason } from './events.js';
 import { makedev } from '../kernel/dev-t.js';
 import { exeKernelId } from './kernel-file-id.js';
 import { decodeKernelBytes } from './kernel-string.js';
 
-export type SnapshotReason = ProcSnapshotEvent['reason'];
+export type { SnapshotReason };
 
 export { makedev };
 

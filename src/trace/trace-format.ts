@@ -2,6 +2,7 @@
 // Documented in docs/trace-format.md; bump SCHEMA_VERSION on any incompatible change.
 // The validators here never trust the file: every field of every line is checked by kind.
 import type { TraceEvent, TraceEventKind } from './events.js';
+import { EXE_READ_SYSCALLS, SNAPSHOT_REASONS } from './events.js';
 
 export const SCHEMA_VERSION = 1;
 export const TRACE_MAGIC = 'exetrace-trace';
@@ -113,7 +114,7 @@ const EVENT_FIELDS: Record<TraceEventKind, Record<string, FieldType>> = {
   prctl_mm: { ...BASE, mm: 'hex', subOption: 'int', exeFd: 'int', ret: 'int', exeBefore: 'file?', exeAfter: 'file?' },
   exe_read: {
     ...BASE,
-    syscall: ['readlink', 'readlinkat', 'openat', 'execve', 'proc_exe_link'],
+    syscall: EXE_READ_SYSCALLS,
     path: 'str',
     dirName: 'str?',
     targetPid: 'int?',
@@ -122,7 +123,7 @@ const EVENT_FIELDS: Record<TraceEventKind, Record<string, FieldType>> = {
   },
   proc_snapshot: {
     ...BASE,
-    reason: ['startup', 'exec', 'exe_read', 'vma_change'],
+    reason: SNAPSHOT_REASONS,
     exeLink: 'str?',
     exeError: 'str?',
     exeDev: 'int?',

@@ -69,7 +69,7 @@ describe.skipIf(skipLive())('exetrace live in tmux', () => {
     // LIVE only once the probes are attached: the workload must start after, or it is only
     // seen by a /proc snapshot (state "startup") instead of exec'd.
     await p.waitFor(/exetrace live │ LIVE/, 90_000);
-    await p.waitFor((s) => bpftraceUnder(p).length > 0, 30_000);
+    await p.waitFor(() => bpftraceUnder(p).length > 0, 30_000);
     const bpf = bpftraceUnder(p);
     expect(p.display('#{alternate_on}')).toBe('1');
 

@@ -78,7 +78,7 @@ describe('exetrace replay in tmux', () => {
     expect(screen).toMatch(/Esc\s+back/);
 
     p.send('Escape');
-    screen = await p.waitFor('mms: 8 shown');
+    await p.waitFor('mms: 8 shown');
     p.send('s');
     screen = await p.waitFor('sort pid');
     expect(screen.split('\n').filter((l) => /^[ >]\d/.test(l))[0]).toMatch(/^[ >]1000\s+worker0/);
@@ -93,7 +93,7 @@ describe('exetrace replay in tmux', () => {
     expect(screen).not.toContain('worker0');
 
     p.send('p');
-    screen = await p.waitFor('PAUSED');
+    await p.waitFor('PAUSED');
     p.send('p');
     await p.waitFor('end of trace');
 

@@ -47,7 +47,7 @@ export async function analyzeJson(tracePath: string, extraArgs: string[] = []): 
   try {
     return JSON.parse(result.stdout) as AnalyzeOutput;
   } catch (err) {
-    throw new Error(`exetrace analyze printed something that is not JSON (${(err as Error).message}):\n${result.stdout.slice(0, 4000)}`);
+    throw new Error(`exetrace analyze printed something that is not JSON (${(err as Error).message}):\n${result.stdout.slice(0, 4000)}`, { cause: err });
   }
 }
 

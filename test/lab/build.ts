@@ -62,7 +62,7 @@ export function buildLab(): Record<LabProgramName, string> {
         execFileSync(cc, ['-O1', '-g', '-Wall', '-Werror', ...program.flags, '-o', tmp, src], { stdio: 'pipe' });
       } catch (err) {
         const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? String(err);
-        throw new Error(`scenario lab: gcc failed on ${src}:\n${stderr}`);
+        throw new Error(`scenario lab: gcc failed on ${src}:\n${stderr}`, { cause: err });
       }
       renameSync(tmp, bin);
     }

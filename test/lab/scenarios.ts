@@ -5,28 +5,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { classOfScenario, type FindingClass, type FindingScenario } from '../../src/model/finding-classes.js';
 import { decodeKernelBytes } from '../../src/trace/kernel-string.js';
 import { buildLab, labDir, type LabProgramName } from './build.js';
 
-export type ExpectedClass =
-  | 'loader-exec'
-  | 'decoy-mapping'
-  | 'text-unmapped'
-  | 'stacked-fs'
-  | 'exe-replaced'
-  | 'exe-memfd'
-  | 'exe-deleted'
-  | null;
+/** The finding class a scenario should produce (src/model/finding-classes.ts), or null for none. */
+export type ExpectedClass = FindingClass | null;
 
-export type ScenarioId =
-  | 'ldso-launch'
-  | 'decoy'
-  | 'text-unmapped'
-  | 'nested-overlay'
-  | 'exe-replaced'
-  | 'memfd-exec'
-  | 'deleted-exe'
-  | 'hostile-name';
+/** One scenario per finding class (named in the class table), plus the hostile-name check. */
+export type ScenarioId = FindingScenario | 'hostile-name';
 
 /** A file by identity (dev as stat's st_dev, ino); path for display and link comparison. */
 export interface FileIdentity {
@@ -192,12 +179,8 @@ interface StartSpec {
   describe: (l: Launched) => Omit<RunningScenario, 'id' | 'expectedClass' | 'pid' | 'facts' | 'workDir' | 'stop'>;
 }
 
-function scenario(
-  id: ScenarioId,
-  expectedClass: ExpectedClass,
-  description: string,
-  prepare: (bins: Record<LabProgramName, string>) => StartSpec,
-): Scenario {
+function scenario<Id extends ScenarioId>(id: Id, description: string, prepare: (bins: Record<LabProgramName, string>) => StartSpec): Scenario & { id: Id } {
+  const expectedClass = classOfScenario(id);
   return {
     id,
     expectedClass,
@@ -240,8 +223,8 @@ function plain(exe: FileIdentity): Pick<RunningScenario, 'exe' | 'expectedExeLin
   return { exe, expectedExeLink: exe.pathBytes, vmaWalk: null, oldExe: null, loaded: null, comm: null };
 }
 
-export const scenarios: Scenario[] = [
-  scenario('ldso-launch', 'loader-exec', 'the sleeper started as an argument of ld.so: exe_file is ld.so', (bins) => {
+const registry = [
+  scenario('ldso-launch', 'the sleeper started as an argument of ld.so: exe_file is ld.so', (bins) => {
     const real = realpathSync(LDSO);
     return {
       command: LDSO,
@@ -253,7 +236,7 @@ export const scenarios: Scenario[] = [
     };
   }),
 
-  scenario('decoy', 'decoy-mapping', 'a copy of libc mapped r-x at 0x10000, below the program text', (bins) => {
+  scenario('decoy', 'a copy of libc mapped r-x at 0x10000, below the program text', (bins) => {
     const dir = tempDir('decoy');
     const decoyFile = join(dir, 'decoy.so');
     copyFileSync(realpathSync('/lib/x86_64-linux-gnu/libc.so.6'), decoyFile);
@@ -266,13 +249,13 @@ export const scenarios: Scenario[] = [
     };
   }),
 
-  scenario('text-unmapped', 'text-unmapped', 'the program replaced its r-x mapping with an anonymous copy (mremap)', (bins) => ({
+  scenario('text-unmapped', 'the program replaced its r-x mapping with an anonymous copy (mremap)', (bins) => ({
     command: bins.textunmap,
     args: [],
     describe: () => plain(identityOf(Buffer.from(bins.textunmap))),
   })),
 
-  scenario('nested-overlay', 'stacked-fs', 'the sleeper run from an overlay whose lower layer is another overlay', (bins) => {
+  scenario('nested-overlay', 'the sleeper run from an overlay whose lower layer is another overlay', (bins) => {
     const dir = tempDir('overlay');
     return {
       command: 'unshare',
@@ -290,7 +273,7 @@ export const scenarios: Scenario[] = [
     };
   }),
 
-  scenario('exe-replaced', 'exe-replaced', 'prctl(PR_SET_MM, PR_SET_MM_MAP, exe_fd) after unmapping every mapping of the old exe', (bins) => {
+  scenario('exe-replaced', 'prctl(PR_SET_MM, PR_SET_MM_MAP, exe_fd) after unmapping every mapping of the old exe', (bins) => {
     const dir = tempDir('replace');
     const newExe = join(dir, 'replacement-exe');
     copyFileSync(bins.sleeper, newExe);
@@ -307,7 +290,7 @@ export const scenarios: Scenario[] = [
     };
   }),
 
-  scenario('memfd-exec', 'exe-memfd', 'the sleeper copied into a memfd and fexecve()d', (bins) => {
+  scenario('memfd-exec', 'the sleeper copied into a memfd and fexecve()d', (bins) => {
     const name = 'exetrace-lab';
     return {
       command: bins.memfdexec,
@@ -320,7 +303,7 @@ export const scenarios: Scenario[] = [
     };
   }),
 
-  scenario('deleted-exe', 'exe-deleted', 'a copy of the sleeper deleted while it runs', (bins) => {
+  scenario('deleted-exe', 'a copy of the sleeper deleted while it runs', (bins) => {
     const dir = tempDir('deleted');
     const copy = join(dir, 'doomed-exe');
     copyFileSync(bins.sleeper, copy);
@@ -337,7 +320,7 @@ export const scenarios: Scenario[] = [
     };
   }),
 
-  scenario('hostile-name', null, 'a copy of the sleeper whose file name and comm hold terminal escapes and bad bytes', (bins) => {
+  scenario('hostile-name', 'a copy of the sleeper whose file name and comm hold terminal escapes and bad bytes', (bins) => {
     const dir = tempDir('hostile');
     // ESC sequences (clear screen, red), newline, both quotes, backslash and a byte that is not UTF-8.
     const name = Buffer.concat([
@@ -361,6 +344,13 @@ export const scenarios: Scenario[] = [
     };
   }),
 ];
+
+export const scenarios: readonly Scenario[] = registry;
+
+// The lab defines a scenario for every finding class in the table: a class without one fails to compile.
+type MissingScenario = Exclude<ScenarioId, (typeof registry)[number]['id']>;
+const everyClassHasAScenario: [MissingScenario] extends [never] ? true : MissingScenario = true;
+void everyClassHasAScenario;
 
 export function scenarioById(id: ScenarioId): Scenario {
   const found = scenarios.find((s) => s.id === id);

@@ -8,7 +8,7 @@ describe.skipIf(skipLive())('exetrace doctor (live)', () => {
     const report = JSON.parse(r.stdout) as {
       kernelRelease: string; root: boolean; lockdown: { mode: string | null }; btf: boolean;
       tracefs: { path: string | null }; kprobeEvents: boolean; bpftrace: { path: string; version: string };
-      trials: Record<string, { loads: boolean | null; reason: string }>; auto: { flavor: string | null; reason: string };
+      trials: Record<string, { loads: boolean | null; reason: string; detects: string[] }>; auto: { flavor: string | null; reason: string };
     };
     expect(report.root).toBe(true);
     expect(report.kernelRelease).toBe((await import('node:os')).release());

@@ -42,6 +42,7 @@ describe.skipIf(skipLive())('collector finds each lab scenario (recorded live, a
     } finally {
       await run?.stop();
       const stopped = await rec.stop();
+      // eslint-disable-next-line no-unsafe-finally -- a recorder that did not stop cleanly is the failure to report
       if (stopped.code !== 0) throw new Error(`record exited ${stopped.code}: ${stopped.stderr}`);
     }
     const analysis = await analyzeJson(out);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyStderr } from '../../src/trace/bpftrace-stderr.js';
-import { parseDuration, parsePid } from '../../src/cli/record.js';
+import { parsePid } from '../../src/cli/options.js';
+import { parseDuration } from '../../src/cli/record.js';
 import { runCli } from '../support/cli.js';
 
 describe('argument parsers', () => {

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const CHILD = resolve(import.meta.dirname, 'dashboard-exit-guard-child.ts');
+const CHILD = resolve(import.meta.dirname, 'fixtures', 'dashboard-exit-guard-child.ts');
 
 describe('installExitGuard', () => {
   it('on a crash restores, stops, kills a slow session, then exits 1, even when reporting fails', () => {

@@ -4,7 +4,7 @@ import { initialState, reduceAll, type Finding } from '../../src/model/index.js'
 import {
   DECOY, EXE_BASE, EXE_TEXT, LDSO, LDSO_TEXT, LIBC, LIBC_TEXT, MAP_PRIVATE, PROT_R, PROT_X, SH, SLEEP,
   ev, file, maps, ordinaryLaunch, ordinaryMaps,
-} from './model-events.fixture.js';
+} from './fixtures/model-events.fixture.js';
 
 const A = '0xffff888100000a00';
 const B = '0xffff888100000b00';

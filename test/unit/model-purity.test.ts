@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { initialState, reduce, reduceAll, type ModelState } from '../../src/model/index.js';
 import type { TraceEvent } from '../../src/trace/events.js';
-import { DECOY, EXE_TEXT, LIBC, SLEEP, ev, file, maps, ordinaryLaunch, ordinaryMaps } from './model-events.fixture.js';
+import { DECOY, EXE_TEXT, LIBC, SLEEP, ev, file, maps, ordinaryLaunch, ordinaryMaps } from './fixtures/model-events.fixture.js';
 
 function deepFreeze<T>(value: T, seen = new Set<unknown>()): T {
   if (value === null || typeof value !== 'object' || seen.has(value)) return value;

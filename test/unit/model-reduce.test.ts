@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { initialState, liveMms, mmOfPid, reduceAll, type ModelState } from '../../src/model/index.js';
 import { pget } from '../../src/model/pmap.js';
-import { ev, file, LIBC, ordinaryLaunch, SH, SLEEP } from './model-events.fixture.js';
+import { ev, file, LIBC, ordinaryLaunch, SH, SLEEP } from './fixtures/model-events.fixture.js';
 
 const A = '0xffff888100000a00';
 const B = '0xffff888100000b00';

@@ -9,7 +9,7 @@ import { runAnalyze } from '../../src/cli/analyze.js';
 import { FINDING_CLASSES } from '../../src/model/state.js';
 import type { TraceEvent } from '../../src/trace/events.js';
 import { SCHEMA_VERSION, TRACE_MAGIC } from '../../src/trace/trace-format.js';
-import { DECOY, SLEEP, ev, file, maps, ordinaryLaunch, ordinaryMaps } from './model-events.fixture.js';
+import { DECOY, SLEEP, ev, file, maps, ordinaryLaunch, ordinaryMaps } from './fixtures/model-events.fixture.js';
 
 const A = '0xffff888100000a00';
 const B = '0xffff888100000b00';

@@ -99,7 +99,7 @@ export async function bootGuest(opts: BootOptions): Promise<GuestResult> {
   // Progress: the guest writes "@@LOG ..." lines to ttyS1 as it goes; echo them while waiting.
   let seen = 0;
   const progress = setInterval(() => {
-    let t = '';
+    let t: string;
     try { t = readFileSync(resultsFile, 'latin1'); } catch { return; }
     for (const line of t.slice(seen).split('\n').slice(0, -1)) {
       if (line.startsWith('@@LOG ') || line.startsWith('@@BOOTED ')) log(`${opts.kernel.target.name}: ${line.slice(2)}`);

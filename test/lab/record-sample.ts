@@ -1,13 +1,14 @@
 // Records the bundled sample trace (samples/lab.trace.jsonl): the real recorder on this kernel
 // while the scenario lab runs every case, then checks the trace holds every finding class.
-// Run as root: node --import tsx scripts/record-sample.ts [OUT]
+// Run as root: npm run sample:record [-- OUT]
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { startRecord } from '../test/support/record.js';
-import { buildLab } from '../test/lab/build.js';
-import { runAllScenarios } from '../test/lab/scenarios.js';
-import { analyzeJson } from '../test/lab/analyze.js';
+import { NOTE_CLASSES, type FindingClass } from '../../src/model/finding-classes.js';
+import { startRecord } from '../support/record.js';
+import { analyzeJson } from './analyze.js';
+import { buildLab } from './build.js';
+import { runAllScenarios } from './scenarios.js';
 
 const out = process.argv[2] ?? 'samples/lab.trace.jsonl';
 mkdirSync(dirname(out), { recursive: true });
@@ -24,7 +25,7 @@ const analysis = await analyzeJson(out);
 let missing = 0;
 for (const run of runs) {
   const found = analysis.findings.filter((f) => f.pid === run.pid).map((f) => f.class);
-  const ok = run.expectedClass === null ? !found.some((c) => c !== 'exe-deleted' && c !== 'exe-memfd') : found.includes(run.expectedClass);
+  const ok = run.expectedClass === null ? found.every((c) => NOTE_CLASSES.includes(c as FindingClass)) : found.includes(run.expectedClass);
   if (!ok) missing++;
   console.log(`${ok ? 'ok ' : 'MISSING'} ${run.id.padEnd(15)} pid ${run.pid}: expected ${run.expectedClass ?? 'no finding'}, found ${found.join(', ') || 'none'}`);
 }

@@ -1,7 +1,8 @@
 // Generates probes/kfunc.bt and probes/kprobe.bt from probes/tracepoint.bt, so the three flavors
 // print the same line protocol by construction: every probe block is copied verbatim except the
-// ones the four kernel functions replace. `node --import tsx test/vm/flavor-probes.ts` rewrites
-// the two files; test/vm/flavor-probes.test.ts fails when they are stale.
+// ones the four kernel functions replace. `npm run probes:gen` rewrites the two files;
+// test/unit/probe-generator.test.ts (in npm test) fails when they are stale, and
+// test/vm/flavor-probes.test.ts compiles them.
 //
 // Replaced blocks (tracepoint → function):
 //   sched:sched_prepare_exec → begin_new_exec entry (exec_begin; stashes the pre-de_thread tid)
@@ -13,9 +14,10 @@
 // Added: the VMA-removal function ($5: remove_vma, or vm_area_free where remove_vma is inlined),
 // and proc_exe_link's return (exe_read with sys 4: the kernel resolving a /proc/PID/exe link).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PROJECT_ROOT } from './paths.js';
+
+const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 export type FunctionFlavor = 'kfunc' | 'kprobe';
 /** bpftrace 0.17 spells fentry `kfunc:` and reads `args->x`; newer versions use `fentry:` and `args.x`. */
@@ -89,7 +91,7 @@ function header(flavor: FunctionFlavor): string[] {
   return `#!/usr/bin/env bpftrace
 /*
  * ${flavor}.bt  exetrace probes, ${flavor} flavor. GENERATED from tracepoint.bt by
- *            test/vm/flavor-probes.ts: edit that file or tracepoint.bt, then regenerate.
+ *            scripts/flavor-probes.ts: edit that file or tracepoint.bt, then npm run probes:gen.
  *            Prints the same line protocol as tracepoint.bt (docs/line-protocol.md).
  *
  * USAGE: bpftrace -f json ${flavor}.bt PID COMM SELFPID MNTOFF VMAFREE

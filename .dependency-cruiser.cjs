@@ -1,0 +1,85 @@
+// Layers (docs/architecture.md), checked by `npm test` through scripts/test.sh:
+//   src/kernel ← src/trace ← src/model ← src/report, dashboards/ ← src/cli
+// ("←" reads "may be imported by"). The model imports nothing outside itself except
+// src/trace/events.ts (the event types and the kernel ABI constants they are read with), which
+// itself imports nothing: so the model reaches no module that does I/O. No cycles anywhere.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'Import cycles hide layering mistakes and make load order matter.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'kernel-is-the-bottom',
+      severity: 'error',
+      comment: 'src/kernel reads facts from the running kernel; it uses no other layer.',
+      from: { path: '^src/kernel/' },
+      to: { path: '^(src/(trace|model|report|cli)|dashboards)/' },
+    },
+    {
+      name: 'trace-below-model',
+      severity: 'error',
+      comment: 'src/trace turns bpftrace output into events; it may use src/kernel only.',
+      from: { path: '^src/trace/' },
+      to: { path: '^(src/(model|report|cli)|dashboards)/' },
+    },
+    {
+      name: 'model-is-pure',
+      severity: 'error',
+      comment: 'The model imports only itself and src/trace/events.ts: no I/O, no packages.',
+      from: { path: '^src/model/' },
+      to: { pathNot: ['^src/model/', '^src/trace/events\\.ts$'] },
+    },
+    {
+      name: 'events-is-a-leaf',
+      severity: 'error',
+      comment: 'src/trace/events.ts (event types and the kernel ABI constants they use) imports nothing, so the model cannot reach I/O through it.',
+      from: { path: '^src/trace/events\\.ts$' },
+      to: {},
+    },
+    {
+      name: 'report-below-cli',
+      severity: 'error',
+      comment: 'src/report writes what the model found; the dashboards and the CLI sit above it.',
+      from: { path: '^src/report/' },
+      to: { path: '^(src/cli|dashboards)/' },
+    },
+    {
+      name: 'dashboards-below-cli',
+      severity: 'error',
+      comment: 'The terminal UI is started by src/cli and never the other way round.',
+      from: { path: '^dashboards/' },
+      to: { path: '^src/cli/' },
+    },
+    {
+      name: 'scripts-not-from-test',
+      severity: 'error',
+      comment: 'scripts/ are tools of the project; test code may use them, not the reverse.',
+      from: { path: '^scripts/' },
+      to: { path: '^test/' },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      comment: 'An import that does not resolve would hide a dependency from these rules.',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(node_modules|dist|\\.cache)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json'],
+    },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};
