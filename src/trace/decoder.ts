@@ -190,8 +190,6 @@ const COMPILED: ReadonlyMap<string, CompiledKind> = new Map(
   }),
 );
 
-export type ProbeKind = keyof typeof PROBE_KINDS;
-
 /** bpftrace -f json's printf record, as printed: the fast path slices it without JSON.parse. */
 const PRINTF_PREFIX = '{"type": "printf", "data": "';
 const PRINTF_SUFFIX = '\\n"}';

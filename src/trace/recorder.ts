@@ -8,7 +8,7 @@ import { preflight } from './record/preflight.js';
 import { runSession } from './record/session.js';
 import { emptyResult, type RecordOptions, type RecordResult, type StopReason } from './record/types.js';
 
-export type { RecordError, RecordOptions, RecordResult } from './record/types.js';
+export type { RecordOptions, RecordResult } from './record/types.js';
 
 export class Recorder {
   private readonly opts: RecordOptions;
