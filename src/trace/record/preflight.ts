@@ -46,20 +46,26 @@ export async function preflight(opts: RecordOptions, stopped: () => boolean): Pr
   const tracefs = ensureTracefs();
   if (!tracefs.ok) return failure(tracefs.reason);
 
-  const ladder = await pickFlavor(opts.flavor, { bpftrace, untriedLast: true });
-  if (stopped()) return { ok: false, stopped: true };
-  if (ladder.chosen === null) return failure(`no probe flavor loads on this kernel (requested ${opts.flavor})`, ladder.reason);
-  const flavor = ladder.chosen;
-
+  // The trials are subprocesses: BTF is read meanwhile.
+  const trials = pickFlavor(opts.flavor, { bpftrace, untriedLast: true });
   let mountOffset: number;
   let vmaRemovalFunction: VmaRemovalFunction;
+  let btfError: string | null = null;
   try {
     const btf = new Btf(readFileSync(VMLINUX_BTF_PATH), VMLINUX_BTF_PATH);
     mountOffset = mountMntOffset(btf);
     vmaRemovalFunction = btf.func('remove_vma').exists ? 'remove_vma' : 'vm_area_free';
   } catch (err) {
-    return failure(`cannot read struct mount's layout from BTF: ${(err as Error).message}`);
+    btfError = (err as Error).message;
+    mountOffset = 0;
+    vmaRemovalFunction = 'remove_vma';
   }
+  const ladder = await trials;
+  if (stopped()) return { ok: false, stopped: true };
+  if (ladder.chosen === null) return failure(`no probe flavor loads on this kernel (requested ${opts.flavor})`, ladder.reason);
+  const flavor = ladder.chosen;
+  if (btfError !== null) return failure(`cannot read struct mount's layout from BTF: ${btfError}`);
+
   let invocation: ProbeInvocation;
   try {
     invocation = buildProbeInvocation({ flavor, pid, comm, selfPid: process.pid, mountOffset, vmaRemovalFunction });
