@@ -110,6 +110,27 @@ describe.skipIf(skipLive())('throughput at the top exec rate (live)', () => {
     expect(Number(lines)).toBe(20_000);
   }, 300_000);
 
+  it('beyond what the rings can hold, loss is counted exactly: never fewer lost than execs missing, gaps stored', async () => {
+    const out = join(dir, 'tiny-ring.jsonl');
+    // One page per CPU: a 2-loop storm overflows it at once (a value the user exports wins).
+    const rec = startRecord({ out, env: { BPFTRACE_PERF_RB_PAGES: '1' } });
+    await rec.ready;
+    await execLoops(binary, 2, 2_000);
+    const r = await rec.stop();
+    expect(r.code).toBe(0);
+    const c = await countExecs(out, id);
+    expect(c.trailer).not.toBeNull();
+    const t = c.trailer!;
+    expect(t.lostEvents).toBeGreaterThan(0);
+    // Each missing exec is a lost event (every exec prints exactly one exec head).
+    expect(t.lostEvents).toBeGreaterThanOrEqual(4_000 - c.execs);
+    // The trace's gap events add up to the trailer's count.
+    let gaps = 0;
+    for await (const rr of readTrace(out)) if (rr.type === 'event' && rr.event.kind === 'gap') gaps += rr.event.lost;
+    expect(gaps).toBe(t.lostEvents);
+    expect(t.drain?.complete).toBe(true);
+  }, 300_000);
+
   it('a burst of 1,500 execs, then SIGINT at once: all 1,500 are in the trace (drained before bpftrace is signalled)', async () => {
     const out = join(dir, 'burst.jsonl');
     const rec = startRecord({ out });

@@ -15,8 +15,8 @@ export interface RecordHandle {
 
 export const ATTACHED_LINE = /^exetrace: attached (\d+) probes/m;
 
-export function startRecord(opts: { out: string; args?: readonly string[]; readyTimeoutMs?: number }): RecordHandle {
-  const child = spawnCli(['record', '--out', opts.out, ...(opts.args ?? [])], { buffer: false, all: false });
+export function startRecord(opts: { out: string; args?: readonly string[]; readyTimeoutMs?: number; env?: Record<string, string> }): RecordHandle {
+  const child = spawnCli(['record', '--out', opts.out, ...(opts.args ?? [])], { buffer: false, all: false, ...(opts.env ? { env: opts.env } : {}) });
   let stderr = '';
   let stdout = '';
   child.stdout?.setEncoding('utf8');
