@@ -1,5 +1,5 @@
 // One sanitized line per event, for the non-TTY printer (bcc-tool style).
-import type { FileRef, TraceEvent } from '../src/trace/events.js';
+import { assertNever, type FileRef, type TraceEvent } from '../src/trace/events.js';
 import { sanitizeForDisplay as s } from './sanitize-display.js';
 
 export function fileLabel(f: FileRef | null): string {
@@ -41,6 +41,8 @@ export function eventDetail(e: TraceEvent): string {
       return `${e.reason} exe=${e.exeLink === null ? `(${e.exeError ?? 'error'})` : s(e.exeLink)} maps=${e.maps.length}`;
     case 'gap':
       return `LOST ${e.lost} events (${e.source})`;
+    default:
+      return assertNever(e, 'event kind');
   }
 }
 

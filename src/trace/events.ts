@@ -249,3 +249,8 @@ export const PROT_EXEC = 0x4;
 export const MAP_FIXED = 0x10;
 export const CLONE_VM = 0x100;
 export const CLONE_THREAD = 0x10000;
+
+/** The default of a switch over a union that must handle every member: adding one fails to compile here. */
+export function assertNever(x: never, what = 'value'): never {
+  throw new Error(`unhandled ${what}: ${JSON.stringify(x)}`);
+}
