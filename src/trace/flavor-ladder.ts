@@ -20,6 +20,9 @@ const TRIAL_PROGRAMS: Record<Flavor, string> = {
   tracepoint: 'tracepoint:sched:sched_process_exec { } BEGIN { exit(); }',
 };
 
+/** A trial takes 0.05-0.3 s here, but over 15 s was seen in a TCG guest on a loaded host. */
+const TRIAL_TIMEOUT_MS = 60_000;
+
 export interface FlavorTrial {
   flavor: Flavor;
   loads: boolean;
@@ -38,10 +41,10 @@ export async function tryFlavor(flavor: Flavor, opts: { bpftrace?: string; timeo
   const res = await execa(opts.bpftrace ?? 'bpftrace', ['-f', 'json', '-e', TRIAL_PROGRAMS[flavor]], {
     reject: false,
     stdin: 'ignore',
-    timeout: opts.timeoutMs ?? 15000,
+    timeout: opts.timeoutMs ?? TRIAL_TIMEOUT_MS,
   });
   if (res.code === 'ENOENT') return { flavor, loads: false, reason: 'bpftrace not found; apt-get install bpftrace' };
-  if (res.timedOut) return { flavor, loads: false, reason: `trial program did not finish within ${opts.timeoutMs ?? 15000} ms` };
+  if (res.timedOut) return { flavor, loads: false, reason: `trial program did not finish within ${opts.timeoutMs ?? TRIAL_TIMEOUT_MS} ms` };
   const stderr = String(res.stderr ?? '').split('\n');
   const err = classifyStderr(stderr);
   if (res.exitCode === 0 && err === null && /"attached_probes"/.test(String(res.stdout))) {
