@@ -1,0 +1,62 @@
+// BENCHMARKS.md: a fixed preamble (how to run, the method), then one section per labelled run
+// ("Before (33decef)", "After (…)"). A run replaces only the section with its own heading.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { PartResult } from './context.js';
+import type { HostFacts } from './host.js';
+import { verdict } from './stats.js';
+
+const PREAMBLE = `# Benchmarks
+
+\`npm run bench\` reproduces every figure of the throughput issue in one run, as ratios measured
+within that run (interleaved rounds, medians); bare times are shown only as context. It needs
+root, bpftrace and tracefs for the tracing parts, and is not part of \`npm test\`.
+
+\`\`\`sh
+npm run bench                                   # everything (~10 min on the 2-core host)
+npm run bench -- --only exec-rate,analyze       # some parts: storm,lines,cpu,exec-rate,drain,analyze,heap,startup
+npm run bench -- --storm-execs 40000 --rounds 5 # sizes; --help lists them all
+npm run bench -- --label After                  # heading of the section written below
+\`\`\`
+
+Each run writes (or replaces) its own section below, headed by its label and the last commit that
+touched \`src/\`, \`probes/\` or \`dashboards/\` (the code under test). Sections of other labels stay.
+Tracers are proven attached the same way (a marker binary exec'd every 100 ms until the tracer's
+output shows it) and stopped the same way (SIGINT). The one-probe baseline is
+\`bpftrace -e '${"tracepoint:sched:sched_process_exec { printf(\"%d\\n\", pid); }"}'\` writing into a file.
+`;
+
+export function section(label: string, host: HostFacts, loadEnd: string, argv: string[], minutes: number, parts: PartResult[]): string {
+  const out: string[] = [];
+  out.push(`## ${label} (${host.codeCommit})`, '');
+  out.push(
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, bench at ${host.commit}${host.dirty ? ' (code under test has uncommitted changes)' : ''}, ${minutes.toFixed(1)} min.`,
+    '',
+    `| machine | |`,
+    `|---|---|`,
+    `| nproc | ${host.nproc} (${host.cpu}), ${host.memGiB} GiB |`,
+    `| kernel | ${host.kernel} |`,
+    `| bpftrace | ${host.bpftrace} |`,
+    `| node | ${host.node} |`,
+    `| gcc | ${host.gcc} |`,
+    `| load average (1, 5, 15 min) | start ${host.loadStart}; end ${loadEnd} |`,
+    `| command | \`npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}\` |`,
+    '',
+    '### Targets',
+    '',
+    '| figure | result | target | verdict | bounded by (where missed) |',
+    '|---|---|---|---|---|',
+  );
+  for (const p of parts) for (const t of p.targets) out.push(`| ${t.figure} | ${t.result} | ${t.target} | ${verdict(t.met)} | ${t.note ?? ''} |`);
+  for (const p of parts) out.push('', `### ${p.title}`, '', p.body);
+  return `${out.join('\n')}\n`;
+}
+
+export function writeBenchmarks(path: string, label: string, body: string): void {
+  const old = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const start = old.indexOf('\n## ');
+  const sections = start === -1 ? [] : old.slice(start + 1).split(/\n(?=## )/);
+  const heading = `## ${label} (`;
+  const kept = sections.filter((s) => !s.startsWith(heading)).map((s) => s.trimEnd() + '\n');
+  // The newest section first after the preamble, then the others in their old order.
+  writeFileSync(path, [PREAMBLE, body, ...kept].join('\n'));
+}
