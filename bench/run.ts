@@ -46,7 +46,7 @@ const SIZES = {
 } as const;
 
 function usage(): string {
-  const lines = ['usage: npm run bench -- [--only PART,...] [--label LABEL] [--out FILE] [--no-write] [--SIZE N ...]', `parts: ${PARTS.map((p) => p.id).join(', ')}`, 'sizes:'];
+  const lines = ['usage: npm run bench -- [--only PART,...] [--label LABEL] [--out FILE] [--no-write] [--keep] [--SIZE N ...]', `parts: ${PARTS.map((p) => p.id).join(', ')}`, 'sizes:'];
   for (const [flag, [, def, what]] of Object.entries(SIZES)) lines.push(`  --${flag} N`.padEnd(24) + `${what} (default ${def})`);
   lines.push('  --storm-loops 2,4'.padEnd(24) + 'parallel loops per storm run (1)');
   lines.push('  --trace-cache DIR'.padEnd(24) + 'where synthetic traces are kept between runs (default /tmp/exetrace-bench-traces)');
@@ -64,6 +64,7 @@ const { values } = parseArgs({
     'storm-loops': { type: 'string', default: '2,4' },
     'trace-cache': { type: 'string', default: '/tmp/exetrace-bench-traces' },
     help: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
     ...Object.fromEntries(Object.keys(SIZES).map((k) => [k, { type: 'string' as const }])),
   },
 });
@@ -129,5 +130,6 @@ else {
   writeBenchmarks(String(values.out), String(values.label), md);
   ctx.log(`wrote ${values.out} (section "${values.label} (${host.codeCommit})") in ${minutes.toFixed(1)} min`);
 }
-rmSync(dir, { recursive: true, force: true });
+if (values.keep) ctx.log(`kept ${dir}`);
+else rmSync(dir, { recursive: true, force: true });
 process.exitCode = failed > 0 ? 1 : 0;

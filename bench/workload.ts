@@ -41,9 +41,10 @@ export function prepareBinaries(dir: string): Binaries {
 export const LOOP = 'i=0; while [ $i -lt "$2" ]; do "$1"; i=$((i+1)); done';
 
 /** Run `loops` parallel loops of `perLoop` execs of bin; resolves to the wall seconds. */
-export async function runLoops(bin: string, loops: number, perLoop: number): Promise<number> {
+export async function runLoops(bin: string, loops: number, perLoop: number, onSpawn?: (shPid: number) => void): Promise<number> {
   const t0 = nowSec();
   const kids = Array.from({ length: loops }, () => spawn('/bin/sh', ['-c', LOOP, 'loop', bin, String(perLoop)], { stdio: 'ignore' }));
+  for (const k of kids) if (k.pid !== undefined) onSpawn?.(k.pid);
   await Promise.all(kids.map((k) => new Promise<void>((resolve, reject) => {
     k.on('error', reject);
     k.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`exec loop exited ${code}`))));

@@ -1,11 +1,13 @@
 // 2. Lines per dynamic exec that bpftrace prints: bare bpftrace on the probe script with the
 // exact argv and BPFTRACE_* environment `exetrace record` uses (read from its child's /proc),
-// stdout into a file, while a loop does K execs. The host is shared, so the line rate of an idle
-// window just before the loop is subtracted; the one-probe baseline run the same way checks the
-// method (it must come out at 1.00 line per exec).
+// stdout into a file, while a loop does K execs. The host is shared, so only lines naming a pid
+// of the loop's execs count; the one-probe baseline run the same way checks the method (1.00).
 import { FileTail } from '../file-tail.js';
 import { recorderBpftrace, startTracer, type ProbeArgv, type TracerKind } from '../tracers.js';
-import { fmt, int, median, nowSec, sleep } from '../stats.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { fmt, int, median, sleep } from '../stats.js';
 import { runLoops } from '../workload.js';
 import type { Ctx, PartResult } from '../context.js';
 
@@ -17,32 +19,69 @@ async function capturedArgv(ctx: Ctx): Promise<ProbeArgv> {
   return argv;
 }
 
-async function countLines(ctx: Ctx, kind: TracerKind, argv: ProbeArgv, k: number, round: number): Promise<{ perExec: number; raw: number; background: number; secs: number }> {
-  const s = await startTracer(kind, { dir: ctx.dir, name: `lines-${kind}-${round}`, marker: ctx.bins.marker, probeArgv: argv });
-  const tail = new FileTail(s.output);
-  await sleep(1000); // the last markers drain
-  tail.read();
-  const idle0 = tail.lines;
-  const w0 = nowSec();
-  await sleep(2000);
-  tail.read();
-  const idleRate = (tail.lines - idle0) / (nowSec() - w0);
-  const l1 = tail.lines;
-  const t1 = nowSec();
-  const secs = await runLoops(ctx.bins.dynamic, 1, k);
-  // Drained when the count stops moving faster than the idle rate for 0.5 s.
-  let last = -1;
-  for (let i = 0; i < 100; i++) {
-    await sleep(250);
-    tail.read();
-    if (last >= 0 && tail.lines - last <= idleRate * 0.25 + 2) break;
-    last = tail.lines;
+/** Pids of every exec of `bin` (by its comm), from a second one-probe bpftrace running alongside. */
+async function startPidLog(ctx: Ctx, bin: string, name: string): Promise<{ pids(): Set<number>; stop(): Promise<void> }> {
+  const comm = bin.slice(bin.lastIndexOf('/') + 1).slice(0, 15);
+  const path = join(ctx.dir, `${name}.pids`);
+  const fd = openSync(path, 'w');
+  const child = spawn('bpftrace', ['-e', `tracepoint:sched:sched_process_exec /comm == "${comm}"/ { printf("%d\\n", pid); }`], { stdio: ['ignore', fd, 'ignore'] });
+  closeSync(fd);
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const tail = new FileTail(path);
+  const pids = new Set<number>();
+  const read = (): Set<number> => {
+    for (const l of tail.read().split('\n')) if (/^\d+$/.test(l)) pids.add(Number(l));
+    return pids;
+  };
+  for (let i = 0; i < 300 && read().size === 0; i++) {
+    spawnSync(bin);
+    await sleep(50);
   }
-  const elapsed = nowSec() - t1;
-  await s.stop();
-  const raw = tail.lines - l1;
-  const background = idleRate * elapsed;
-  return { perExec: (raw - background) / k, raw, background, secs };
+  if (pids.size === 0) throw new Error('the pid-log bpftrace never saw an exec of the workload');
+  return {
+    pids: read,
+    stop: async () => {
+      child.kill('SIGINT');
+      await exited;
+    },
+  };
+}
+
+/** Output lines that name one of the pids (as a whole decimal token). */
+function attributed(text: string, pids: Set<number>): number {
+  let n = 0;
+  for (const line of text.split('\n')) {
+    for (const tok of line.split(/[^0-9]+/)) {
+      if (tok.length > 0 && tok.length <= 7 && pids.has(Number(tok))) {
+        n++;
+        break;
+      }
+    }
+  }
+  return n;
+}
+
+async function countLines(ctx: Ctx, kind: TracerKind, argv: ProbeArgv, k: number, round: number): Promise<{ perExec: number; lines: number; execs: number; all: number; secs: number }> {
+  const pidLog = await startPidLog(ctx, ctx.bins.dynamic, `lines-${kind}-${round}`);
+  const s = await startTracer(kind, { dir: ctx.dir, name: `lines-${kind}-${round}`, marker: ctx.bins.marker, probeArgv: argv });
+  try {
+    const tail = new FileTail(s.output);
+    await sleep(1000); // the last markers drain
+    tail.read();
+    const before = new Set(pidLog.pids());
+    const l1 = tail.lines;
+    const shells: number[] = [];
+    const secs = await runLoops(ctx.bins.dynamic, 1, k, (p) => shells.push(p));
+    await sleep(1500);
+    const text = tail.read();
+    const loopPids = new Set([...pidLog.pids()].filter((p) => !before.has(p)));
+    // The loop's shell too: it prints the fork records of its children.
+    const lines = attributed(text, new Set([...loopPids, ...shells]));
+    return { perExec: lines / loopPids.size, lines, execs: loopPids.size, all: tail.lines - l1, secs };
+  } finally {
+    await s.stop();
+    await pidLog.stop();
+  }
 }
 
 export async function linesPart(ctx: Ctx): Promise<PartResult> {
@@ -50,13 +89,13 @@ export async function linesPart(ctx: Ctx): Promise<PartResult> {
   ctx.log('lines: capturing the recorder bpftrace argv');
   const argv = await capturedArgv(ctx);
   const per: Record<string, number[]> = { probes: [], baseline: [] };
-  const rows = ['| round | tracer | lines during loop + drain | idle-rate background subtracted | lines per exec |', '|---|---|---|---|---|'];
+  const rows = ['| round | tracer | execs seen (pid log) | lines naming their pids | all lines in the window (host included) | lines per exec |', '|---|---|---|---|---|---|'];
   for (let r = 0; r < ctx.opts.linesRounds; r++) {
     for (const kind of ['probes', 'baseline'] as TracerKind[]) {
       ctx.log(`lines: round ${r + 1} ${kind}`);
       const x = await countLines(ctx, kind, argv, k, r);
       per[kind]!.push(x.perExec);
-      rows.push(`| ${r + 1} | ${kind === 'probes' ? 'probe script' : 'one-probe baseline'} | ${int(x.raw)} | ${int(x.background)} | ${fmt(x.perExec)} |`);
+      rows.push(`| ${r + 1} | ${kind === 'probes' ? 'probe script' : 'one-probe baseline'} | ${int(x.execs)} / ${int(k)} | ${int(x.lines)} | ${int(x.all)} | ${fmt(x.perExec)} |`);
     }
   }
   const m = median(per.probes!);
@@ -67,7 +106,7 @@ export async function linesPart(ctx: Ctx): Promise<PartResult> {
     body:
       `\`bpftrace ${argv.args.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}\` with ${Object.entries(argv.env).map(([a, b]) => `${a}=${b}`).join(' ') || 'no BPFTRACE_* environment'} ` +
       `(argv and environment read from the bpftrace child of \`exetrace record\`), stdout to a file, while one loop does ${int(k)} execs of the copy of /bin/true; ` +
-      `the line rate of a 2 s idle window just before is subtracted. Rounds interleave with the one-probe baseline as a check of the method (expect 1.00).\n\n` +
+      `the host is shared, so a line counts when it names (as a decimal token) the loop's shell or the pid of one of its execs, which a second one-probe bpftrace filtered on the copy's comm logs alongside. Rounds interleave with the one-probe baseline as a check of the method (expect 1.00).\n\n` +
       `${rows.join('\n')}\n\nMedian: **${fmt(m)} lines per exec** (baseline check: ${fmt(mb)}).`,
     targets: [
       {
