@@ -40,7 +40,7 @@ export async function heapPart(ctx: Ctx): Promise<PartResult> {
         result: `${int(per)} bytes`,
         target: '≤ 2 KB (2,048 bytes)',
         met: per <= 2048,
-        ...(per <= 2048 ? {} : { note: 'each mm keeps its full event history, VMA set and pmap with per-event objects' }),
+        ...(per <= 2048 ? {} : { note: 'what src/model keeps per mm (its state, VMA set and history); this figure does not break it down' }),
       },
     ],
   };
