@@ -20,6 +20,7 @@ export interface BenchOptions {
   analyzeLarge: number;
   analyzeRounds: number;
   analyzeTimeoutS: number;
+  analyzeLargeTimeoutS: number;
   liveMms: number;
   /** 7: rounds. */
   startupRounds: number;

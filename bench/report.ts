@@ -9,10 +9,15 @@ const PREAMBLE = `# Benchmarks
 
 \`npm run bench\` reproduces every figure of the throughput issue in one run, as ratios measured
 within that run (interleaved rounds, medians); bare times are shown only as context. It needs
-root, bpftrace and tracefs for the tracing parts, and is not part of \`npm test\`.
+root, bpftrace and tracefs for the tracing parts (the others run anywhere), and is not part of
+\`npm test\`. Synthetic traces for figure 6 are kept in \`--trace-cache\` (default
+\`/tmp/exetrace-bench-traces\`, about 2.7 GB) so later runs skip generating them (~45 s).
+Analyze and replay runs are capped so the default run stays within 10 minutes; a capped run's
+rate is estimated from the bytes it had read and its verdict says "not measured" where the cap
+leaves the target undetermined. Raise the caps for a full measurement.
 
 \`\`\`sh
-npm run bench                                   # everything (~10 min on the 2-core host)
+npm run bench                                   # everything: about 10 min on the 2-core host
 npm run bench -- --only exec-rate,analyze       # some parts: storm,lines,cpu,exec-rate,drain,analyze,heap,startup
 npm run bench -- --storm-execs 40000 --rounds 5 # sizes; --help lists them all
 npm run bench -- --label After                  # heading of the section written below
@@ -21,8 +26,23 @@ npm run bench -- --label After                  # heading of the section written
 Each run writes (or replaces) its own section below, headed by its label and the last commit that
 touched \`src/\`, \`probes/\` or \`dashboards/\` (the code under test). Sections of other labels stay.
 Tracers are proven attached the same way (a marker binary exec'd every 100 ms until the tracer's
-output shows it) and stopped the same way (SIGINT). The one-probe baseline is
-\`bpftrace -e '${"tracepoint:sched:sched_process_exec { printf(\"%d\\n\", pid); }"}'\` writing into a file.
+output shows it) and stopped the same way (SIGINT). Exact commands (BIN is a fresh copy of
+\`/bin/true\`, or the static build; N the execs):
+
+\`\`\`sh
+sh -c 'i=0; while [ $i -lt "$2" ]; do "$1"; i=$((i+1)); done' loop BIN N            # every exec workload
+bpftrace -e 'tracepoint:sched:sched_process_exec { printf("%d\\n", pid); }' > OUT     # one-probe baseline
+node dist/src/cli/main.js record --out TRACE --quiet                                  # record
+node dist/src/cli/main.js live --record TRACE < /dev/null > STDOUT                    # live off a TTY
+BPFTRACE_PERF_RB_PAGES=… bpftrace -f json probes/tracepoint.bt ARGS > OUT             # bare probes: argv and env read from record's child
+node dist/src/cli/main.js analyze FILE --format json > /dev/null                      # offline
+node dist/src/cli/main.js replay FILE --speed max > /dev/null
+node dist/bench/parse-lines.js FILE                                                   # bare stream + split + JSON.parse
+\`\`\`
+
+Code: \`bench/run.ts\` (options, order), \`bench/parts/*.ts\` (one figure each), \`bench/tracers.ts\`,
+\`bench/workload.ts\`, \`bench/proc.ts\`, \`bench/trace-gen.ts\` + \`bench/trace-source.ts\` (synthetic
+traces; \`bench/synthetic-trace.ts\` is used instead once it exists).
 `;
 
 export function section(label: string, host: HostFacts, loadEnd: string, argv: string[], minutes: number, parts: PartResult[]): string {

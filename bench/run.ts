@@ -40,7 +40,8 @@ const SIZES = {
   'analyze-small': ['analyzeSmall', 100_000, 'mm lifecycles of the small trace (6)'],
   'analyze-large': ['analyzeLarge', 1_000_000, 'mm lifecycles of the large trace (6)'],
   'analyze-rounds': ['analyzeRounds', 3, 'rounds on the small trace (6)'],
-  'analyze-timeout': ['analyzeTimeoutS', 15, 'cap in seconds per analyze/replay/parse run (6)'],
+  'analyze-timeout': ['analyzeTimeoutS', 12, 'cap in seconds per run on the small trace (6)'],
+  'analyze-large-timeout': ['analyzeLargeTimeoutS', 30, 'cap in seconds per run on the large trace (6)'],
   'live-mms': ['liveMms', 100_000, 'live mms for the heap figure (6)'],
   'startup-rounds': ['startupRounds', 3, 'rounds of 7'],
 } as const;

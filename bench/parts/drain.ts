@@ -30,7 +30,7 @@ export async function drainPart(ctx: Ctx): Promise<PartResult> {
         result: `${fmt(m, 3)} (worst ${fmt(min, 3)})`,
         target: '1.0',
         met: min === 1,
-        ...(min === 1 ? {} : { note: 'bpftrace 0.17 discards what is still unread in its rings at SIGINT; the collector signals it without first draining to a marker' }),
+        ...(min === 1 ? {} : { note: 'the recorder stops bpftrace with SIGINT straight away (src/trace/bpftrace-runner.ts stop()), and bpftrace 0.17 discards what is still unread in its rings at SIGINT (kernel-facts.md)' }),
       },
     ],
   };
