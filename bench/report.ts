@@ -45,7 +45,7 @@ Code: \`bench/run.ts\` (options, order), \`bench/parts/*.ts\` (one figure each),
 traces; \`bench/synthetic-trace.ts\` is used instead once it exists).
 `;
 
-export function section(label: string, host: HostFacts, loadEnd: string, argv: string[], minutes: number, parts: PartResult[]): string {
+export function section(label: string, host: HostFacts, loadEnd: string, argv: string[], minutes: number, parts: PartResult[], retries: string[] = []): string {
   const out: string[] = [];
   out.push(`## ${label} (${host.codeCommit})`, '');
   out.push(
@@ -67,6 +67,7 @@ export function section(label: string, host: HostFacts, loadEnd: string, argv: s
     '|---|---|---|---|---|',
   );
   for (const p of parts) for (const t of p.targets) out.push(`| ${t.figure} | ${t.result} | ${t.target} | ${verdict(t.met)} | ${t.note ?? ''} |`);
+  if (retries.length > 0) out.push('', `Tracers that died before attaching and were started again: ${retries.map((r) => `\`${r}\``).join('; ')}.`);
   for (const p of parts) out.push('', `### ${p.title}`, '', p.body);
   return `${out.join('\n')}\n`;
 }

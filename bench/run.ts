@@ -14,6 +14,7 @@ import { linesPart } from './parts/lines.js';
 import { startupPart } from './parts/startup.js';
 import { stormPart } from './parts/storm.js';
 import { section, writeBenchmarks } from './report.js';
+import { retries } from './tracers.js';
 import { nowSec } from './stats.js';
 import { prepareBinaries } from './workload.js';
 
@@ -125,7 +126,7 @@ for (const p of PARTS) {
   }
 }
 const minutes = (nowSec() - t0) / 60;
-const md = section(String(values.label), host, load(), argv, minutes, results);
+const md = section(String(values.label), host, load(), argv, minutes, results, retries);
 if (values['no-write']) process.stdout.write(md);
 else {
   writeBenchmarks(String(values.out), String(values.label), md);

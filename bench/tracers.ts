@@ -5,7 +5,7 @@
 // "Attached" is proven the same way for all: a marker binary is exec'd every 100 ms until the
 // tracer's output shows it, so nothing depends on what a given version prints at start-up.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileTail } from './file-tail.js';
 import { cmdlineOf, commOf, descendants, environOf, treeCpu } from './proc.js';
@@ -69,11 +69,26 @@ function command(kind: TracerKind, output: string, o: StartOptions): { file: str
 
 /** Does the new output show one of the marker execs? */
 function markerSeen(kind: TracerKind, text: string, markerPids: number[], markerName: string): boolean {
-  if (kind === 'record' || kind === 'live') return text.includes(markerName);
+  // An exec event, not a start-up /proc snapshot that happened to catch a marker running.
+  if (kind === 'record' || kind === 'live') return text.split('\n').some((l) => l.includes(markerName) && l.includes('"kind":"exec'));
   return markerPids.some((p) => new RegExp(`(^|[^0-9])${p}([^0-9]|$)`, 'm').test(text));
 }
 
+/** Start and prove attached; a tracer that dies before attaching is retried once (and said so). */
 export async function startTracer(kind: TracerKind, o: StartOptions): Promise<Session> {
+  try {
+    return await startOnce(kind, o);
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}; retrying once\n`);
+    retries.push(`${o.name}: ${(err as Error).message}`);
+    return startOnce(kind, { ...o, name: `${o.name}-retry` });
+  }
+}
+
+/** Tracers that had to be started twice in this run (shown in the report). */
+export const retries: string[] = [];
+
+async function startOnce(kind: TracerKind, o: StartOptions): Promise<Session> {
   const stem = join(o.dir, o.name);
   const bpfOut = kind === 'baseline' || kind === 'probes';
   const output = bpfOut ? `${stem}.out` : `${stem}.trace.jsonl`;
@@ -138,7 +153,8 @@ export async function startTracer(kind: TracerKind, o: StartOptions): Promise<Se
     await sleep(20);
   }
   await s.stop(5000);
-  throw new Error(`${kind} never showed the marker exec (${gone ? 'it exited' : 'timed out'}); see ${stderrPath}`);
+  const why = readFileSync(stderrPath, 'utf8').trim().split('\n').slice(-2).join(' / ');
+  throw new Error(`${kind} never showed the marker exec (${gone ? 'it exited' : 'timed out'}): ${why}`);
 }
 
 /** The bpftrace the recorder runs under it: its argv (after the program name) and BPFTRACE_* env. */

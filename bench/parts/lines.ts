@@ -42,7 +42,10 @@ async function startPidLog(ctx: Ctx, bin: string, name: string): Promise<{ pids(
     pids: read,
     stop: async () => {
       child.kill('SIGINT');
+      // bpftrace 0.17 has been seen to sit through a SIGINT here: do not hang the run on it.
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(t);
     },
   };
 }
