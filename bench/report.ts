@@ -24,7 +24,9 @@ npm run bench -- --label After                  # heading of the section written
 \`\`\`
 
 Each run writes (or replaces) its own section below, headed by its label and the last commit that
-touched \`src/\`, \`probes/\` or \`dashboards/\` (the code under test). Sections of other labels stay.
+touched \`src/\`, \`probes/\` or \`dashboards/\` (the code under test); a run with \`--only\` gets
+its own heading (\`## LABEL (COMMIT): PARTS only\`), so it never replaces a full run. Other
+sections stay.
 Tracers are proven attached the same way (a marker binary exec'd every 100 ms until the tracer's
 output shows it) and stopped the same way (SIGINT). Exact commands (BIN is a fresh copy of
 \`/bin/true\`, or the static build; N the execs):
@@ -45,9 +47,14 @@ Code: \`bench/run.ts\` (options, order), \`bench/parts/*.ts\` (one figure each),
 traces; \`bench/synthetic-trace.ts\` is used instead once it exists).
 `;
 
-export function section(label: string, host: HostFacts, loadEnd: string, argv: string[], minutes: number, parts: PartResult[], retries: string[] = []): string {
+/** `## LABEL (COMMIT)`, plus the parts when only some ran, so a partial run never replaces a full one. */
+export function heading(label: string, codeCommit: string, partial: string[] | null): string {
+  return `## ${label} (${codeCommit})${partial ? `: ${partial.join(', ')} only` : ''}`;
+}
+
+export function section(head: string, host: HostFacts, loadEnd: string, argv: string[], minutes: number, parts: PartResult[], retries: string[] = []): string {
   const out: string[] = [];
-  out.push(`## ${label} (${host.codeCommit})`, '');
+  out.push(head, '');
   out.push(
     `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, bench at ${host.commit}${host.dirty ? ' (code under test has uncommitted changes)' : ''}, ${minutes.toFixed(1)} min.`,
     '',
@@ -72,12 +79,11 @@ export function section(label: string, host: HostFacts, loadEnd: string, argv: s
   return `${out.join('\n')}\n`;
 }
 
-export function writeBenchmarks(path: string, label: string, body: string): void {
+export function writeBenchmarks(path: string, head: string, body: string): void {
   const old = existsSync(path) ? readFileSync(path, 'utf8') : '';
   const start = old.indexOf('\n## ');
   const sections = start === -1 ? [] : old.slice(start + 1).split(/\n(?=## )/);
-  const heading = `## ${label} (`;
-  const kept = sections.filter((s) => !s.startsWith(heading)).map((s) => s.trimEnd() + '\n');
+  const kept = sections.filter((s) => s.split('\n', 1)[0] !== head).map((s) => s.trimEnd() + '\n');
   // The newest section first after the preamble, then the others in their old order.
   writeFileSync(path, [PREAMBLE, body, ...kept].join('\n'));
 }

@@ -13,7 +13,7 @@ import { heapPart } from './parts/heap.js';
 import { linesPart } from './parts/lines.js';
 import { startupPart } from './parts/startup.js';
 import { stormPart } from './parts/storm.js';
-import { section, writeBenchmarks } from './report.js';
+import { heading, section, writeBenchmarks } from './report.js';
 import { retries } from './tracers.js';
 import { nowSec } from './stats.js';
 import { prepareBinaries } from './workload.js';
@@ -42,16 +42,16 @@ const SIZES = {
   'analyze-large': ['analyzeLarge', 1_000_000, 'mm lifecycles of the large trace (6)'],
   'analyze-rounds': ['analyzeRounds', 3, 'rounds on the small trace (6)'],
   'analyze-timeout': ['analyzeTimeoutS', 12, 'cap in seconds per run on the small trace (6)'],
-  'analyze-large-timeout': ['analyzeLargeTimeoutS', 30, 'cap in seconds per run on the large trace (6)'],
-  'live-mms': ['liveMms', 100_000, 'live mms for the heap figure (6)'],
+  'analyze-large-timeout': ['analyzeLargeTimeoutS', 25, 'cap in seconds per run on the large trace (6)'],
+  'live-mms': ['liveMms', 50_000, 'live mms for the heap figure (6)'],
   'startup-rounds': ['startupRounds', 3, 'rounds of 7'],
 } as const;
 
 function usage(): string {
   const lines = ['usage: npm run bench -- [--only PART,...] [--label LABEL] [--out FILE] [--no-write] [--keep] [--SIZE N ...]', `parts: ${PARTS.map((p) => p.id).join(', ')}`, 'sizes:'];
-  for (const [flag, [, def, what]] of Object.entries(SIZES)) lines.push(`  --${flag} N`.padEnd(24) + `${what} (default ${def})`);
-  lines.push('  --storm-loops 2,4'.padEnd(24) + 'parallel loops per storm run (1)');
-  lines.push('  --trace-cache DIR'.padEnd(24) + 'where synthetic traces are kept between runs (default /tmp/exetrace-bench-traces)');
+  for (const [flag, [, def, what]] of Object.entries(SIZES)) lines.push(`  --${flag} N`.padEnd(30) + `${what} (default ${def})`);
+  lines.push('  --storm-loops 2,4'.padEnd(30) + 'parallel loops per storm run (1)');
+  lines.push('  --trace-cache DIR'.padEnd(30) + 'where synthetic traces are kept between runs (default /tmp/exetrace-bench-traces)');
   return lines.join('\n');
 }
 
@@ -126,11 +126,13 @@ for (const p of PARTS) {
   }
 }
 const minutes = (nowSec() - t0) / 60;
-const md = section(String(values.label), host, load(), argv, minutes, results, retries);
+const partial = PARTS.every((p) => only.has(p.id)) ? null : PARTS.filter((p) => only.has(p.id)).map((p) => p.id);
+const head = heading(String(values.label), host.codeCommit, partial);
+const md = section(head, host, load(), argv, minutes, results, retries);
 if (values['no-write']) process.stdout.write(md);
 else {
-  writeBenchmarks(String(values.out), String(values.label), md);
-  ctx.log(`wrote ${values.out} (section "${values.label} (${host.codeCommit})") in ${minutes.toFixed(1)} min`);
+  writeBenchmarks(String(values.out), head, md);
+  ctx.log(`wrote ${values.out} (section "${head.slice(3)}") in ${minutes.toFixed(1)} min`);
 }
 if (values.keep) ctx.log(`kept ${dir}`);
 else rmSync(dir, { recursive: true, force: true });
