@@ -1,0 +1,158 @@
+// 6. Offline speed and memory: `exetrace analyze FILE --format json` and `exetrace replay FILE
+// --speed max` (both to /dev/null) in events/s as a ratio to a bare stream + line split +
+// JSON.parse of the same file (parse-lines.ts), interleaved rounds, medians; on a small and a
+// large synthetic trace (the rate must not fall with size); peak RSS (VmHWM, polled) on the large.
+// A run is capped; a capped run's rate is estimated from the bytes it had read (/proc/PID/io).
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { rcharBytes, vmHwmBytes } from '../proc.js';
+import { fmt, int, mb, median, nowSec, sleep } from '../stats.js';
+import { syntheticSourceName, writeSyntheticTrace } from '../trace-source.js';
+import { CLI, REPO } from '../tracers.js';
+import type { Ctx, PartResult, TargetRow } from '../context.js';
+
+const PARSE = fileURLToPath(new URL('../parse-lines.js', import.meta.url));
+type Tool = 'parse' | 'analyze' | 'replay';
+
+interface Run {
+  tool: Tool;
+  rate: number;
+  secs: number;
+  hwm: number;
+  capped: boolean;
+  /** Fraction of the file read when capped. */
+  progress: number;
+  code: number | null;
+}
+
+async function traceFile(ctx: Ctx, lifecycles: number): Promise<{ path: string; events: number }> {
+  mkdirSync(ctx.opts.traceCache, { recursive: true });
+  const src = (await syntheticSourceName()).replace(/\W+/g, '_');
+  // Keyed by the generators' code (the build rewrites their files, so not by mtime).
+  const code = ['../trace-gen.js', '../synthetic-trace.js'].map((f) => fileURLToPath(new URL(f, import.meta.url))).filter((f) => existsSync(f)).map((f) => readFileSync(f));
+  const key = createHash('sha256').update(Buffer.concat(code)).digest('hex').slice(0, 12);
+  const path = join(ctx.opts.traceCache, `${src}-${lifecycles}-${key}.jsonl`);
+  const countPath = `${path}.events`;
+  if (existsSync(path) && existsSync(countPath)) {
+    return { path, events: Number(readFileSync(countPath, 'utf8')) };
+  }
+  // Traces of older generator code are stale (and large): drop them.
+  for (const f of readdirSync(ctx.opts.traceCache)) if (f.startsWith(`${src}-${lifecycles}-`)) rmSync(join(ctx.opts.traceCache, f), { force: true });
+  ctx.log(`analyze: generating ${int(lifecycles)} lifecycles into ${path}`);
+  const events = await writeSyntheticTrace(`${path}.tmp`, { lifecycles });
+  renameSync(`${path}.tmp`, path);
+  writeFileSync(countPath, String(events));
+  return { path, events };
+}
+
+async function runTool(tool: Tool, file: string, events: number, capS: number): Promise<Run> {
+  const args = tool === 'parse' ? [PARSE, file] : tool === 'analyze' ? [CLI, 'analyze', file, '--format', 'json'] : [CLI, 'replay', file, '--speed', 'max'];
+  const size = statSync(file).size;
+  const devnull = openSync('/dev/null', 'w');
+  const t0 = nowSec();
+  const child = spawn(process.execPath, args, { stdio: ['ignore', devnull, 'pipe'], cwd: REPO });
+  closeSync(devnull);
+  let code: number | null | undefined;
+  const exited = new Promise<void>((resolve) => child.on('exit', (c) => ((code = c), resolve())));
+  child.stderr?.resume();
+  let hwm = 0;
+  let rchar = 0;
+  let capped = false;
+  while (code === undefined) {
+    hwm = Math.max(hwm, vmHwmBytes(child.pid!) ?? 0);
+    rchar = Math.max(rchar, rcharBytes(child.pid!) ?? 0);
+    if (nowSec() - t0 > capS) {
+      capped = true;
+      child.kill('SIGKILL');
+      break;
+    }
+    await Promise.race([exited, sleep(100)]);
+  }
+  await exited;
+  const secs = nowSec() - t0;
+  const progress = capped ? Math.min(1, rchar / size) : 1;
+  return { tool, rate: (events * progress) / secs, secs, hwm, capped, progress, code: code ?? null };
+}
+
+const rateCell = (r: Run): string => (r.capped ? `≤ ${int(r.rate)} (capped at ${fmt(r.secs, 0)} s, ${fmt(100 * r.progress, 0)}% read)` : int(r.rate));
+
+export async function analyzePart(ctx: Ctx): Promise<PartResult> {
+  const o = ctx.opts;
+  const sizes: { name: string; lifecycles: number; rounds: number; capS: number }[] = [
+    { name: 'small', lifecycles: o.analyzeSmall, rounds: o.analyzeRounds, capS: o.analyzeTimeoutS },
+    { name: 'large', lifecycles: o.analyzeLarge, rounds: 1, capS: o.analyzeLargeTimeoutS },
+  ];
+  const rows = ['| trace | round | tool | events/s | wall s | peak RSS | exit |', '|---|---|---|---|---|---|---|'];
+  const med: Record<string, Record<Tool, number>> = {};
+  const hwm: Record<string, Record<Tool, Run[]>> = {};
+  const anyCapped: Record<string, boolean> = {};
+  let eventsLarge = 0;
+  for (const size of sizes) {
+    const { path, events } = await traceFile(ctx, size.lifecycles);
+    if (size.name === 'large') eventsLarge = events;
+    const runs: Run[] = [];
+    for (let r = 0; r < size.rounds; r++) {
+      for (const tool of ['parse', 'analyze', 'replay'] as Tool[]) {
+        ctx.log(`analyze: ${size.name} (${int(size.lifecycles)} lifecycles) round ${r + 1} ${tool}`);
+        const run = await runTool(tool, path, events, size.capS);
+        runs.push(run);
+        rows.push(`| ${int(size.lifecycles)} lifecycles, ${int(events)} events | ${r + 1} | ${tool} | ${rateCell(run)} | ${fmt(run.secs, 1)} | ${mb(run.hwm)}${run.capped ? ' (at cap)' : ''} | ${run.capped ? 'killed at cap' : run.code} |`);
+      }
+    }
+    const m = (t: Tool): number => median(runs.filter((x) => x.tool === t).map((x) => x.rate));
+    med[size.name] = { parse: m('parse'), analyze: m('analyze'), replay: m('replay') };
+    hwm[size.name] = { parse: runs.filter((x) => x.tool === 'parse'), analyze: runs.filter((x) => x.tool === 'analyze'), replay: runs.filter((x) => x.tool === 'replay') };
+    anyCapped[size.name] = runs.some((x) => x.capped && x.tool !== 'parse');
+  }
+  const s = med.small!;
+  const l = med.large!;
+  const ratios = ['| tool | small: events/s ÷ parse | large: events/s ÷ parse | large rate ÷ small rate |', '|---|---|---|---|'];
+  for (const t of ['analyze', 'replay'] as Tool[]) ratios.push(`| ${t} | ${fmt(s[t] / s.parse, 3)} | ${fmt(l[t] / l.parse, 3)} | ${fmt(l[t] / s[t])} |`);
+  const targets: TargetRow[] = [];
+  const capped = anyCapped.small! || anyCapped.large!;
+  for (const t of ['analyze', 'replay'] as Tool[]) {
+    const scale = l[t] / s[t];
+    const within = Math.abs(scale - 1) <= 0.25;
+    targets.push({
+      figure: `6. ${t}: events/s at ${int(o.analyzeLarge)} vs ${int(o.analyzeSmall)} lifecycles`,
+      result: `${fmt(scale)} (${fmt(s[t] / s.parse, 3)} → ${fmt(l[t] / l.parse, 3)} of bare parse)${capped ? ', from capped runs' : ''}`,
+      target: 'within 25% (0.75–1.25)',
+      // A capped run's rate covers only the start of its trace: not the whole-trace figure asked for.
+      met: capped ? null : within,
+      ...(capped
+        ? { note: `not determined: runs hit the cap (${o.analyzeTimeoutS} s small, ${o.analyzeLargeTimeoutS} s large) before the end of the trace; over what they read the ratio is ${fmt(scale)}. Bounded by the speed itself: ${fmt(s[t] / s.parse, 3)} of a bare parse` }
+        : within
+          ? {}
+          : { note: scale < 1 ? 'events/s falls as the trace grows: per-event work grows with the mms seen' : 'events/s rises with size: fixed start-up cost dominates the small trace' }),
+    });
+  }
+  const LIMIT = 300 * 2 ** 20;
+  for (const t of ['analyze', 'replay'] as Tool[]) {
+    const r = hwm.large![t][0]!;
+    // Reaching the limit at any point proves a miss; a capped run below it proves nothing.
+    const met = r.hwm >= LIMIT ? false : r.capped ? null : true;
+    targets.push({
+      figure: `6. ${t} peak RSS at ${int(o.analyzeLarge)} lifecycles`,
+      result: `${r.capped ? '≥ ' : ''}${mb(r.hwm)}${r.capped ? ` after ${fmt(100 * r.progress, 0)}% of the trace` : ''}`,
+      target: '< 300 MB',
+      met,
+      ...(met === true
+        ? {}
+        : { note: met === null ? `not determined: killed at the ${o.analyzeLargeTimeoutS} s cap below the limit` : `over the limit after ${fmt(100 * r.progress, 0)}% of the trace: memory grows with the trace` }),
+    });
+  }
+  return {
+    id: 'analyze',
+    title: '6. Analyze and replay speed, peak RSS',
+    body:
+      `Synthetic schema-1 traces from ${await syntheticSourceName()}: each mm lifecycle is fork, mm_attach, exec_begin, mm_exit (old mm), exec, 3 mmaps, exit, mm_exit ` +
+      `(10 events). Commands: \`node dist/src/cli/main.js analyze FILE --format json >/dev/null\`, \`node dist/src/cli/main.js replay FILE --speed max >/dev/null\`, ` +
+      `\`node dist/bench/parse-lines.js FILE\` (the bare baseline); interleaved per round, ${o.analyzeRounds} rounds on the small trace and 1 on the large (${int(eventsLarge)} events). ` +
+      `Each run is capped (${o.analyzeTimeoutS} s on the small trace, ${o.analyzeLargeTimeoutS} s on the large; \`--analyze-timeout\`, \`--analyze-large-timeout\`); a capped run's rate is the events in the bytes it had read (rchar) over its time, an upper bound. Peak RSS: VmHWM polled every 100 ms.\n\n` +
+      `${rows.join('\n')}\n\nMedians as ratios:\n\n${ratios.join('\n')}`,
+    targets,
+  };
+}

@@ -1,0 +1,105 @@
+// What /proc says about the processes under test: CPU time, children, peak RSS, bytes read.
+import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+function read(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** Fields of /proc/PID/stat after the comm (which may hold spaces and parentheses). */
+function statFields(pid: number): string[] | null {
+  const s = read(`/proc/${pid}/stat`);
+  if (s === null) return null;
+  return s.slice(s.lastIndexOf(')') + 2).split(' ');
+}
+
+/** utime + stime in seconds (clock-tick resolution), or 0 once the process is gone. */
+export function cpuSeconds(pid: number): number {
+  const f = statFields(pid);
+  // After the comm: state(0) ppid(1) ... utime(11) stime(12).
+  return f ? (Number(f[11]) + Number(f[12])) / CLK_TCK : 0;
+}
+
+/** Sum of the live threads' on-CPU time (ns resolution), from /proc/PID/task/TID/schedstat. */
+export function schedSeconds(pid: number): number {
+  let ns = 0;
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
+  for (const t of tids) {
+    const s = read(`/proc/${pid}/task/${t}/schedstat`);
+    if (s) ns += Number(s.split(' ')[0]);
+  }
+  return ns / 1e9;
+}
+
+/** Every descendant of pid (this kernel has no /proc/PID/task/TID/children: scan ppids). */
+export function descendants(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const f = statFields(Number(d));
+    if (f) parent.set(Number(d), Number(f[1]));
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const [c, pp] of parent) if (pp === p) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+export function commOf(pid: number): string | null {
+  return read(`/proc/${pid}/comm`)?.trim() ?? null;
+}
+
+export function cmdlineOf(pid: number): string[] | null {
+  const s = read(`/proc/${pid}/cmdline`);
+  return s === null ? null : s.split('\0').slice(0, -1);
+}
+
+export function environOf(pid: number): Record<string, string> {
+  const s = read(`/proc/${pid}/environ`) ?? '';
+  const env: Record<string, string> = {};
+  for (const kv of s.split('\0')) {
+    const i = kv.indexOf('=');
+    if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return env;
+}
+
+/** Peak resident set (VmHWM) in bytes, or null once gone. */
+export function vmHwmBytes(pid: number): number | null {
+  const m = /VmHWM:\s+(\d+) kB/.exec(read(`/proc/${pid}/status`) ?? '');
+  return m ? Number(m[1]) * 1024 : null;
+}
+
+/** Bytes the process has read through read(2) and friends (/proc/PID/io rchar). */
+export function rcharBytes(pid: number): number | null {
+  const m = /rchar: (\d+)/.exec(read(`/proc/${pid}/io`) ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+/** CPU of pid and all its descendants now: stat (utime+stime) and schedstat sums. */
+export function treeCpu(pid: number): { stat: number; sched: number; pids: number[] } {
+  const pids = [pid, ...descendants(pid)];
+  let stat = 0;
+  let sched = 0;
+  for (const p of pids) {
+    stat += cpuSeconds(p);
+    sched += schedSeconds(p);
+  }
+  return { stat, sched, pids };
+}
