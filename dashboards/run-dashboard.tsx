@@ -42,6 +42,11 @@ export interface RunDashboardOptions<S> {
   stderr?: NodeJS.WriteStream;
   /** Force the mode instead of looking at stdout.isTTY. */
   tty?: boolean;
+  /**
+   * On a signal or crash, how long the session's stop may take before it is killed, and before
+   * exiting anyway. A live session drains the probes first (seconds when bpftrace is behind).
+   */
+  stopBudget?: { killAfterMs: number; stopTimeoutMs: number };
 }
 
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -72,6 +77,7 @@ async function runLines<S>(opts: RunDashboardOptions<S>, stdout: NodeJS.WriteStr
       await handle.stop();
     },
     kill: () => handle.kill?.(),
+    ...opts.stopBudget,
   });
   try {
     await handle.done;
@@ -117,6 +123,7 @@ async function runFullScreen<S>(opts: RunDashboardOptions<S>, stdout: NodeJS.Wri
       await handle?.stop();
     },
     kill: () => handle?.kill?.(),
+    ...opts.stopBudget,
     stderr,
   });
 

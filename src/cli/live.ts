@@ -24,6 +24,9 @@ export async function liveCommand(opts: LiveOptions): Promise<number> {
     model: exetraceModel,
     source: 'live',
     printEvents: opts.findingsOnly !== true,
+    // The stop drains the probes first: as long as bpftrace delivers a backlog (seconds when it is
+    // behind), then SIGINT, SIGKILL 5 s later. Only a stop stuck past a minute is forced.
+    stopBudget: { killAfterMs: 60_000, stopTimeoutMs: 70_000 },
     start(consumer, control) {
       const recorder = new Recorder({
         out: opts.record ?? null,

@@ -45,8 +45,11 @@ export interface RunnerOptions {
    * every probe (1,749 reads, over 1 s of CPU here); it is given only these lines instead.
    */
   tracepoints?: readonly string[];
-  /** How long stop() waits for the drain markers before signalling anyway (ms). */
-  drainTimeoutMs?: number;
+  /**
+   * stop() waits for the drain markers as long as bpftrace is still delivering lines (it may be
+   * seconds behind); after this long with no line at all it signals anyway (ms).
+   */
+  drainIdleMs?: number;
 }
 
 /** The probes' control channel: a readlink by the collector of one of these paths (see tracepoint.bt). */
@@ -75,8 +78,11 @@ export class BpftraceRunner {
   private drainRequests = 0;
   private drainWaiter: { request: number; cpus: Set<number>; done: () => void } | null = null;
   private lastForget = 0;
-  /** Set by stop() when bpftrace was running and attached. */
+  /** Set by stop() when bpftrace was running and attached; `done` waits for it. */
   drain: DrainOutcome | null = null;
+  private draining: Promise<void> | null = null;
+  private stdoutDone: Promise<void> = Promise.resolve();
+  private lastLineAt = Date.now();
   /** Resolves with the probe count once the attach is confirmed, 0 if it never is; never rejects. */
   readonly attached: Promise<number>;
   /** Resolves when bpftrace is gone and every line was decoded. */
@@ -135,7 +141,7 @@ export class BpftraceRunner {
    * Every CPU prints a marker after this request; perf rings are FIFO per CPU, so once all
    * markers are decoded, every event produced before the request has been too.
    */
-  private async drainOutput(timeoutMs: number): Promise<DrainOutcome> {
+  private async drainOutput(idleMs: number): Promise<DrainOutcome> {
     const cpus = onlineCpus();
     const expected = cpus.size;
     const started = Date.now();
@@ -143,12 +149,17 @@ export class BpftraceRunner {
     let timer: NodeJS.Timeout | undefined;
     const answered = new Promise<boolean>((resolve) => {
       this.drainWaiter = { request, cpus, done: () => resolve(true) };
-      timer = setTimeout(() => resolve(false), timeoutMs);
-      void this.done.then(() => resolve(false));
+      // A backlog takes as long as it takes; only a silent bpftrace ends the wait.
+      timer = setInterval(() => {
+        if (Date.now() - this.lastLineAt > idleMs) resolve(false);
+      }, 100);
+      // bpftrace gone (killed meanwhile) and its last line read: no marker can come any more.
+      void this.stdoutDone.then(() => resolve(false));
     });
+    this.lastLineAt = Date.now();
     control('drain');
     const complete = await answered;
-    clearTimeout(timer);
+    clearInterval(timer);
     this.drainWaiter = null;
     return { complete, answered: expected - cpus.size, expected, waitedMs: Date.now() - started };
   }
@@ -190,8 +201,10 @@ export class BpftraceRunner {
   private async run(): Promise<RunnerResult> {
     const stdoutDone = this.readLines(this.child.stdout, (line) => {
       this.stdoutLines++;
+      this.lastLineAt = Date.now();
       this.emit(this.opts.decoder.push(line, this.stdoutLines));
     });
+    this.stdoutDone = stdoutDone;
     const stderrDone = this.readLines(this.child.stderr, (line) => {
       if (!isHarmlessStderr(line)) this.stderrLines.push(line);
     });
@@ -199,6 +212,8 @@ export class BpftraceRunner {
     this.exited = true;
     await Promise.all([stdoutDone, stderrDone]);
     this.emit(this.opts.decoder.flush());
+    // A drain cut short (bpftrace killed) still reports how far it got before `done` resolves.
+    if (this.draining) await this.draining;
     if (!this.attachConfirmed) this.attachedResolve(0);
     const result: RunnerResult = {
       exitCode: res.exitCode ?? null,
@@ -263,7 +278,12 @@ export class BpftraceRunner {
       // Already gone on its own: that stays an unexpected exit, not our stop.
       if (this.child.exitCode === null && this.child.signalCode === null) {
         this.stopping = true;
-        if (this.attachConfirmed) this.drain = await this.drainOutput(this.opts.drainTimeoutMs ?? 5000);
+        if (this.attachConfirmed) {
+          this.draining = this.drainOutput(this.opts.drainIdleMs ?? 3000).then((d) => {
+            this.drain = d;
+          });
+          await this.draining;
+        }
         if (this.child.exitCode !== null || this.child.signalCode !== null) return this.done;
         this.child.kill('SIGINT');
         const timer = setTimeout(() => {

@@ -4,7 +4,7 @@
 // bpftrace, so the burst's tail is there too. Execs are counted by the exe's identity (dev, ino),
 // never by name.
 import { execa } from 'execa';
-import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +40,21 @@ async function countExecs(trace: string, exe: { dev: number; ino: number }): Pro
 async function execLoops(binary: string, loops: number, perLoop: number): Promise<void> {
   const loop = `i=0; while [ $i -lt ${perLoop} ]; do "$0"; i=$((i+1)); done`;
   await Promise.all(Array.from({ length: loops }, () => execa('sh', ['-c', loop, binary], { stdio: 'ignore' })));
+}
+
+/** A child of `parent` by comm (scan /proc). */
+function childNamed(parent: number, comm: string): number | null {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent && readFileSync(`/proc/${name}/comm`, 'utf8').trim() === comm) return Number(name);
+    } catch {
+      // raced with an exit
+    }
+  }
+  return null;
 }
 
 function expectNothingLost(c: TraceCount, want: number): void {
@@ -113,10 +128,18 @@ describe.skipIf(skipLive())('throughput at the top exec rate (live)', () => {
 
   it('beyond what the rings can hold, loss is counted exactly: never fewer lost than execs missing, gaps stored', async () => {
     const out = join(dir, 'tiny-ring.jsonl');
-    // One page per CPU: a 2-loop storm overflows it at once (a value the user exports wins).
-    const rec = startRecord({ out, env: { BPFTRACE_PERF_RB_PAGES: '1' } });
+    // Small rings (a value the user exports wins), and bpftrace stopped while the loops run: the
+    // kernel cannot hand the events to anyone and drops them.
+    const rec = startRecord({ out, env: { BPFTRACE_PERF_RB_PAGES: '8' } });
     await rec.ready;
-    await execLoops(binary, 2, 2_000);
+    const bpftrace = childNamed(rec.pid, 'bpftrace');
+    expect(bpftrace).not.toBeNull();
+    process.kill(bpftrace!, 'SIGSTOP');
+    try {
+      await execLoops(binary, 2, 2_000);
+    } finally {
+      process.kill(bpftrace!, 'SIGCONT');
+    }
     const r = await rec.stop();
     expect(r.code).toBe(0);
     const c = await countExecs(out, id);
