@@ -27,6 +27,7 @@ import { classify, loaderTest } from './classify.js';
 import { answerOf, walkAnswerOf, basename, fileFromMaps, fileFromRef, fileKey, isFileBacked, isLoaderName, sameFile, stripDeleted } from './files.js';
 import { explainLoaderExec, makeFinding } from './findings.js';
 import { pdelete, pget, pset } from './pmap.js';
+import { ringPush } from './ring.js';
 import type {
   AddrEntry,
   EndedMm,
@@ -315,11 +316,9 @@ function endRecord(d: Draft, mm0: MmRecord, e: Event, note?: string): void {
     findingIds: [...mm.findingIds],
     gaps,
   };
-  const ended = [...d.ended, summary];
-  const over = ended.length - d.options.maxEndedMms;
-  d.ended = over > 0 ? ended.slice(over) : ended;
-  d.endedDropped += Math.max(0, over);
+  d.ended = ringPush(d.ended, summary, d.options.maxEndedMms);
   d.endedTotal += 1;
+  d.endedDropped = Math.max(0, d.endedTotal - d.options.maxEndedMms);
   // A gap during the mm's life casts doubt on findings made before it too.
   if (gaps > 0 && mm.findingIds.length > 0) {
     const ids = new Set(mm.findingIds);

@@ -1,7 +1,7 @@
 // The analyze report as data: what `exetrace analyze` prints in every format. The JSON writer
 // emits this object as is; its schema is documented in docs/analyze-json.md (bump
 // ANALYZE_SCHEMA_VERSION on any incompatible change).
-import { answersOf, findingsSummary, liveMms, type AnswerStatus } from '../model/index.js';
+import { answersOf, endedMms, findingsSummary, liveMms, type AnswerStatus } from '../model/index.js';
 import type { EvidenceRef, FileAnswer, Finding, FindingClass, ModelState, Transition, WalkAnswer } from '../model/state.js';
 import type { TraceHeader, TraceTrailer } from '../trace/trace-format.js';
 
@@ -105,7 +105,7 @@ export function buildReport(state: ModelState, input: ReportInput): AnalyzeRepor
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
 
   const mms: ReportMm[] = [];
-  for (const e of state.ended) {
+  for (const e of endedMms(state)) {
     if (!keep(e.pids, e.comm)) continue;
     mms.push({
       key: e.key, mm: e.addr, generation: e.generation, live: false, startTs: e.startTs, endTs: e.endTs, comm: e.comm, pids: e.pids, exe: e.exe,
