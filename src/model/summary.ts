@@ -53,6 +53,7 @@ export function summarizeFindings(state: ModelState, maxListed = 10): string {
  */
 export async function summarize(tracePath: string): Promise<string> {
   const { analyzeTrace } = await import('../report/analyze-trace.js');
-  const { state } = await analyzeTrace(tracePath);
+  // Ended mms are not summarised: let them go as they end.
+  const { state } = await analyzeTrace(tracePath, { onEndedMm: () => {} });
   return summarizeFindings(state);
 }
