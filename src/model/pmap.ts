@@ -1,25 +1,33 @@
-// A small persistent (immutable) hash map with structural sharing: a 32-way hash trie.
-// The reducer must not mutate its input state, and copying a plain object of thousands of
-// mms on every event would cost O(n); here an update copies only the ~2–3 nodes on its path.
-
-type Entry<V> = readonly [string, V];
-interface Leaf<V> {
-  readonly leaf: true;
-  readonly hash: number;
-  /** More than one entry only on a full 32-bit hash collision. */
-  readonly entries: readonly Entry<V>[];
-}
-interface Branch<V> {
-  readonly leaf: false;
-  readonly children: readonly (Node<V> | undefined)[];
-}
-type Node<V> = Leaf<V> | Branch<V>;
+// A small persistent (immutable) hash map with structural sharing: a bitmap-compressed hash
+// array mapped trie (HAMT). The reducer must not mutate its input state, and copying a plain
+// object of thousands of mms on every event would cost O(n); here an update copies only the
+// nodes on its path, and each node holds only the children it has (a bitmap says which), so
+// the small maps (pending execs, a few live mms) copy a few slots instead of 32 per level.
 
 const BITS = 5;
-const WIDTH = 1 << BITS;
-const MASK = WIDTH - 1;
-/** Past this shift the hash bits are used up; colliding keys share one leaf. */
+const MASK = (1 << BITS) - 1;
+/** Past this shift the 32 hash bits are used up: keys with equal hashes share a collision node. */
 const MAX_SHIFT = 30;
+
+interface Leaf<V> {
+  readonly t: 0;
+  readonly hash: number;
+  readonly key: string;
+  readonly value: V;
+}
+interface Collision<V> {
+  readonly t: 1;
+  readonly hash: number;
+  readonly keys: readonly string[];
+  readonly values: readonly V[];
+}
+interface Branch<V> {
+  readonly t: 2;
+  /** Bit i set: the child for hash chunk i is children[popcount(bitmap below i)]. */
+  readonly bitmap: number;
+  readonly children: readonly Node<V>[];
+}
+type Node<V> = Leaf<V> | Collision<V> | Branch<V>;
 
 /** FNV-1a: fast on the short keys we use (hex addresses, pids). */
 function hashKey(key: string): number {
@@ -29,6 +37,13 @@ function hashKey(key: string): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
 }
 
 export interface PMap<V> {
@@ -41,19 +56,24 @@ export function emptyPMap<V>(): PMap<V> {
 }
 
 export function pget<V>(map: PMap<V>, key: string): V | undefined {
-  const hash = hashKey(key);
   let node = map.root;
+  if (node === undefined) return undefined;
+  const hash = hashKey(key);
   let shift = 0;
-  while (node !== undefined) {
-    if (node.leaf) {
+  for (;;) {
+    if (node.t === 2) {
+      const bit = 1 << ((hash >>> shift) & MASK);
+      if ((node.bitmap & bit) === 0) return undefined;
+      node = node.children[popcount(node.bitmap & (bit - 1))]!;
+      shift += BITS;
+    } else if (node.t === 0) {
+      return node.key === key ? node.value : undefined;
+    } else {
       if (node.hash !== hash) return undefined;
-      for (const [k, v] of node.entries) if (k === key) return v;
-      return undefined;
+      const i = node.keys.indexOf(key);
+      return i < 0 ? undefined : node.values[i];
     }
-    node = node.children[(hash >>> shift) & MASK];
-    shift += BITS;
   }
-  return undefined;
 }
 
 export function phas<V>(map: PMap<V>, key: string): boolean {
@@ -61,85 +81,117 @@ export function phas<V>(map: PMap<V>, key: string): boolean {
 }
 
 export function pset<V>(map: PMap<V>, key: string, value: V): PMap<V> {
-  const hash = hashKey(key);
   const added = { value: false };
-  const root = insert(map.root, 0, hash, key, value, added);
+  const root = map.root === undefined ? leaf(hashKey(key), key, value, added) : insert(map.root, 0, hashKey(key), key, value, added);
   return { root, size: map.size + (added.value ? 1 : 0) };
 }
 
-function insert<V>(node: Node<V> | undefined, shift: number, hash: number, key: string, value: V, added: { value: boolean }): Node<V> {
-  if (node === undefined) {
-    added.value = true;
-    return { leaf: true, hash, entries: [[key, value]] };
+function leaf<V>(hash: number, key: string, value: V, added: { value: boolean }): Leaf<V> {
+  added.value = true;
+  return { t: 0, hash, key, value };
+}
+
+/** A branch holding two nodes whose hashes differ at or below `shift`. */
+function pair<V>(a: Leaf<V> | Collision<V>, b: Leaf<V>, shift: number): Node<V> {
+  if (shift > MAX_SHIFT) {
+    // Unreachable in practice (distinct hashes differ within 32 bits); kept total.
+    const keys = a.t === 0 ? [a.key] : [...a.keys];
+    const values = a.t === 0 ? [a.value] : [...a.values];
+    return { t: 1, hash: a.hash, keys: [...keys, b.key], values: [...values, b.value] };
   }
-  if (node.leaf) {
+  const ia = (a.hash >>> shift) & MASK;
+  const ib = (b.hash >>> shift) & MASK;
+  if (ia === ib) return { t: 2, bitmap: 1 << ia, children: [pair(a, b, shift + BITS)] };
+  return { t: 2, bitmap: (1 << ia) | (1 << ib), children: ia < ib ? [a, b] : [b, a] };
+}
+
+function insert<V>(node: Node<V>, shift: number, hash: number, key: string, value: V, added: { value: boolean }): Node<V> {
+  if (node.t === 0) {
+    if (node.key === key) return node.value === value ? node : { t: 0, hash, key, value };
     if (node.hash === hash) {
-      const idx = node.entries.findIndex(([k]) => k === key);
-      const entries = node.entries.slice();
-      if (idx >= 0) entries[idx] = [key, value];
-      else {
-        entries.push([key, value]);
-        added.value = true;
-      }
-      return { leaf: true, hash, entries };
-    }
-    if (shift > MAX_SHIFT) {
-      // Unreachable in practice (distinct 32-bit hashes differ within 35 bits); kept total.
       added.value = true;
-      return { leaf: true, hash: node.hash, entries: [...node.entries, [key, value]] };
+      return { t: 1, hash, keys: [node.key, key], values: [node.value, value] };
     }
-    // Push the existing leaf one level down, then insert beside it.
-    const children: (Node<V> | undefined)[] = new Array(WIDTH);
-    children[(node.hash >>> shift) & MASK] = node;
-    const branch: Branch<V> = { leaf: false, children };
-    return insert(branch, shift, hash, key, value, added);
+    return pair(node, leaf(hash, key, value, added), shift);
   }
-  const idx = (hash >>> shift) & MASK;
-  const children = node.children.slice();
-  children[idx] = insert(node.children[idx], shift + BITS, hash, key, value, added);
-  return { leaf: false, children };
+  if (node.t === 1) {
+    if (node.hash !== hash) return pair(node, leaf(hash, key, value, added), shift);
+    const i = node.keys.indexOf(key);
+    if (i >= 0) {
+      const values = node.values.slice();
+      values[i] = value;
+      return { t: 1, hash, keys: node.keys, values };
+    }
+    added.value = true;
+    return { t: 1, hash, keys: [...node.keys, key], values: [...node.values, value] };
+  }
+  const bit = 1 << ((hash >>> shift) & MASK);
+  const idx = popcount(node.bitmap & (bit - 1));
+  const children = node.children;
+  if ((node.bitmap & bit) === 0) {
+    const next = new Array<Node<V>>(children.length + 1);
+    for (let i = 0; i < idx; i++) next[i] = children[i]!;
+    next[idx] = leaf(hash, key, value, added);
+    for (let i = idx; i < children.length; i++) next[i + 1] = children[i]!;
+    return { t: 2, bitmap: node.bitmap | bit, children: next };
+  }
+  const child = children[idx]!;
+  const updated = insert(child, shift + BITS, hash, key, value, added);
+  if (updated === child) return node;
+  const next = children.slice();
+  next[idx] = updated;
+  return { t: 2, bitmap: node.bitmap, children: next };
 }
 
 export function pdelete<V>(map: PMap<V>, key: string): PMap<V> {
-  if (!phas(map, key)) return map;
-  const hash = hashKey(key);
-  return { root: remove(map.root, 0, hash, key), size: map.size - 1 };
+  if (map.root === undefined) return map;
+  const root = remove(map.root, 0, hashKey(key), key);
+  if (root === map.root) return map;
+  return { root: root ?? undefined, size: map.size - 1 };
 }
 
-function remove<V>(node: Node<V> | undefined, shift: number, hash: number, key: string): Node<V> | undefined {
-  if (node === undefined) return undefined;
-  if (node.leaf) {
-    const entries = node.entries.filter(([k]) => k !== key);
-    return entries.length === 0 ? undefined : { leaf: true, hash: node.hash, entries };
+/** The node without key: the same node when key is absent, null when nothing is left. */
+function remove<V>(node: Node<V>, shift: number, hash: number, key: string): Node<V> | null {
+  if (node.t === 0) return node.key === key ? null : node;
+  if (node.t === 1) {
+    const i = node.hash === hash ? node.keys.indexOf(key) : -1;
+    if (i < 0) return node;
+    if (node.keys.length === 2) return { t: 0, hash, key: node.keys[1 - i]!, value: node.values[1 - i]! };
+    return { t: 1, hash, keys: node.keys.filter((_, j) => j !== i), values: node.values.filter((_, j) => j !== i) };
   }
-  const idx = (hash >>> shift) & MASK;
-  const child = remove(node.children[idx], shift + BITS, hash, key);
-  const children = node.children.slice();
-  children[idx] = child;
-  // Collapse a branch left with a single leaf so lookups stay short after churn.
-  let only: Node<V> | undefined;
-  let count = 0;
-  for (const c of children) {
-    if (c !== undefined) {
-      count++;
-      only = c;
+  const bit = 1 << ((hash >>> shift) & MASK);
+  if ((node.bitmap & bit) === 0) return node;
+  const idx = popcount(node.bitmap & (bit - 1));
+  const child = node.children[idx]!;
+  const updated = remove(child, shift + BITS, hash, key);
+  if (updated === child) return node;
+  if (updated === null) {
+    if (node.children.length === 1) return null;
+    // Collapse a branch left with a single leaf so lookups stay short after churn.
+    if (node.children.length === 2) {
+      const other = node.children[1 - idx]!;
+      if (other.t !== 2) return other;
     }
+    const next = node.children.slice();
+    next.splice(idx, 1);
+    return { t: 2, bitmap: node.bitmap & ~bit, children: next };
   }
-  if (count === 0) return undefined;
-  if (count === 1 && only !== undefined && only.leaf) return only;
-  return { leaf: false, children };
+  if (updated.t !== 2 && node.children.length === 1) return updated;
+  const next = node.children.slice();
+  next[idx] = updated;
+  return { t: 2, bitmap: node.bitmap, children: next };
 }
 
 export function* pvalues<V>(map: PMap<V>): Generator<V> {
   for (const [, v] of pentries(map)) yield v;
 }
 
-export function* pentries<V>(map: PMap<V>): Generator<Entry<V>> {
-  const stack: (Node<V> | undefined)[] = [map.root];
+export function* pentries<V>(map: PMap<V>): Generator<readonly [string, V]> {
+  const stack: Node<V>[] = map.root === undefined ? [] : [map.root];
   while (stack.length > 0) {
-    const node = stack.pop();
-    if (node === undefined) continue;
-    if (node.leaf) yield* node.entries;
-    else for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]);
+    const node = stack.pop()!;
+    if (node.t === 0) yield [node.key, node.value];
+    else if (node.t === 1) for (let i = 0; i < node.keys.length; i++) yield [node.keys[i]!, node.values[i]!];
+    else for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]!);
   }
 }

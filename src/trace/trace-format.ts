@@ -291,59 +291,78 @@ function checkFileField(v: Rec, f: CompiledField, files: FileDictionary | null):
 }
 
 /**
+ * The per-kind check, generated once from EVENT_FIELDS: straight-line code with a named
+ * property load per field, which V8 inline-caches per kind (a loop over computed keys was a
+ * sixth of analyze's time). Returns the cause of the first bad field, or null.
+ */
+type KindCheck = (v: Rec, files: FileDictionary | null) => string | null;
+
+interface CheckHelpers {
+  isInt: (v: unknown) => boolean;
+  isHex: (v: unknown) => boolean;
+  has: (v: Rec, k: string) => boolean;
+  file: (v: Rec, f: CompiledField, files: FileDictionary | null) => string | null;
+  maps: (v: unknown) => string | null;
+  fields: readonly CompiledField[];
+}
+
+function compileKind(fields: readonly CompiledField[]): KindCheck {
+  const q = (text: string): string => JSON.stringify(text);
+  const body: string[] = ['let x;'];
+  fields.forEach((f, i) => {
+    body.push(`x = v[${q(f.name)}];`);
+    const missing = `if (x === undefined && !h.has(v, ${q(f.name)})) return ${q(f.missing)};`;
+    const bad = (test: string): string => `${missing} if (${test}) return ${q(f.prefix + (WHY[f.code] ?? ''))};`;
+    switch (f.code) {
+      case T_INT:
+        body.push(bad('!h.isInt(x)'));
+        break;
+      case T_INT_N:
+        body.push(bad('x !== null && !h.isInt(x)'));
+        break;
+      case T_STR:
+        body.push(bad("typeof x !== 'string'"));
+        break;
+      case T_STR_N:
+        body.push(bad("x !== null && typeof x !== 'string'"));
+        break;
+      case T_BOOL:
+        body.push(bad("typeof x !== 'boolean'"));
+        break;
+      case T_HEX:
+        body.push(bad('!h.isHex(x)'));
+        break;
+      case T_HEX_N:
+        body.push(bad('x !== null && !h.isHex(x)'));
+        break;
+      case T_FILE_N:
+        body.push(`${missing} if (x !== null) { const why = h.file(v, h.fields[${i}], files); if (why !== null) return why; }`);
+        break;
+      case T_MAPS:
+        body.push(`${missing} { const why = h.maps(x); if (why !== null) return ${q(f.prefix)} + why; }`);
+        break;
+      default:
+        body.push(`${missing} if (${f.values!.map((val) => `x !== ${q(val)}`).join(' && ')}) return ${q(`${f.prefix}is not one of ${f.values!.join('|')}`)};`);
+    }
+  });
+  body.push('return null;');
+  // Field names and messages come from the constant table above, never from input.
+  const make = new Function('h', `return function check(v, files) {\n${body.join('\n')}\n};`) as (h: CheckHelpers) => KindCheck;
+  return make({ isInt, isHex, has: (v, k) => Object.hasOwn(v, k), file: checkFileField, maps: checkMaps, fields });
+}
+
+const KIND_CHECKS: ReadonlyMap<string, KindCheck> = new Map([...COMPILED].map(([kind, fields]) => [kind, compileKind(fields)]));
+
+/**
  * Validate one event object. With a dictionary (schema 2), compact file refs are replaced in
  * place by the FileRef they name; `v` must then be the caller's own object.
  */
 export function checkEvent(v: Rec, files: FileDictionary | null = null): Checked<TraceEvent> {
   const kind = v.kind;
-  const fields = typeof kind === 'string' ? COMPILED.get(kind) : undefined;
-  if (fields === undefined) return { ok: false, cause: `unknown event kind ${JSON.stringify(kind)}` };
-  for (let i = 0; i < fields.length; i++) {
-    const f = fields[i]!;
-    const x = v[f.name];
-    if (x === undefined && !Object.hasOwn(v, f.name)) return { ok: false, cause: f.missing };
-    let bad: boolean;
-    switch (f.code) {
-      case T_INT:
-        bad = !isInt(x);
-        break;
-      case T_INT_N:
-        bad = !(x === null || isInt(x));
-        break;
-      case T_STR:
-        bad = typeof x !== 'string';
-        break;
-      case T_STR_N:
-        bad = !(x === null || typeof x === 'string');
-        break;
-      case T_BOOL:
-        bad = typeof x !== 'boolean';
-        break;
-      case T_HEX:
-        bad = !isHex(x);
-        break;
-      case T_HEX_N:
-        bad = !(x === null || isHex(x));
-        break;
-      case T_FILE_N: {
-        const why = checkFileField(v, f, files);
-        if (why !== null) return { ok: false, cause: why };
-        bad = false;
-        break;
-      }
-      case T_MAPS: {
-        const why = checkMaps(x);
-        if (why !== null) return { ok: false, cause: f.prefix + why };
-        bad = false;
-        break;
-      }
-      default:
-        if (!f.values!.includes(x as string)) return { ok: false, cause: `${f.prefix}is not one of ${f.values!.join('|')}` };
-        bad = false;
-    }
-    if (bad) return { ok: false, cause: f.prefix + WHY[f.code]! };
-  }
-  return { ok: true, value: v as unknown as TraceEvent };
+  const check = typeof kind === 'string' ? KIND_CHECKS.get(kind) : undefined;
+  if (check === undefined) return { ok: false, cause: `unknown event kind ${JSON.stringify(kind)}` };
+  const cause = check(v, files);
+  return cause === null ? { ok: true, value: v as unknown as TraceEvent } : { ok: false, cause };
 }
 
 export type BodyLine =

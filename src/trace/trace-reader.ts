@@ -2,6 +2,7 @@
 // error record (line number, cause) and reading goes on; the reader never throws on content.
 // This is analyze's hot path: the file is read in large chunks, each chunk's complete lines
 // are decoded in one go, and records are handed out a chunk at a time (readTraceBatches).
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import type { TraceConsumer } from './consumer.js';
 import type { TraceEvent } from './events.js';
@@ -131,12 +132,9 @@ export async function* readTraceBatches(path: string): AsyncGenerator<TraceRecor
 
   /** Complete lines [from, to) of a chunk, to being the index of the last '\n'. */
   const region = (out: TraceRecord[], chunk: Buffer, from: number, to: number): void => {
-    let text: string | null = null;
-    try {
-      text = utf8.decode(chunk.subarray(from, to));
-    } catch {
-      text = null;
-    }
+    // isUtf8 is a fast native scan; toString then needs no error handling.
+    const bytes = chunk.subarray(from, to);
+    const text = isUtf8(bytes) ? bytes.toString('utf8') : null;
     if (text === null) {
       // Some line in here is not UTF-8: decode line by line so only that one is an error.
       let at = from;
