@@ -183,7 +183,7 @@ export class FileDictionary {
     const id = v.id;
     if (!isInt(id) || id < 0) return 'file.id is not a non-negative integer';
     const why = fileFieldsWhy(v);
-    if (why !== null) return `file${why}`;
+    if (why !== null) return `file${why.slice(1)}`;
     if (this.byId.has(id)) return `file id ${id} is defined twice`;
     this.byId.set(id, { dev: v.dev as number, ino: v.ino as number, name: v.name as string, path: v.path as string | null, pathTruncated: v.pathTruncated as boolean, last: null });
     return null;
