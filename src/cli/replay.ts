@@ -2,10 +2,11 @@
 // trace, at N× the recorded pace or as fast as possible.
 import type { Command } from 'commander';
 import { exetraceModel } from '../../dashboards/exetrace-model.js';
-import { driveReplay, parseSpeed, type ReplaySpeed } from '../../dashboards/replay-driver.js';
+import { driveReplay, parseSpeed, type ReplayControl, type ReplaySpeed } from '../../dashboards/replay-driver.js';
 import { runDashboard } from '../../dashboards/run-dashboard.js';
 import { sanitizeForDisplay } from '../../dashboards/sanitize-display.js';
-import { readTrace, type TraceRecord } from '../trace/trace-reader.js';
+import type { TraceConsumer } from '../trace/consumer.js';
+import { readTrace, replayTrace, type TraceRecord } from '../trace/trace-reader.js';
 
 interface ReplayOptions {
   speed: ReplaySpeed;
@@ -13,7 +14,7 @@ interface ReplayOptions {
 }
 
 /** Read the first record now, so a missing or foreign file fails before the screen changes. */
-async function openTrace(path: string): Promise<{ first: TraceRecord; records: AsyncIterable<TraceRecord> }> {
+async function openTrace(path: string): Promise<{ first: TraceRecord; records: AsyncIterable<TraceRecord>; close: () => Promise<void> }> {
   const it = readTrace(path)[Symbol.asyncIterator]();
   const head = await it.next();
   if (head.done) throw new Error(`${path}: empty trace`);
@@ -26,27 +27,104 @@ async function openTrace(path: string): Promise<{ first: TraceRecord; records: A
       yield r.value;
     }
   }
-  return { first, records: all() };
+  return { first, records: all(), close: async () => void (await it.return(undefined)) };
+}
+
+/** At max speed, yield to the event loop (keys, redraws, pause) this often. */
+const YIELD_EVERY = 256;
+
+/**
+ * --speed max: read the file in chunks (replayTrace's own reader) and touch the event loop only
+ * every YIELD_EVERY events. Pause can only change while we yield, so checking it there is
+ * exactly as prompt as checking before every event.
+ */
+function replayAtMaxSpeed(file: string, consumer: TraceConsumer, control: ReplayControl): Promise<unknown> {
+  const yieldThenRun = async (): Promise<void> => {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await control.whenRunning();
+  };
+  return replayTrace(file, consumer, {
+    stopped: () => control.stopped(),
+    beforeEvent: (_event, index) => (index % YIELD_EVERY === 0 ? yieldThenRun() : undefined),
+  });
+}
+
+/**
+ * Off a terminal the line printer writes one line per event; a write per line is a syscall per
+ * event on a pipe. Batch them (flushed at 64 KiB, every 100 ms, and at the end or on exit).
+ */
+class BatchedStdout {
+  private parts: string[] = [];
+  private size = 0;
+  private readonly timer: NodeJS.Timeout;
+  private readonly onExit = (): void => this.flush();
+
+  constructor(private readonly out: NodeJS.WriteStream) {
+    this.timer = setInterval(() => this.flush(), 100);
+    this.timer.unref();
+    process.on('exit', this.onExit);
+  }
+
+  get isTTY(): boolean {
+    return this.out.isTTY === true;
+  }
+
+  write(chunk: string | Uint8Array): boolean {
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    this.parts.push(text);
+    this.size += text.length;
+    if (this.size >= 64 * 1024) this.flush();
+    return true;
+  }
+
+  flush(): void {
+    if (this.parts.length === 0) return;
+    const text = this.parts.join('');
+    this.parts = [];
+    this.size = 0;
+    this.out.write(text);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    process.off('exit', this.onExit);
+    this.flush();
+  }
 }
 
 export async function replayCommand(file: string, opts: ReplayOptions): Promise<number> {
-  const { first, records } = await openTrace(file);
+  const { first, records, close } = await openTrace(file);
   if (first.type === 'error') {
     process.stderr.write(`exetrace: ${sanitizeForDisplay(file)}:${first.line}: ${sanitizeForDisplay(first.cause)}\n`);
+    await close();
     return 1;
   }
   const speedLabel = opts.speed === 'max' ? 'max' : `${opts.speed}x`;
-  return runDashboard({
-    model: exetraceModel,
-    source: 'replay',
-    speed: speedLabel,
-    printEvents: opts.findingsOnly !== true,
-    start(consumer, control) {
-      const done = driveReplay(records, file, consumer, opts.speed, control).then(() => undefined);
-      // Stopping a replay is just not reading on: driveReplay checks control.stopped().
-      return { done, stop: async () => {} };
-    },
-  });
+  const tty = process.stdout.isTTY === true;
+  const batched = tty ? null : new BatchedStdout(process.stdout);
+  try {
+    return await runDashboard({
+      model: exetraceModel,
+      source: 'replay',
+      speed: speedLabel,
+      printEvents: opts.findingsOnly !== true,
+      tty,
+      ...(batched !== null ? { stdout: batched as unknown as NodeJS.WriteStream } : {}),
+      start(consumer, control) {
+        let done: Promise<void>;
+        if (opts.speed === 'max') {
+          // The file is read again from the start, in chunks; the peeked reader is closed.
+          done = close().then(() => replayAtMaxSpeed(file, consumer, control)).then(() => undefined);
+        } else {
+          done = driveReplay(records, file, consumer, opts.speed, control).then(() => undefined);
+        }
+        // Stopping a replay is just not reading on: the drivers check control.stopped().
+        return { done, stop: async () => {} };
+      },
+    });
+  } finally {
+    batched?.close();
+  }
 }
 
 export function register(program: Command): void {
