@@ -289,8 +289,9 @@ function registerGeneration(d: Draft, addr: Hex, key: string, startTs: number, g
 /**
  * A new generation at addr. If the previous one is still live, its teardown was lost or has
  * not arrived yet (another CPU): it is ended here and never merged with the new one.
+ * `put` false: the caller stores the record itself on every path (saves a map update).
  */
-function newRecord(d: Draft, addr: Hex | null, e: Exclude<Event, GapEvent>, cause: TransitionCause, exe: FileId | null, keyOverride?: string): MmRecord {
+function newRecord(d: Draft, addr: Hex | null, e: Exclude<Event, GapEvent>, cause: TransitionCause, exe: FileId | null, keyOverride?: string, put = true): MmRecord {
   let generation = 0;
   if (addr !== null) {
     const entry = pget(d.addrs, addr);
@@ -335,7 +336,7 @@ function newRecord(d: Draft, addr: Hex | null, e: Exclude<Event, GapEvent>, caus
     raised: [],
     findingIds: [],
   };
-  putMm(d, mm);
+  if (put) putMm(d, mm);
   if (addr !== null) registerGeneration(d, addr, key, e.ts, generation);
   return mm;
 }
@@ -427,22 +428,21 @@ function onExec(d: Draft, e: ExecEvent): void {
   d.pendingExec = pdelete(d.pendingExec, pidKey(e.pid));
   const exe = fileFromRef(e.exe);
   const note = e.oldTid !== e.pid ? `exec from thread ${e.oldTid}` : undefined;
-  let mm = newRecord(d, e.mm, e, 'exec', exe);
-  if (note !== undefined) mm = patch(mm, { timeline: [transition(e, 'exec', exe, note)] });
+  // Not stored yet, so still ours alone: filled in place rather than copied.
+  const mm = newRecord(d, e.mm, e, 'exec', exe, undefined, false);
+  if (note !== undefined) mm.timeline = [transition(e, 'exec', exe, note)];
   const hasText = exe !== null && e.endCode > e.startCode && e.startCode > 0;
   const text: Mapping[] = hasText
     ? [{ start: pageDown(e.startCode), end: pageUp(e.endCode), perms: 'r-xp', offset: 0, file: exe, origin: 'exec', fixed: false, evidence: ref(e) }]
     : [];
-  mm = patch(mm, {
-    // After exec the calling thread becomes the leader: tid == pid.
-    tids: [e.pid],
-    execFilename: pending?.filename ?? e.filename,
-    execInterp: pending?.interp ?? null,
-    startCode: e.startCode,
-    endCode: e.endCode,
-    mappings: text,
-    mapsKnowledge: hasText ? 'events' : 'none',
-  });
+  // After exec the calling thread becomes the leader: tid == pid.
+  mm.tids = [e.pid];
+  mm.execFilename = pending?.filename ?? e.filename;
+  mm.execInterp = pending?.interp ?? null;
+  mm.startCode = e.startCode;
+  mm.endCode = e.endCode;
+  mm.mappings = text;
+  mm.mapsKnowledge = hasText ? 'events' : 'none';
   d.pidMm = pset(d.pidMm, pidKey(e.pid), mm.key);
   // Other pids that shared the old mm (a vfork parent) stay on it; this pid has left it.
   putMm(d, evaluate(d, mm, e));
@@ -502,8 +502,9 @@ function onMmAttach(d: Draft, e: MmAttachEvent): void {
   }
   const parent = getMm(d, pending?.parentKey ?? undefined) ?? getMm(d, pget(d.pidMm, pidKey(e.ppid)));
   const exe = fileFromRef(e.exe) ?? parent?.exe ?? null;
-  let mm = newRecord(d, e.mm, e, 'fork-inherit', exe);
-  mm = patch(mm, { timeline: [transition(e, 'fork-inherit', exe, `from pid ${e.ppid}`)] });
+  // Not stored yet, so still ours alone: the timeline is set in place.
+  let mm = newRecord(d, e.mm, e, 'fork-inherit', exe, undefined, false);
+  mm.timeline = [transition(e, 'fork-inherit', exe, `from pid ${e.ppid}`)];
   if (parent) mm = inheritFrom(mm, parent);
   d.pidMm = pset(d.pidMm, pidKey(e.pid), mm.key);
   d.pendingFork = pdelete(d.pendingFork, pidKey(e.pid));
