@@ -1,33 +1,31 @@
 // A small persistent (immutable) hash map with structural sharing: a bitmap-compressed hash
 // array mapped trie (HAMT). The reducer must not mutate its input state, and copying a plain
 // object of thousands of mms on every event would cost O(n); here an update copies only the
-// nodes on its path, and each node holds only the children it has (a bitmap says which), so
-// the small maps (pending execs, a few live mms) copy a few slots instead of 32 per level.
+// nodes on its path. Each node holds only the slots it uses (a bitmap says which), and entries
+// sit in their parent's slot array as key/value pairs rather than in objects of their own: the
+// small maps copy a few slots per update, and a big map costs ~3 words per entry.
 
 const BITS = 5;
 const MASK = (1 << BITS) - 1;
 /** Past this shift the 32 hash bits are used up: keys with equal hashes share a collision node. */
 const MAX_SHIFT = 30;
 
-interface Leaf<V> {
-  readonly t: 0;
-  readonly hash: number;
-  readonly key: string;
-  readonly value: V;
+/**
+ * Slots come in pairs: [key, value] for an entry, [null, child node] for a subtree. Keys are
+ * strings, so null is never a key.
+ */
+interface Branch {
+  readonly t: 2;
+  readonly bitmap: number;
+  readonly slots: readonly unknown[];
 }
-interface Collision<V> {
+interface Collision {
   readonly t: 1;
   readonly hash: number;
   readonly keys: readonly string[];
-  readonly values: readonly V[];
+  readonly values: readonly unknown[];
 }
-interface Branch<V> {
-  readonly t: 2;
-  /** Bit i set: the child for hash chunk i is children[popcount(bitmap below i)]. */
-  readonly bitmap: number;
-  readonly children: readonly Node<V>[];
-}
-type Node<V> = Leaf<V> | Collision<V> | Branch<V>;
+type Node = Branch | Collision;
 
 /** FNV-1a: fast on the short keys we use (hex addresses, pids). */
 function hashKey(key: string): number {
@@ -47,8 +45,10 @@ function popcount(x: number): number {
 }
 
 export interface PMap<V> {
-  readonly root: Node<V> | undefined;
+  readonly root: Node | undefined;
   readonly size: number;
+  /** Phantom: ties the map to its value type. */
+  readonly _v?: V;
 }
 
 export function emptyPMap<V>(): PMap<V> {
@@ -61,18 +61,17 @@ export function pget<V>(map: PMap<V>, key: string): V | undefined {
   const hash = hashKey(key);
   let shift = 0;
   for (;;) {
-    if (node.t === 2) {
-      const bit = 1 << ((hash >>> shift) & MASK);
-      if ((node.bitmap & bit) === 0) return undefined;
-      node = node.children[popcount(node.bitmap & (bit - 1))]!;
-      shift += BITS;
-    } else if (node.t === 0) {
-      return node.key === key ? node.value : undefined;
-    } else {
-      if (node.hash !== hash) return undefined;
-      const i = node.keys.indexOf(key);
-      return i < 0 ? undefined : node.values[i];
+    if (node.t === 1) {
+      const i = node.hash === hash ? node.keys.indexOf(key) : -1;
+      return i < 0 ? undefined : (node.values[i] as V);
     }
+    const bit = 1 << ((hash >>> shift) & MASK);
+    if ((node.bitmap & bit) === 0) return undefined;
+    const i = 2 * popcount(node.bitmap & (bit - 1));
+    const k = node.slots[i];
+    if (k !== null) return k === key ? (node.slots[i + 1] as V) : undefined;
+    node = node.slots[i + 1] as Node;
+    shift += BITS;
   }
 }
 
@@ -82,42 +81,38 @@ export function phas<V>(map: PMap<V>, key: string): boolean {
 
 export function pset<V>(map: PMap<V>, key: string, value: V): PMap<V> {
   const added = { value: false };
-  const root = map.root === undefined ? leaf(hashKey(key), key, value, added) : insert(map.root, 0, hashKey(key), key, value, added);
-  return { root, size: map.size + (added.value ? 1 : 0) };
+  const hash = hashKey(key);
+  const root = map.root === undefined ? single(hash, key, value, 0, added) : insert(map.root, 0, hash, key, value, added);
+  return root === map.root ? map : { root, size: map.size + (added.value ? 1 : 0) };
 }
 
-function leaf<V>(hash: number, key: string, value: V, added: { value: boolean }): Leaf<V> {
+function single(hash: number, key: string, value: unknown, shift: number, added: { value: boolean }): Branch {
   added.value = true;
-  return { t: 0, hash, key, value };
+  return { t: 2, bitmap: 1 << ((hash >>> shift) & MASK), slots: [key, value] };
 }
 
-/** A branch holding two nodes whose hashes differ at or below `shift`. */
-function pair<V>(a: Leaf<V> | Collision<V>, b: Leaf<V>, shift: number): Node<V> {
-  if (shift > MAX_SHIFT) {
-    // Unreachable in practice (distinct hashes differ within 32 bits); kept total.
-    const keys = a.t === 0 ? [a.key] : [...a.keys];
-    const values = a.t === 0 ? [a.value] : [...a.values];
-    return { t: 1, hash: a.hash, keys: [...keys, b.key], values: [...values, b.value] };
-  }
-  const ia = (a.hash >>> shift) & MASK;
-  const ib = (b.hash >>> shift) & MASK;
-  if (ia === ib) return { t: 2, bitmap: 1 << ia, children: [pair(a, b, shift + BITS)] };
-  return { t: 2, bitmap: (1 << ia) | (1 << ib), children: ia < ib ? [a, b] : [b, a] };
+/** A node holding two entries whose hashes agree below `shift`. */
+function pair(h1: number, k1: string, v1: unknown, h2: number, k2: string, v2: unknown, shift: number): Node {
+  if (shift > MAX_SHIFT) return { t: 1, hash: h1, keys: [k1, k2], values: [v1, v2] };
+  const i1 = (h1 >>> shift) & MASK;
+  const i2 = (h2 >>> shift) & MASK;
+  if (i1 === i2) return { t: 2, bitmap: 1 << i1, slots: [null, pair(h1, k1, v1, h2, k2, v2, shift + BITS)] };
+  return { t: 2, bitmap: (1 << i1) | (1 << i2), slots: i1 < i2 ? [k1, v1, k2, v2] : [k2, v2, k1, v1] };
 }
 
-function insert<V>(node: Node<V>, shift: number, hash: number, key: string, value: V, added: { value: boolean }): Node<V> {
-  if (node.t === 0) {
-    if (node.key === key) return node.value === value ? node : { t: 0, hash, key, value };
-    if (node.hash === hash) {
-      added.value = true;
-      return { t: 1, hash, keys: [node.key, key], values: [node.value, value] };
-    }
-    return pair(node, leaf(hash, key, value, added), shift);
-  }
+function withSlot(node: Branch, i: number, a: unknown, b: unknown): Branch {
+  const slots = node.slots.slice();
+  slots[i] = a;
+  slots[i + 1] = b;
+  return { t: 2, bitmap: node.bitmap, slots };
+}
+
+function insert(node: Node, shift: number, hash: number, key: string, value: unknown, added: { value: boolean }): Node {
   if (node.t === 1) {
-    if (node.hash !== hash) return pair(node, leaf(hash, key, value, added), shift);
+    // Only at full depth, so the hash is the same.
     const i = node.keys.indexOf(key);
     if (i >= 0) {
+      if (node.values[i] === value) return node;
       const values = node.values.slice();
       values[i] = value;
       return { t: 1, hash, keys: node.keys, values };
@@ -126,21 +121,27 @@ function insert<V>(node: Node<V>, shift: number, hash: number, key: string, valu
     return { t: 1, hash, keys: [...node.keys, key], values: [...node.values, value] };
   }
   const bit = 1 << ((hash >>> shift) & MASK);
-  const idx = popcount(node.bitmap & (bit - 1));
-  const children = node.children;
+  const i = 2 * popcount(node.bitmap & (bit - 1));
   if ((node.bitmap & bit) === 0) {
-    const next = new Array<Node<V>>(children.length + 1);
-    for (let i = 0; i < idx; i++) next[i] = children[i]!;
-    next[idx] = leaf(hash, key, value, added);
-    for (let i = idx; i < children.length; i++) next[i + 1] = children[i]!;
-    return { t: 2, bitmap: node.bitmap | bit, children: next };
+    added.value = true;
+    const old = node.slots;
+    const slots = new Array<unknown>(old.length + 2);
+    for (let j = 0; j < i; j++) slots[j] = old[j];
+    slots[i] = key;
+    slots[i + 1] = value;
+    for (let j = i; j < old.length; j++) slots[j + 2] = old[j];
+    return { t: 2, bitmap: node.bitmap | bit, slots };
   }
-  const child = children[idx]!;
-  const updated = insert(child, shift + BITS, hash, key, value, added);
-  if (updated === child) return node;
-  const next = children.slice();
-  next[idx] = updated;
-  return { t: 2, bitmap: node.bitmap, children: next };
+  const k = node.slots[i] as string | null;
+  const v = node.slots[i + 1];
+  if (k === null) {
+    const child = v as Node;
+    const updated = insert(child, shift + BITS, hash, key, value, added);
+    return updated === child ? node : withSlot(node, i, null, updated);
+  }
+  if (k === key) return v === value ? node : withSlot(node, i, key, value);
+  added.value = true;
+  return withSlot(node, i, null, pair(hashKey(k), k, v, hash, key, value, shift + BITS));
 }
 
 export function pdelete<V>(map: PMap<V>, key: string): PMap<V> {
@@ -150,36 +151,40 @@ export function pdelete<V>(map: PMap<V>, key: string): PMap<V> {
   return { root: root ?? undefined, size: map.size - 1 };
 }
 
+/** A node that is a single entry can move up into its parent's slot. */
+function soleEntry(node: Node): [string, unknown] | null {
+  if (node.t === 1) return node.keys.length === 1 ? [node.keys[0]!, node.values[0]] : null;
+  return node.slots.length === 2 && node.slots[0] !== null ? [node.slots[0] as string, node.slots[1]] : null;
+}
+
 /** The node without key: the same node when key is absent, null when nothing is left. */
-function remove<V>(node: Node<V>, shift: number, hash: number, key: string): Node<V> | null {
-  if (node.t === 0) return node.key === key ? null : node;
+function remove(node: Node, shift: number, hash: number, key: string): Node | null {
   if (node.t === 1) {
     const i = node.hash === hash ? node.keys.indexOf(key) : -1;
     if (i < 0) return node;
-    if (node.keys.length === 2) return { t: 0, hash, key: node.keys[1 - i]!, value: node.values[1 - i]! };
+    if (node.keys.length === 1) return null;
     return { t: 1, hash, keys: node.keys.filter((_, j) => j !== i), values: node.values.filter((_, j) => j !== i) };
   }
   const bit = 1 << ((hash >>> shift) & MASK);
   if ((node.bitmap & bit) === 0) return node;
-  const idx = popcount(node.bitmap & (bit - 1));
-  const child = node.children[idx]!;
-  const updated = remove(child, shift + BITS, hash, key);
-  if (updated === child) return node;
-  if (updated === null) {
-    if (node.children.length === 1) return null;
-    // Collapse a branch left with a single leaf so lookups stay short after churn.
-    if (node.children.length === 2) {
-      const other = node.children[1 - idx]!;
-      if (other.t !== 2) return other;
+  const i = 2 * popcount(node.bitmap & (bit - 1));
+  const k = node.slots[i] as string | null;
+  if (k === null) {
+    const child = node.slots[i + 1] as Node;
+    const updated = remove(child, shift + BITS, hash, key);
+    if (updated === child) return node;
+    if (updated !== null) {
+      // Collapse a subtree left with one entry so lookups stay short after churn.
+      const sole = soleEntry(updated);
+      return sole === null ? withSlot(node, i, null, updated) : withSlot(node, i, sole[0], sole[1]);
     }
-    const next = node.children.slice();
-    next.splice(idx, 1);
-    return { t: 2, bitmap: node.bitmap & ~bit, children: next };
+  } else if (k !== key) {
+    return node;
   }
-  if (updated.t !== 2 && node.children.length === 1) return updated;
-  const next = node.children.slice();
-  next[idx] = updated;
-  return { t: 2, bitmap: node.bitmap, children: next };
+  if (node.slots.length === 2) return null;
+  const slots = node.slots.slice();
+  slots.splice(i, 2);
+  return { t: 2, bitmap: node.bitmap & ~bit, slots };
 }
 
 export function* pvalues<V>(map: PMap<V>): Generator<V> {
@@ -187,11 +192,20 @@ export function* pvalues<V>(map: PMap<V>): Generator<V> {
 }
 
 export function* pentries<V>(map: PMap<V>): Generator<readonly [string, V]> {
-  const stack: Node<V>[] = map.root === undefined ? [] : [map.root];
+  const stack: Node[] = map.root === undefined ? [] : [map.root];
   while (stack.length > 0) {
     const node = stack.pop()!;
-    if (node.t === 0) yield [node.key, node.value];
-    else if (node.t === 1) for (let i = 0; i < node.keys.length; i++) yield [node.keys[i]!, node.values[i]!];
-    else for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]!);
+    if (node.t === 1) {
+      for (let i = 0; i < node.keys.length; i++) yield [node.keys[i]!, node.values[i] as V];
+      continue;
+    }
+    for (let i = node.slots.length - 2; i >= 0; i -= 2) {
+      const k = node.slots[i] as string | null;
+      if (k === null) stack.push(node.slots[i + 1] as Node);
+    }
+    for (let i = 0; i < node.slots.length; i += 2) {
+      const k = node.slots[i] as string | null;
+      if (k !== null) yield [k, node.slots[i + 1] as V];
+    }
   }
 }

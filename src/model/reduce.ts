@@ -51,6 +51,9 @@ type Event = TraceEvent & EvidenceSource;
  */
 type Draft = ModelState;
 
+/** The empty list every new record starts with: shared, as records never mutate their lists. */
+const NONE: readonly never[] = Object.freeze([]);
+
 const RECENT_GENERATIONS = 4;
 const RECENT_CHANGES = 4;
 /** Largest valid user address + 1 on x86_64/arm64 (5-level paging); above it a "ret" is an errno. */
@@ -140,8 +143,13 @@ function draftOf(s: ModelState, ts: number): Draft {
 // ---------------------------------------------------------------------------------------------
 // Evidence and small helpers
 
+// Kind names as constants: a parsed event's `kind` is its own string, and evidence outlives it.
+const KIND_NAMES: Readonly<Record<string, TraceEvent['kind']>> = Object.fromEntries(
+  (['exec_begin', 'exec', 'fork', 'mm_attach', 'mm_exit', 'exit', 'mmap', 'munmap', 'mremap', 'mprotect', 'prctl_mm', 'exe_read', 'proc_snapshot', 'gap'] as const).map((k) => [k, k]),
+);
+
 function ref(e: Event): EvidenceRef {
-  const r: EvidenceRef = { kind: e.kind, ts: e.ts, pid: e.kind === 'gap' ? null : e.pid };
+  const r: EvidenceRef = { kind: KIND_NAMES[e.kind] ?? e.kind, ts: e.ts, pid: e.kind === 'gap' ? null : e.pid };
   if (e.line !== undefined) r.line = e.line;
   return r;
 }
@@ -306,6 +314,8 @@ function newRecord(d: Draft, addr: Hex | null, e: Exclude<Event, GapEvent>, caus
     generation = (pget(d.addrs, addr)?.lastGeneration ?? 0) + 1;
   }
   const key = keyOverride ?? (addr !== null ? `${addr}#${generation}` : `pid:${e.pid}@${e.ts}`);
+  // One list for both when the group leader runs it (lists are never mutated).
+  const pids = [e.pid];
   const mm: MmRecord = {
     key,
     addr,
@@ -313,8 +323,8 @@ function newRecord(d: Draft, addr: Hex | null, e: Exclude<Event, GapEvent>, caus
     startTs: e.ts,
     lastTs: e.ts,
     comm: e.comm,
-    pids: [e.pid],
-    tids: [e.tid],
+    pids,
+    tids: e.tid === e.pid ? pids : [e.tid],
     pidsDropped: 0,
     tidsDropped: 0,
     exe,
@@ -325,16 +335,16 @@ function newRecord(d: Draft, addr: Hex | null, e: Exclude<Event, GapEvent>, caus
     endCode: null,
     timeline: [transition(e, cause, exe)],
     timelineDropped: 0,
-    mappings: [],
+    mappings: NONE,
     mapsKnowledge: 'none',
     mapsAsOfTs: 0,
     lastSnapshot: null,
     exeLink: null,
-    recentChanges: [],
+    recentChanges: NONE,
     loadedProgram: null,
     gapSeqAtStart: d.gapSeq,
-    raised: [],
-    findingIds: [],
+    raised: NONE,
+    findingIds: NONE,
   };
   if (put) putMm(d, mm);
   if (addr !== null) registerGeneration(d, addr, key, e.ts, generation);
@@ -420,7 +430,7 @@ function onExecBegin(d: Draft, e: ExecBeginEvent): void {
   let oldKey: string | null = null;
   if (e.oldMm !== null) oldKey = mmForEvent(d, e.oldMm, e, false)?.key ?? null;
   oldKey ??= pget(d.pidMm, pidKey(e.pid)) ?? null;
-  d.pendingExec = pset(d.pendingExec, pidKey(e.pid), { ts: e.ts, tid: e.tid, oldMmKey: oldKey, filename: e.filename, interp: e.interp, evidence: ref(e) });
+  d.pendingExec = pset(d.pendingExec, pidKey(e.pid), { ts: e.ts, tid: e.tid, oldMmKey: oldKey, filename: e.filename, interp: e.interp === e.filename ? e.filename : e.interp, evidence: ref(e) });
 }
 
 function onExec(d: Draft, e: ExecEvent): void {
@@ -433,10 +443,10 @@ function onExec(d: Draft, e: ExecEvent): void {
   if (note !== undefined) mm.timeline = [transition(e, 'exec', exe, note)];
   const hasText = exe !== null && e.endCode > e.startCode && e.startCode > 0;
   const text: Mapping[] = hasText
-    ? [{ start: pageDown(e.startCode), end: pageUp(e.endCode), perms: 'r-xp', offset: 0, file: exe, origin: 'exec', fixed: false, evidence: ref(e) }]
+    ? [{ start: pageDown(e.startCode), end: pageUp(e.endCode), perms: 'r-xp', offset: 0, file: exe, origin: 'exec', fixed: false, evidence: mm.timeline[0]!.evidence }]
     : [];
   // After exec the calling thread becomes the leader: tid == pid.
-  mm.tids = [e.pid];
+  mm.tids = mm.pids.length === 1 && mm.pids[0] === e.pid ? mm.pids : [e.pid];
   mm.execFilename = pending?.filename ?? e.filename;
   mm.execInterp = pending?.interp ?? null;
   mm.startCode = e.startCode;

@@ -94,9 +94,11 @@ export function remap(maps: readonly Mapping[], oldStart: number, oldLen: number
   return out;
 }
 
+// The 16 possible answers, built once: every mapping would otherwise hold its own copy.
+const PERMS: readonly string[] = Array.from({ length: 16 }, (_, i) => `${i & 1 ? 'r' : '-'}${i & 2 ? 'w' : '-'}${i & 4 ? 'x' : '-'}${i & 8 ? 's' : 'p'}`);
+
 export function permsFromProt(prot: number, previous = '---p'): string {
-  const shared = previous.endsWith('s') ? 's' : 'p';
-  return `${prot & 1 ? 'r' : '-'}${prot & 2 ? 'w' : '-'}${prot & 4 ? 'x' : '-'}${shared}`;
+  return PERMS[(prot & 7) | (previous.endsWith('s') ? 8 : 0)]!;
 }
 
 export function isExecutable(m: Mapping): boolean {
