@@ -2,6 +2,7 @@
 // components render. The only dashboard file that knows the model's shape.
 import { displayName } from '../src/model/files.js';
 import { pget, pvalues } from '../src/model/pmap.js';
+import { endedMms } from '../src/model/selectors.js';
 import type { EndedMm, Finding, Mapping, MmRecord, ModelState, Transition, TransitionCause } from '../src/model/state.js';
 import { vmaWalk } from '../src/model/vma-walk.js';
 import type { FindingRow, MappingRow, MmDetail, MmRow, ModelView, TimelineEntry } from './display-types.js';
@@ -133,8 +134,9 @@ export function selectDetail(state: ModelState, key: string): MmDetail | null {
   const mm = pget(state.mms, key);
   if (mm === undefined) {
     // Ended mms are kept oldest-first; search from the newest.
-    for (let i = state.ended.length - 1; i >= 0; i--) {
-      const e = state.ended[i]!;
+    const ended = endedMms(state);
+    for (let i = ended.length - 1; i >= 0; i--) {
+      const e = ended[i]!;
       if (e.key === key) return endedDetail(state, e);
     }
     return null;

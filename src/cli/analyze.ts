@@ -2,10 +2,11 @@
 // the per-class counts and every mm's lifecycle, as text, JSON or Markdown.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { analyzeTrace } from '../report/analyze-trace.js';
-import { renderJson } from '../report/json.js';
-import { renderMarkdown } from '../report/markdown.js';
+import { jsonFormat } from '../report/json.js';
+import { markdownFormat } from '../report/markdown.js';
 import { sanitize } from '../report/sanitize.js';
-import { renderText } from '../report/text.js';
+import { Spool } from '../report/spool.js';
+import { textFormat, type ReportFormat } from '../report/text.js';
 import { parsePid } from './options.js';
 
 const EXAMPLES = `
@@ -32,18 +33,44 @@ interface AnalyzeCliOptions {
   comm?: string;
 }
 
+const FORMATS: Record<AnalyzeCliOptions['format'], ReportFormat> = { text: textFormat, json: jsonFormat, markdown: markdownFormat };
+
+/** Write and wait for the stream to take it (a pipe to `less` must not buffer the whole report). */
+async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
+  if (text.length > 0 && !out.write(text)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+}
+
 export async function runAnalyze(file: string, opts: AnalyzeCliOptions, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
-  const { report, header } = await analyzeTrace(file, {
-    filters: { pid: opts.pid ?? null, comm: opts.comm ?? null },
-    onIssue: (i) => err.write(`${sanitize(i.file)}:${i.line}: ${sanitize(i.cause)}\n`),
-  });
-  if (header === null) {
-    err.write(`exetrace analyze: ${sanitize(file)} is not a readable exetrace trace\n`);
-    return 2;
+  const format = FORMATS[opts.format];
+  // Each ended mm is rendered as it ends and parked on disk: the report's head (counts,
+  // findings) is only known at the end, and nothing per mm may stay in memory.
+  const spool = new Spool();
+  try {
+    let mmCount = 0;
+    const { report, header } = await analyzeTrace(file, {
+      filters: { pid: opts.pid ?? null, comm: opts.comm ?? null },
+      onIssue: (i) => err.write(`${sanitize(i.file)}:${i.line}: ${sanitize(i.cause)}\n`),
+      onEndedMm: (m, h) => {
+        spool.write(format.mm(m, { trace: { header: h } }, mmCount === 0));
+        mmCount++;
+      },
+    });
+    if (header === null) {
+      err.write(`exetrace analyze: ${sanitize(file)} is not a readable exetrace trace\n`);
+      return 2;
+    }
+    const total = mmCount + report.mms.length;
+    await write(out, format.head(report, total));
+    await spool.copyTo(out);
+    for (const m of report.mms) {
+      await write(out, format.mm(m, report, mmCount === 0));
+      mmCount++;
+    }
+    await write(out, format.tail(report, total));
+    return 0;
+  } finally {
+    spool.dispose();
   }
-  const text = opts.format === 'json' ? renderJson(report) : opts.format === 'markdown' ? renderMarkdown(report) : renderText(report);
-  out.write(text);
-  return 0;
 }
 
 export function register(program: Command): void {

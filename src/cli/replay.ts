@@ -1,9 +1,10 @@
 // `exetrace replay FILE`: drive the dashboard (or the line printer, off a TTY) from a recorded
 // trace, at N× the recorded pace or as fast as possible.
 import type { Command } from 'commander';
-import { driveReplay, parseSpeed, type ReplaySpeed } from '../../dashboards/replay-driver.js';
+import { driveReplay, parseSpeed, type ReplayControl, type ReplaySpeed } from '../../dashboards/replay-driver.js';
 import { sanitizeForDisplay } from '../../dashboards/sanitize-display.js';
-import { readTrace, type TraceRecord } from '../trace/trace-reader.js';
+import type { TraceConsumer } from '../trace/consumer.js';
+import { readTrace, replayTrace, type TraceRecord } from '../trace/trace-reader.js';
 
 interface ReplayOptions {
   speed: ReplaySpeed;
@@ -11,7 +12,7 @@ interface ReplayOptions {
 }
 
 /** Read the first record now, so a missing or foreign file fails before the screen changes. */
-async function openTrace(path: string): Promise<{ first: TraceRecord; records: AsyncIterable<TraceRecord> }> {
+async function openTrace(path: string): Promise<{ first: TraceRecord; records: AsyncIterable<TraceRecord>; close: () => Promise<void> }> {
   const it = readTrace(path)[Symbol.asyncIterator]();
   const head = await it.next();
   if (head.done) throw new Error(`${path}: empty trace`);
@@ -24,29 +25,56 @@ async function openTrace(path: string): Promise<{ first: TraceRecord; records: A
       yield r.value;
     }
   }
-  return { first, records: all() };
+  return { first, records: all(), close: async () => void (await it.return(undefined)) };
+}
+
+/** At max speed, yield to the event loop (keys, redraws, pause) this often. */
+const YIELD_EVERY = 256;
+
+/**
+ * --speed max: read the file in chunks (replayTrace's own reader) and touch the event loop only
+ * every YIELD_EVERY events. Pause can only change while we yield, so checking it there is
+ * exactly as prompt as checking before every event.
+ */
+function replayAtMaxSpeed(file: string, consumer: TraceConsumer, control: ReplayControl): Promise<unknown> {
+  const yieldThenRun = async (): Promise<void> => {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await control.whenRunning();
+  };
+  return replayTrace(file, consumer, {
+    stopped: () => control.stopped(),
+    beforeEvent: (_event, index) => (index % YIELD_EVERY === 0 ? yieldThenRun() : undefined),
+  });
 }
 
 export async function replayCommand(file: string, opts: ReplayOptions): Promise<number> {
-  const { first, records } = await openTrace(file);
+  const { first, records, close } = await openTrace(file);
   if (first.type === 'error') {
     process.stderr.write(`exetrace: ${sanitizeForDisplay(file)}:${first.line}: ${sanitizeForDisplay(first.cause)}\n`);
+    await close();
     return 1;
   }
   const speedLabel = opts.speed === 'max' ? 'max' : `${opts.speed}x`;
   // Loaded on use: other commands and --help do not pay for the UI (ink, React).
   const [{ runDashboard }, { exetraceModel }] = await Promise.all([import('../../dashboards/run-dashboard.js'), import('../../dashboards/exetrace-model.js')]);
+  // Off a terminal the line printer batches its writes itself (dashboards/line-printer.ts).
   return runDashboard({
-    model: exetraceModel,
-    source: 'replay',
-    speed: speedLabel,
-    printEvents: opts.findingsOnly !== true,
-    start(consumer, control) {
-      const done = driveReplay(records, file, consumer, opts.speed, control).then(() => undefined);
-      // Stopping a replay is just not reading on: driveReplay checks control.stopped().
-      return { done, stop: async () => {} };
-    },
-  });
+      model: exetraceModel,
+      source: 'replay',
+      speed: speedLabel,
+      printEvents: opts.findingsOnly !== true,
+      start(consumer, control) {
+        let done: Promise<void>;
+        if (opts.speed === 'max') {
+          // The file is read again from the start, in chunks; the peeked reader is closed.
+          done = close().then(() => replayAtMaxSpeed(file, consumer, control)).then(() => undefined);
+        } else {
+          done = driveReplay(records, file, consumer, opts.speed, control).then(() => undefined);
+        }
+        // Stopping a replay is just not reading on: the drivers check control.stopped().
+        return { done, stop: async () => {} };
+      },
+    });
 }
 
 export function register(program: Command): void {

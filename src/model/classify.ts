@@ -16,8 +16,20 @@ export interface Verdict {
 /** Is this file a dynamic loader: by name, or proved one by structure (see reduce: interpreters). */
 export type LoaderTest = (file: FileId) => boolean;
 
+// FileIds are shared and never change: remember the name-based answer per file.
+const loaderByName = new WeakMap<FileId, boolean>();
+
+function hasLoaderName(file: FileId): boolean {
+  let known = loaderByName.get(file);
+  if (known === undefined) {
+    known = isLoaderName(file.name) || (file.path !== null && isLoaderName(basename(file.path)));
+    loaderByName.set(file, known);
+  }
+  return known;
+}
+
 export function loaderTest(isKnownInterpreter: (file: FileId) => boolean): LoaderTest {
-  return (file) => isLoaderName(file.name) || (file.path !== null && isLoaderName(basename(file.path))) || isKnownInterpreter(file);
+  return (file) => hasLoaderName(file) || isKnownInterpreter(file);
 }
 
 /** Classes that can hold for the mm right now (the caller drops those already raised). */
@@ -26,6 +38,7 @@ export function classify(mm: MmRecord, isLoader: LoaderTest): Verdict[] {
   if (exe === null) return [];
   const out: Verdict[] = [];
   const origin = mm.timeline[0]?.evidence;
+  // Built only for a verdict: classify runs on every mapping event and most find nothing.
   const base = (...more: (EvidenceRef | null | undefined)[]): EvidenceRef[] =>
     dedupe([origin, ...more].filter((e): e is EvidenceRef => e !== null && e !== undefined));
 
@@ -49,11 +62,19 @@ export function classify(mm: MmRecord, isLoader: LoaderTest): Verdict[] {
   // Layout rules only judge the file that was exec'd; after a prctl replacement the new file
   // was never mapped by design, and exe-replaced already says so.
   if (mm.mapsKnowledge === 'none' || !sameFile(exe, mm.execFile)) return out;
-  const ownExec = mm.mappings.filter((m) => isExecutable(m) && sameFile(m.file, exe));
-  const anyOwn = mm.mappings.some((m) => sameFile(m.file, exe));
+  let ownExec = false;
+  let anyOwn = false;
+  for (const m of mm.mappings) {
+    if (!sameFile(m.file, exe)) continue;
+    anyOwn = true;
+    if (isExecutable(m)) {
+      ownExec = true;
+      break;
+    }
+  }
   const snapshot = mm.mapsKnowledge === 'snapshot';
 
-  if (ownExec.length === 0) {
+  if (!ownExec) {
     const twin = snapshot && !anyOwn ? stackedTwin(mm, exe) : null;
     if (twin !== null) {
       out.push({ class: 'stacked-fs', evidence: base(mm.lastSnapshot), related: [{ role: 'mapped-as', file: twin.file, address: twin.start }] });

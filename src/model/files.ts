@@ -5,11 +5,20 @@ import type { FileAnswer, FileId, WalkAnswer, Mapping } from './state.js';
 
 const DELETED_SUFFIX = ' (deleted)';
 
+// The trace reader hands out one FileRef per (file, pointer) and never changes it, so the
+// FileId made from it can be shared by every mapping and transition that names it (memory per
+// mm). A pure cache: the same ref always gives an equal FileId.
+const fileIds = new WeakMap<FileRef, FileId | null>();
+
 export function fileFromRef(ref: FileRef | null): FileId | null {
   if (ref === null) return null;
-  // A NULL struct file decodes as dev 0 ino 0: no file.
-  if (ref.ino === 0 && ref.dev === 0 && ref.name === '') return null;
-  return { dev: ref.dev, ino: ref.ino, path: ref.pathTruncated ? null : ref.path, name: ref.name || basename(ref.path ?? '') };
+  let id = fileIds.get(ref);
+  if (id === undefined) {
+    // A NULL struct file decodes as dev 0 ino 0: no file.
+    id = ref.ino === 0 && ref.dev === 0 && ref.name === '' ? null : { dev: ref.dev, ino: ref.ino, path: ref.pathTruncated ? null : ref.path, name: ref.name || basename(ref.path ?? '') };
+    fileIds.set(ref, id);
+  }
+  return id;
 }
 
 export function fileFromMaps(entry: MapsEntry): FileId {

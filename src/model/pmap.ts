@@ -1,25 +1,31 @@
-// A small persistent (immutable) hash map with structural sharing: a 32-way hash trie.
-// The reducer must not mutate its input state, and copying a plain object of thousands of
-// mms on every event would cost O(n); here an update copies only the ~2–3 nodes on its path.
-
-type Entry<V> = readonly [string, V];
-interface Leaf<V> {
-  readonly leaf: true;
-  readonly hash: number;
-  /** More than one entry only on a full 32-bit hash collision. */
-  readonly entries: readonly Entry<V>[];
-}
-interface Branch<V> {
-  readonly leaf: false;
-  readonly children: readonly (Node<V> | undefined)[];
-}
-type Node<V> = Leaf<V> | Branch<V>;
+// A small persistent (immutable) hash map with structural sharing: a bitmap-compressed hash
+// array mapped trie (HAMT). The reducer must not mutate its input state, and copying a plain
+// object of thousands of mms on every event would cost O(n); here an update copies only the
+// nodes on its path. Each node holds only the slots it uses (a bitmap says which), and entries
+// sit in their parent's slot array as key/value pairs rather than in objects of their own: the
+// small maps copy a few slots per update, and a big map costs ~3 words per entry.
 
 const BITS = 5;
-const WIDTH = 1 << BITS;
-const MASK = WIDTH - 1;
-/** Past this shift the hash bits are used up; colliding keys share one leaf. */
+const MASK = (1 << BITS) - 1;
+/** Past this shift the 32 hash bits are used up: keys with equal hashes share a collision node. */
 const MAX_SHIFT = 30;
+
+/**
+ * Slots come in pairs: [key, value] for an entry, [null, child node] for a subtree. Keys are
+ * strings, so null is never a key.
+ */
+interface Branch {
+  readonly t: 2;
+  readonly bitmap: number;
+  readonly slots: readonly unknown[];
+}
+interface Collision {
+  readonly t: 1;
+  readonly hash: number;
+  readonly keys: readonly string[];
+  readonly values: readonly unknown[];
+}
+type Node = Branch | Collision;
 
 /** FNV-1a: fast on the short keys we use (hex addresses, pids). */
 function hashKey(key: string): number {
@@ -31,9 +37,18 @@ function hashKey(key: string): number {
   return h >>> 0;
 }
 
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
 export interface PMap<V> {
-  readonly root: Node<V> | undefined;
+  readonly root: Node | undefined;
   readonly size: number;
+  /** Phantom: ties the map to its value type. */
+  readonly _v?: V;
 }
 
 export function emptyPMap<V>(): PMap<V> {
@@ -41,105 +56,152 @@ export function emptyPMap<V>(): PMap<V> {
 }
 
 export function pget<V>(map: PMap<V>, key: string): V | undefined {
-  const hash = hashKey(key);
   let node = map.root;
+  if (node === undefined) return undefined;
+  const hash = hashKey(key);
   let shift = 0;
-  while (node !== undefined) {
-    if (node.leaf) {
-      if (node.hash !== hash) return undefined;
-      for (const [k, v] of node.entries) if (k === key) return v;
-      return undefined;
+  for (;;) {
+    if (node.t === 1) {
+      const i = node.hash === hash ? node.keys.indexOf(key) : -1;
+      return i < 0 ? undefined : (node.values[i] as V);
     }
-    node = node.children[(hash >>> shift) & MASK];
+    const bit = 1 << ((hash >>> shift) & MASK);
+    if ((node.bitmap & bit) === 0) return undefined;
+    const i = 2 * popcount(node.bitmap & (bit - 1));
+    const k = node.slots[i];
+    if (k !== null) return k === key ? (node.slots[i + 1] as V) : undefined;
+    node = node.slots[i + 1] as Node;
     shift += BITS;
   }
-  return undefined;
-}
-
-export function phas<V>(map: PMap<V>, key: string): boolean {
-  return pget(map, key) !== undefined;
 }
 
 export function pset<V>(map: PMap<V>, key: string, value: V): PMap<V> {
-  const hash = hashKey(key);
   const added = { value: false };
-  const root = insert(map.root, 0, hash, key, value, added);
-  return { root, size: map.size + (added.value ? 1 : 0) };
+  const hash = hashKey(key);
+  const root = map.root === undefined ? single(hash, key, value, 0, added) : insert(map.root, 0, hash, key, value, added);
+  return root === map.root ? map : { root, size: map.size + (added.value ? 1 : 0) };
 }
 
-function insert<V>(node: Node<V> | undefined, shift: number, hash: number, key: string, value: V, added: { value: boolean }): Node<V> {
-  if (node === undefined) {
+function single(hash: number, key: string, value: unknown, shift: number, added: { value: boolean }): Branch {
+  added.value = true;
+  return { t: 2, bitmap: 1 << ((hash >>> shift) & MASK), slots: [key, value] };
+}
+
+/** A node holding two entries whose hashes agree below `shift`. */
+function pair(h1: number, k1: string, v1: unknown, h2: number, k2: string, v2: unknown, shift: number): Node {
+  if (shift > MAX_SHIFT) return { t: 1, hash: h1, keys: [k1, k2], values: [v1, v2] };
+  const i1 = (h1 >>> shift) & MASK;
+  const i2 = (h2 >>> shift) & MASK;
+  if (i1 === i2) return { t: 2, bitmap: 1 << i1, slots: [null, pair(h1, k1, v1, h2, k2, v2, shift + BITS)] };
+  return { t: 2, bitmap: (1 << i1) | (1 << i2), slots: i1 < i2 ? [k1, v1, k2, v2] : [k2, v2, k1, v1] };
+}
+
+function withSlot(node: Branch, i: number, a: unknown, b: unknown): Branch {
+  const slots = node.slots.slice();
+  slots[i] = a;
+  slots[i + 1] = b;
+  return { t: 2, bitmap: node.bitmap, slots };
+}
+
+function insert(node: Node, shift: number, hash: number, key: string, value: unknown, added: { value: boolean }): Node {
+  if (node.t === 1) {
+    // Only at full depth, so the hash is the same.
+    const i = node.keys.indexOf(key);
+    if (i >= 0) {
+      if (node.values[i] === value) return node;
+      const values = node.values.slice();
+      values[i] = value;
+      return { t: 1, hash, keys: node.keys, values };
+    }
     added.value = true;
-    return { leaf: true, hash, entries: [[key, value]] };
+    return { t: 1, hash, keys: [...node.keys, key], values: [...node.values, value] };
   }
-  if (node.leaf) {
-    if (node.hash === hash) {
-      const idx = node.entries.findIndex(([k]) => k === key);
-      const entries = node.entries.slice();
-      if (idx >= 0) entries[idx] = [key, value];
-      else {
-        entries.push([key, value]);
-        added.value = true;
-      }
-      return { leaf: true, hash, entries };
-    }
-    if (shift > MAX_SHIFT) {
-      // Unreachable in practice (distinct 32-bit hashes differ within 35 bits); kept total.
-      added.value = true;
-      return { leaf: true, hash: node.hash, entries: [...node.entries, [key, value]] };
-    }
-    // Push the existing leaf one level down, then insert beside it.
-    const children: (Node<V> | undefined)[] = new Array(WIDTH);
-    children[(node.hash >>> shift) & MASK] = node;
-    const branch: Branch<V> = { leaf: false, children };
-    return insert(branch, shift, hash, key, value, added);
+  const bit = 1 << ((hash >>> shift) & MASK);
+  const i = 2 * popcount(node.bitmap & (bit - 1));
+  if ((node.bitmap & bit) === 0) {
+    added.value = true;
+    const old = node.slots;
+    const slots = new Array<unknown>(old.length + 2);
+    for (let j = 0; j < i; j++) slots[j] = old[j];
+    slots[i] = key;
+    slots[i + 1] = value;
+    for (let j = i; j < old.length; j++) slots[j + 2] = old[j];
+    return { t: 2, bitmap: node.bitmap | bit, slots };
   }
-  const idx = (hash >>> shift) & MASK;
-  const children = node.children.slice();
-  children[idx] = insert(node.children[idx], shift + BITS, hash, key, value, added);
-  return { leaf: false, children };
+  const k = node.slots[i] as string | null;
+  const v = node.slots[i + 1];
+  if (k === null) {
+    const child = v as Node;
+    const updated = insert(child, shift + BITS, hash, key, value, added);
+    return updated === child ? node : withSlot(node, i, null, updated);
+  }
+  if (k === key) return v === value ? node : withSlot(node, i, key, value);
+  added.value = true;
+  return withSlot(node, i, null, pair(hashKey(k), k, v, hash, key, value, shift + BITS));
 }
 
 export function pdelete<V>(map: PMap<V>, key: string): PMap<V> {
-  if (!phas(map, key)) return map;
-  const hash = hashKey(key);
-  return { root: remove(map.root, 0, hash, key), size: map.size - 1 };
+  if (map.root === undefined) return map;
+  const root = remove(map.root, 0, hashKey(key), key);
+  if (root === map.root) return map;
+  return { root: root ?? undefined, size: map.size - 1 };
 }
 
-function remove<V>(node: Node<V> | undefined, shift: number, hash: number, key: string): Node<V> | undefined {
-  if (node === undefined) return undefined;
-  if (node.leaf) {
-    const entries = node.entries.filter(([k]) => k !== key);
-    return entries.length === 0 ? undefined : { leaf: true, hash: node.hash, entries };
+/** A node that is a single entry can move up into its parent's slot. */
+function soleEntry(node: Node): [string, unknown] | null {
+  if (node.t === 1) return node.keys.length === 1 ? [node.keys[0]!, node.values[0]] : null;
+  return node.slots.length === 2 && node.slots[0] !== null ? [node.slots[0] as string, node.slots[1]] : null;
+}
+
+/** The node without key: the same node when key is absent, null when nothing is left. */
+function remove(node: Node, shift: number, hash: number, key: string): Node | null {
+  if (node.t === 1) {
+    const i = node.hash === hash ? node.keys.indexOf(key) : -1;
+    if (i < 0) return node;
+    if (node.keys.length === 1) return null;
+    return { t: 1, hash, keys: node.keys.filter((_, j) => j !== i), values: node.values.filter((_, j) => j !== i) };
   }
-  const idx = (hash >>> shift) & MASK;
-  const child = remove(node.children[idx], shift + BITS, hash, key);
-  const children = node.children.slice();
-  children[idx] = child;
-  // Collapse a branch left with a single leaf so lookups stay short after churn.
-  let only: Node<V> | undefined;
-  let count = 0;
-  for (const c of children) {
-    if (c !== undefined) {
-      count++;
-      only = c;
+  const bit = 1 << ((hash >>> shift) & MASK);
+  if ((node.bitmap & bit) === 0) return node;
+  const i = 2 * popcount(node.bitmap & (bit - 1));
+  const k = node.slots[i] as string | null;
+  if (k === null) {
+    const child = node.slots[i + 1] as Node;
+    const updated = remove(child, shift + BITS, hash, key);
+    if (updated === child) return node;
+    if (updated !== null) {
+      // Collapse a subtree left with one entry so lookups stay short after churn.
+      const sole = soleEntry(updated);
+      return sole === null ? withSlot(node, i, null, updated) : withSlot(node, i, sole[0], sole[1]);
     }
+  } else if (k !== key) {
+    return node;
   }
-  if (count === 0) return undefined;
-  if (count === 1 && only !== undefined && only.leaf) return only;
-  return { leaf: false, children };
+  if (node.slots.length === 2) return null;
+  const slots = node.slots.slice();
+  slots.splice(i, 2);
+  return { t: 2, bitmap: node.bitmap & ~bit, slots };
 }
 
 export function* pvalues<V>(map: PMap<V>): Generator<V> {
   for (const [, v] of pentries(map)) yield v;
 }
 
-export function* pentries<V>(map: PMap<V>): Generator<Entry<V>> {
-  const stack: (Node<V> | undefined)[] = [map.root];
+export function* pentries<V>(map: PMap<V>): Generator<readonly [string, V]> {
+  const stack: Node[] = map.root === undefined ? [] : [map.root];
   while (stack.length > 0) {
-    const node = stack.pop();
-    if (node === undefined) continue;
-    if (node.leaf) yield* node.entries;
-    else for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]);
+    const node = stack.pop()!;
+    if (node.t === 1) {
+      for (let i = 0; i < node.keys.length; i++) yield [node.keys[i]!, node.values[i] as V];
+      continue;
+    }
+    for (let i = node.slots.length - 2; i >= 0; i -= 2) {
+      const k = node.slots[i] as string | null;
+      if (k === null) stack.push(node.slots[i + 1] as Node);
+    }
+    for (let i = 0; i < node.slots.length; i += 2) {
+      const k = node.slots[i] as string | null;
+      if (k !== null) yield [k, node.slots[i + 1] as V];
+    }
   }
 }

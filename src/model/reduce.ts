@@ -27,6 +27,7 @@ import { classify, loaderTest } from './classify.js';
 import { answerOf, walkAnswerOf, basename, fileFromMaps, fileFromRef, fileKey, isFileBacked, isLoaderName, sameFile, stripDeleted } from './files.js';
 import { explainLoaderExec, makeFinding } from './findings.js';
 import { pdelete, pget, pset } from './pmap.js';
+import { ringPush } from './ring.js';
 import type {
   AddrEntry,
   EndedMm,
@@ -44,8 +45,14 @@ import { legacyWalk, vmaWalk } from './vma-walk.js';
 import { carve, insertMapping, pageDown, pageUp, permsFromProt, protect, remap } from './vma-set.js';
 
 type Event = TraceEvent & EvidenceSource;
-/** A fresh shallow copy of the input state: its own fields may be reassigned, nothing nested mutated. */
+/**
+ * A fresh shallow copy of the input state: its own fields may be reassigned, nothing nested
+ * mutated — except `counters`, which is copied here and so belongs to this call alone.
+ */
 type Draft = ModelState;
+
+/** The empty list every new record starts with: shared, as records never mutate their lists. */
+const NONE: readonly never[] = Object.freeze([]);
 
 const RECENT_GENERATIONS = 4;
 const RECENT_CHANGES = 4;
@@ -136,8 +143,13 @@ function draftOf(s: ModelState, ts: number): Draft {
 // ---------------------------------------------------------------------------------------------
 // Evidence and small helpers
 
+// Kind names as constants: a parsed event's `kind` is its own string, and evidence outlives it.
+const KIND_NAMES: Readonly<Record<string, TraceEvent['kind']>> = Object.fromEntries(
+  (['exec_begin', 'exec', 'fork', 'mm_attach', 'mm_exit', 'exit', 'mmap', 'munmap', 'mremap', 'mprotect', 'prctl_mm', 'exe_read', 'proc_snapshot', 'gap'] as const).map((k) => [k, k]),
+);
+
 function ref(e: Event): EvidenceRef {
-  const r: EvidenceRef = { kind: e.kind, ts: e.ts, pid: e.kind === 'gap' ? null : e.pid };
+  const r: EvidenceRef = { kind: KIND_NAMES[e.kind] ?? e.kind, ts: e.ts, pid: e.kind === 'gap' ? null : e.pid };
   if (e.line !== undefined) r.line = e.line;
   return r;
 }
@@ -154,6 +166,45 @@ function putMm(d: Draft, mm: MmRecord): void {
   d.mms = pset(d.mms, mm.key, mm);
 }
 
+/**
+ * A copy of an mm record to change a few fields of. Spelled out field by field: an object
+ * spread with overrides (`{ ...mm, x }`) of this 28-field record took V8's slow path, ~5 µs.
+ */
+function patch(mm: MmRecord, p: Partial<MmRecord>): MmRecord {
+  const c: MmRecord = {
+    key: mm.key,
+    addr: mm.addr,
+    generation: mm.generation,
+    startTs: mm.startTs,
+    lastTs: mm.lastTs,
+    comm: mm.comm,
+    pids: mm.pids,
+    tids: mm.tids,
+    pidsDropped: mm.pidsDropped,
+    tidsDropped: mm.tidsDropped,
+    exe: mm.exe,
+    execFile: mm.execFile,
+    execFilename: mm.execFilename,
+    execInterp: mm.execInterp,
+    startCode: mm.startCode,
+    endCode: mm.endCode,
+    timeline: mm.timeline,
+    timelineDropped: mm.timelineDropped,
+    mappings: mm.mappings,
+    mapsKnowledge: mm.mapsKnowledge,
+    mapsAsOfTs: mm.mapsAsOfTs,
+    lastSnapshot: mm.lastSnapshot,
+    exeLink: mm.exeLink,
+    recentChanges: mm.recentChanges,
+    loadedProgram: mm.loadedProgram,
+    gapSeqAtStart: mm.gapSeqAtStart,
+    raised: mm.raised,
+    findingIds: mm.findingIds,
+  };
+  Object.assign(c, p);
+  return c;
+}
+
 function addCapped(list: readonly number[], value: number, cap: number): { list: readonly number[]; dropped: number } {
   if (list.includes(value)) return { list, dropped: 0 };
   if (list.length >= cap) return { list, dropped: 1 };
@@ -166,15 +217,15 @@ function withUser(mm: MmRecord, pid: number, tid: number, comm: string | null, c
   const t = addCapped(mm.tids, tid, cap);
   const newComm = comm !== null && tid === pid ? comm : mm.comm;
   if (p.list === mm.pids && t.list === mm.tids && p.dropped === 0 && t.dropped === 0 && newComm === mm.comm) return mm;
-  return { ...mm, pids: p.list, tids: t.list, pidsDropped: mm.pidsDropped + p.dropped, tidsDropped: mm.tidsDropped + t.dropped, comm: newComm };
+  return patch(mm, { pids: p.list, tids: t.list, pidsDropped: mm.pidsDropped + p.dropped, tidsDropped: mm.tidsDropped + t.dropped, comm: newComm });
 }
 
 function withTransition(mm: MmRecord, t: Transition, cap: number): MmRecord {
   if (mm.timeline.length >= cap) {
     // Keep the first transition (how the mm began) and the most recent ones.
-    return { ...mm, timeline: [mm.timeline[0]!, ...mm.timeline.slice(2), t], timelineDropped: mm.timelineDropped + 1 };
+    return patch(mm, { timeline: [mm.timeline[0]!, ...mm.timeline.slice(2), t], timelineDropped: mm.timelineDropped + 1 });
   }
-  return { ...mm, timeline: [...mm.timeline, t] };
+  return patch(mm, { timeline: [...mm.timeline, t] });
 }
 
 function transition(e: Event, cause: TransitionCause, exe: FileId | null, note?: string): Transition {
@@ -221,12 +272,12 @@ function mmForEvent(d: Draft, addr: Hex, e: Exclude<Event, GapEvent>, createIfUn
   const r = resolveAddr(d, addr, e.ts);
   if (r.status === 'live') return r.mm;
   if (r.status === 'late') {
-    d.counters = { ...d.counters, lateEvents: d.counters.lateEvents + 1 };
+    d.counters.lateEvents += 1;
     return null;
   }
   const current = getMm(d, pget(d.pidMm, pidKey(e.pid)));
   if (current !== undefined && current.addr === null) {
-    const bound = { ...current, addr };
+    const bound = patch(current, { addr });
     putMm(d, bound);
     registerGeneration(d, addr, bound.key, bound.startTs, 0);
     return bound;
@@ -246,8 +297,9 @@ function registerGeneration(d: Draft, addr: Hex, key: string, startTs: number, g
 /**
  * A new generation at addr. If the previous one is still live, its teardown was lost or has
  * not arrived yet (another CPU): it is ended here and never merged with the new one.
+ * `put` false: the caller stores the record itself on every path (saves a map update).
  */
-function newRecord(d: Draft, addr: Hex | null, e: Exclude<Event, GapEvent>, cause: TransitionCause, exe: FileId | null, keyOverride?: string): MmRecord {
+function newRecord(d: Draft, addr: Hex | null, e: Exclude<Event, GapEvent>, cause: TransitionCause, exe: FileId | null, keyOverride?: string, put = true): MmRecord {
   let generation = 0;
   if (addr !== null) {
     const entry = pget(d.addrs, addr);
@@ -255,13 +307,15 @@ function newRecord(d: Draft, addr: Hex | null, e: Exclude<Event, GapEvent>, caus
     if (last && last.endTs === null) {
       const old = getMm(d, last.key);
       if (old) {
-        d.counters = { ...d.counters, supersededMms: d.counters.supersededMms + 1 };
+        d.counters.supersededMms += 1;
         endRecord(d, old, e, 'address reused before its teardown was seen');
       }
     }
     generation = (pget(d.addrs, addr)?.lastGeneration ?? 0) + 1;
   }
   const key = keyOverride ?? (addr !== null ? `${addr}#${generation}` : `pid:${e.pid}@${e.ts}`);
+  // One list for both when the group leader runs it (lists are never mutated).
+  const pids = [e.pid];
   const mm: MmRecord = {
     key,
     addr,
@@ -269,8 +323,8 @@ function newRecord(d: Draft, addr: Hex | null, e: Exclude<Event, GapEvent>, caus
     startTs: e.ts,
     lastTs: e.ts,
     comm: e.comm,
-    pids: [e.pid],
-    tids: [e.tid],
+    pids,
+    tids: e.tid === e.pid ? pids : [e.tid],
     pidsDropped: 0,
     tidsDropped: 0,
     exe,
@@ -281,25 +335,28 @@ function newRecord(d: Draft, addr: Hex | null, e: Exclude<Event, GapEvent>, caus
     endCode: null,
     timeline: [transition(e, cause, exe)],
     timelineDropped: 0,
-    mappings: [],
+    mappings: NONE,
     mapsKnowledge: 'none',
     mapsAsOfTs: 0,
     lastSnapshot: null,
     exeLink: null,
-    recentChanges: [],
+    recentChanges: NONE,
     loadedProgram: null,
     gapSeqAtStart: d.gapSeq,
-    raised: [],
-    findingIds: [],
+    raised: NONE,
+    findingIds: NONE,
   };
-  putMm(d, mm);
+  if (put) putMm(d, mm);
   if (addr !== null) registerGeneration(d, addr, key, e.ts, generation);
   return mm;
 }
 
 /** Teardown: summarise, drop from the live state, and unlink its indexes. */
 function endRecord(d: Draft, mm0: MmRecord, e: Event, note?: string): void {
-  const mm = withTransition(mm0, transition(e, 'teardown', null, note), d.options.maxTimeline);
+  // The record is dropped: only its timeline gets the teardown. Its arrays are never mutated
+  // (state is immutable), so the summary shares them instead of copying.
+  const mm = mm0;
+  const ended = withTransition(mm0, transition(e, 'teardown', null, note), d.options.maxTimeline);
   const gaps = d.gapSeq - mm.gapSeqAtStart;
   const summary: EndedMm = {
     key: mm.key,
@@ -308,18 +365,16 @@ function endRecord(d: Draft, mm0: MmRecord, e: Event, note?: string): void {
     startTs: mm.startTs,
     endTs: e.ts,
     comm: mm.comm,
-    pids: [...mm.pids],
+    pids: mm.pids as number[],
     exe: answerOf(mm.exe),
-    timeline: [...mm.timeline],
-    timelineDropped: mm.timelineDropped,
-    findingIds: [...mm.findingIds],
+    timeline: ended.timeline as Transition[],
+    timelineDropped: ended.timelineDropped,
+    findingIds: mm.findingIds as string[],
     gaps,
   };
-  const ended = [...d.ended, summary];
-  const over = ended.length - d.options.maxEndedMms;
-  d.ended = over > 0 ? ended.slice(over) : ended;
-  d.endedDropped += Math.max(0, over);
+  d.ended = ringPush(d.ended, summary, d.options.maxEndedMms);
   d.endedTotal += 1;
+  d.endedDropped = Math.max(0, d.endedTotal - d.options.maxEndedMms);
   // A gap during the mm's life casts doubt on findings made before it too.
   if (gaps > 0 && mm.findingIds.length > 0) {
     const ids = new Set(mm.findingIds);
@@ -341,8 +396,11 @@ function endRecord(d: Draft, mm0: MmRecord, e: Event, note?: string): void {
 // ---------------------------------------------------------------------------------------------
 // Findings
 
+const byNameOnly = loaderTest(() => false);
+
 function evaluate(d: Draft, mm0: MmRecord, e: Exclude<Event, GapEvent>): MmRecord {
-  const isLoader = loaderTest((f) => pget(d.interpreters, fileKey(f)) !== undefined);
+  if (mm0.exe === null) return mm0; // classify has nothing to say without an exe
+  const isLoader = d.interpreters.size === 0 ? byNameOnly : loaderTest((f) => pget(d.interpreters, fileKey(f)) !== undefined);
   let mm = mm0;
   for (const verdict of classify(mm, isLoader)) {
     if (mm.raised.includes(verdict.class)) continue;
@@ -362,7 +420,7 @@ function raise(d: Draft, mm: MmRecord, e: Exclude<Event, GapEvent>, verdict: Par
   d.findingCounts = { ...d.findingCounts, [verdict.class]: d.findingCounts[verdict.class] + 1 };
   // exe-replaced can happen more than once per mm; the others are raised once.
   const raised = verdict.class === 'exe-replaced' ? mm.raised : [...mm.raised, verdict.class];
-  return { ...mm, raised, findingIds: [...mm.findingIds, id] };
+  return patch(mm, { raised, findingIds: [...mm.findingIds, id] });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -372,7 +430,7 @@ function onExecBegin(d: Draft, e: ExecBeginEvent): void {
   let oldKey: string | null = null;
   if (e.oldMm !== null) oldKey = mmForEvent(d, e.oldMm, e, false)?.key ?? null;
   oldKey ??= pget(d.pidMm, pidKey(e.pid)) ?? null;
-  d.pendingExec = pset(d.pendingExec, pidKey(e.pid), { ts: e.ts, tid: e.tid, oldMmKey: oldKey, filename: e.filename, interp: e.interp, evidence: ref(e) });
+  d.pendingExec = pset(d.pendingExec, pidKey(e.pid), { ts: e.ts, tid: e.tid, oldMmKey: oldKey, filename: e.filename, interp: e.interp === e.filename ? e.filename : e.interp, evidence: ref(e) });
 }
 
 function onExec(d: Draft, e: ExecEvent): void {
@@ -380,23 +438,21 @@ function onExec(d: Draft, e: ExecEvent): void {
   d.pendingExec = pdelete(d.pendingExec, pidKey(e.pid));
   const exe = fileFromRef(e.exe);
   const note = e.oldTid !== e.pid ? `exec from thread ${e.oldTid}` : undefined;
-  let mm = newRecord(d, e.mm, e, 'exec', exe);
-  if (note !== undefined) mm = { ...mm, timeline: [transition(e, 'exec', exe, note)] };
+  // Not stored yet, so still ours alone: filled in place rather than copied.
+  const mm = newRecord(d, e.mm, e, 'exec', exe, undefined, false);
+  if (note !== undefined) mm.timeline = [transition(e, 'exec', exe, note)];
   const hasText = exe !== null && e.endCode > e.startCode && e.startCode > 0;
   const text: Mapping[] = hasText
-    ? [{ start: pageDown(e.startCode), end: pageUp(e.endCode), perms: 'r-xp', offset: 0, file: exe, origin: 'exec', fixed: false, evidence: ref(e) }]
+    ? [{ start: pageDown(e.startCode), end: pageUp(e.endCode), perms: 'r-xp', offset: 0, file: exe, origin: 'exec', fixed: false, evidence: mm.timeline[0]!.evidence }]
     : [];
-  mm = {
-    ...mm,
-    // After exec the calling thread becomes the leader: tid == pid.
-    tids: [e.pid],
-    execFilename: pending?.filename ?? e.filename,
-    execInterp: pending?.interp ?? null,
-    startCode: e.startCode,
-    endCode: e.endCode,
-    mappings: text,
-    mapsKnowledge: hasText ? 'events' : 'none',
-  };
+  // After exec the calling thread becomes the leader: tid == pid.
+  mm.tids = mm.pids.length === 1 && mm.pids[0] === e.pid ? mm.pids : [e.pid];
+  mm.execFilename = pending?.filename ?? e.filename;
+  mm.execInterp = pending?.interp ?? null;
+  mm.startCode = e.startCode;
+  mm.endCode = e.endCode;
+  mm.mappings = text;
+  mm.mapsKnowledge = hasText ? 'events' : 'none';
   d.pidMm = pset(d.pidMm, pidKey(e.pid), mm.key);
   // Other pids that shared the old mm (a vfork parent) stay on it; this pid has left it.
   putMm(d, evaluate(d, mm, e));
@@ -422,8 +478,7 @@ function onFork(d: Draft, e: ForkEvent): void {
 
 /** dup_mmap copies the parent's VMAs and exe_file into the child's mm. */
 function inheritFrom(child: MmRecord, parent: MmRecord): MmRecord {
-  return {
-    ...child,
+  return patch(child, {
     exe: child.exe ?? parent.exe,
     execFile: parent.execFile ?? child.exe,
     execFilename: parent.execFilename,
@@ -435,14 +490,14 @@ function inheritFrom(child: MmRecord, parent: MmRecord): MmRecord {
     mapsAsOfTs: parent.mapsAsOfTs,
     exeLink: parent.exeLink,
     loadedProgram: parent.loadedProgram,
-  };
+  });
 }
 
 function onMmAttach(d: Draft, e: MmAttachEvent): void {
   const pending = pget(d.pendingFork, pidKey(e.pid));
   const r = resolveAddr(d, e.mm, e.ts);
   if (r.status === 'late') {
-    d.counters = { ...d.counters, lateEvents: d.counters.lateEvents + 1 };
+    d.counters.lateEvents += 1;
     return;
   }
   if (r.status === 'live') {
@@ -457,8 +512,9 @@ function onMmAttach(d: Draft, e: MmAttachEvent): void {
   }
   const parent = getMm(d, pending?.parentKey ?? undefined) ?? getMm(d, pget(d.pidMm, pidKey(e.ppid)));
   const exe = fileFromRef(e.exe) ?? parent?.exe ?? null;
-  let mm = newRecord(d, e.mm, e, 'fork-inherit', exe);
-  mm = { ...mm, timeline: [transition(e, 'fork-inherit', exe, `from pid ${e.ppid}`)] };
+  // Not stored yet, so still ours alone: the timeline is set in place.
+  let mm = newRecord(d, e.mm, e, 'fork-inherit', exe, undefined, false);
+  mm.timeline = [transition(e, 'fork-inherit', exe, `from pid ${e.ppid}`)];
   if (parent) mm = inheritFrom(mm, parent);
   d.pidMm = pset(d.pidMm, pidKey(e.pid), mm.key);
   d.pendingFork = pdelete(d.pendingFork, pidKey(e.pid));
@@ -468,7 +524,7 @@ function onMmAttach(d: Draft, e: MmAttachEvent): void {
 function onMmExit(d: Draft, e: MmExitEvent): void {
   const mm = mmForEvent(d, e.mm, e, false);
   if (!mm) return;
-  endRecord(d, mm.exe === null ? { ...mm, exe: fileFromRef(e.exe) } : mm, e);
+  endRecord(d, mm.exe === null ? patch(mm, { exe: fileFromRef(e.exe) }) : mm, e);
 }
 
 function onExit(d: Draft, e: ExitEvent): void {
@@ -490,7 +546,7 @@ function onMappingChange(d: Draft, e: MappingEvent): void {
   let mm = withUser(mm0, e.pid, e.tid, e.comm, d.options.maxPidsPerMm);
   if (e.ts < mm.mapsAsOfTs) {
     // Already reflected in a later snapshot (events from another CPU arrived late).
-    d.counters = { ...d.counters, staleMappingEvents: d.counters.staleMappingEvents + 1 };
+    d.counters.staleMappingEvents += 1;
     putMm(d, mm);
     return;
   }
@@ -511,9 +567,9 @@ function onMappingChange(d: Draft, e: MappingEvent): void {
         : carve(before, start, end);
       if (file !== null && (e.prot & PROT_EXEC) !== 0 && mm.loadedProgram === null && mm.exe !== null && !sameFile(file, mm.exe) && isLoaderName(mm.exe.name) && !isLoaderName(file.name)) {
         // ld.so run directly maps the program before any library: the first file is the program.
-        mm = { ...mm, loadedProgram: file };
+        mm = patch(mm, { loadedProgram: file });
       }
-      if (mm.mapsKnowledge === 'none' && tracked) mm = { ...mm, mapsKnowledge: 'events' };
+      if (mm.mapsKnowledge === 'none' && tracked) mm = patch(mm, { mapsKnowledge: 'events' });
       break;
     }
     case 'munmap':
@@ -534,9 +590,9 @@ function onMappingChange(d: Draft, e: MappingEvent): void {
       break;
   }
   if (after !== before) {
-    mm = { ...mm, mappings: after };
+    mm = patch(mm, { mappings: after });
     if (touchesExe(before, mm, range) || touchesExe(before, mm, range2)) {
-      mm = { ...mm, recentChanges: [...mm.recentChanges, ref(e)].slice(-RECENT_CHANGES) };
+      mm = patch(mm, { recentChanges: [...mm.recentChanges, ref(e)].slice(-RECENT_CHANGES) });
     }
   }
   putMm(d, evaluate(d, mm, e));
@@ -554,7 +610,7 @@ function onPrctl(d: Draft, e: PrctlMmEvent): void {
   const before = fileFromRef(e.exeBefore) ?? mm0.exe;
   const after = fileFromRef(e.exeAfter);
   if (after === null || sameFile(before, after)) return;
-  let mm: MmRecord = withTransition({ ...mm0, exe: after, exeLink: null }, transition(e, 'prctl-replace', after), d.options.maxTimeline);
+  let mm: MmRecord = withTransition(patch(mm0, { exe: after, exeLink: null }), transition(e, 'prctl-replace', after), d.options.maxTimeline);
   mm = raise(d, mm, e, { class: 'exe-replaced', evidence: [ref(e)] }, before);
   putMm(d, evaluate(d, mm, e));
 }
@@ -565,7 +621,7 @@ function onExeRead(d: Draft, e: ExeReadEvent): void {
   if (e.answer === null || e.ret <= 0 || e.targetPid === null) return;
   const mm = getMm(d, pget(d.pidMm, pidKey(e.targetPid)));
   if (!mm || mm.exeLink === e.answer || e.ts < mm.startTs) return;
-  putMm(d, evaluate(d, { ...mm, exeLink: e.answer }, e));
+  putMm(d, evaluate(d, patch(mm, { exeLink: e.answer }), e));
 }
 
 function onSnapshot(d: Draft, e: ProcSnapshotEvent): void {
@@ -583,14 +639,14 @@ function onSnapshot(d: Draft, e: ProcSnapshotEvent): void {
     mm = newRecord(d, null, e, e.reason === 'startup' ? 'startup' : 'first-seen', snapExe, key);
     d.pidMm = pset(d.pidMm, pidKey(e.pid), mm.key);
   }
-  if (mm.exe === null && snapExe !== null) mm = { ...mm, exe: snapExe, execFile: mm.execFile ?? snapExe };
+  if (mm.exe === null && snapExe !== null) mm = patch(mm, { exe: snapExe, execFile: mm.execFile ?? snapExe });
   if (snapExe !== null && !sameFile(snapExe, mm.exe)) {
     // The model and /proc disagree on which exe this is (a missed exec or prctl): don't guess.
-    d.counters = { ...d.counters, unattributedSnapshots: d.counters.unattributedSnapshots + 1 };
+    d.counters.unattributedSnapshots += 1;
     return;
   }
   if (e.ts < mm.mapsAsOfTs) {
-    d.counters = { ...d.counters, unattributedSnapshots: d.counters.unattributedSnapshots + 1 };
+    d.counters.unattributedSnapshots += 1;
     return;
   }
   const known = mm.mappings;
@@ -614,14 +670,13 @@ function onSnapshot(d: Draft, e: ProcSnapshotEvent): void {
   }
   mappings.sort((a, b) => a.start - b.start);
   if (e.reason === 'exec') learnInterpreter(d, mm, mappings);
-  mm = {
-    ...withUser(mm, e.pid, e.pid, e.comm, d.options.maxPidsPerMm),
+  mm = patch(withUser(mm, e.pid, e.pid, e.comm, d.options.maxPidsPerMm), {
     mappings,
     mapsKnowledge: 'snapshot',
     mapsAsOfTs: e.ts,
     lastSnapshot: ref(e),
     exeLink: e.exeLink ?? mm.exeLink,
-  };
+  });
   mm = evaluate(d, mm, e);
   refreshAnswers(d, mm, ref(e));
   putMm(d, mm);
@@ -676,5 +731,5 @@ function onGap(d: Draft, e: GapEvent): void {
   d.gapSeq += 1;
   const gaps = [...d.gaps, { ts: e.ts, lost: e.lost, source: e.source }];
   d.gaps = gaps.length > d.options.maxGaps ? gaps.slice(gaps.length - d.options.maxGaps) : gaps;
-  d.counters = { ...d.counters, lostEvents: d.counters.lostEvents + e.lost };
+  d.counters.lostEvents += e.lost;
 }

@@ -2,11 +2,25 @@
 // Consumers should use these rather than walking the persistent maps themselves.
 import { answerOf, sameFile, walkAnswerOf } from './files.js';
 import { pget, pvalues } from './pmap.js';
-import type { FileAnswer, MapsKnowledge, MmRecord, ModelState, WalkAnswer } from './state.js';
+import { ringItems, ringSince } from './ring.js';
+import type { EndedMm, FileAnswer, MapsKnowledge, MmRecord, ModelState, WalkAnswer } from './state.js';
 import { legacyWalk, vmaWalk } from './vma-walk.js';
 
 export function liveMms(state: ModelState): MmRecord[] {
   return [...pvalues(state.mms)];
+}
+
+/** The recently ended mms kept (the newest maxEndedMms), oldest first. */
+export function endedMms(state: ModelState): EndedMm[] {
+  return ringItems(state.ended, state.options.maxEndedMms);
+}
+
+/**
+ * Ended mms numbered `seen` and later (numbering counts every mm ever ended, from 0), oldest
+ * first. A driver that keeps `seen = state.endedTotal` after each event gets each one once.
+ */
+export function endedSince(state: ModelState, seen: number): EndedMm[] {
+  return seen >= state.endedTotal ? [] : ringSince(state.ended, seen, state.options.maxEndedMms);
 }
 
 /** The pid's current mm, if the model knows one. */

@@ -4,6 +4,7 @@
 import type { Hex, TraceEventKind } from '../trace/events.js';
 import { emptyPMap, type PMap } from './pmap.js';
 import { FINDING_CLASSES, type FindingClass, type FindingKind } from './finding-classes.js';
+import { emptyRing, type Ring } from './ring.js';
 
 /** A file by identity (dev, ino); path and name are for display only, never compared. */
 export interface FileId {
@@ -283,7 +284,11 @@ export interface ModelState {
   findingsDropped: number;
   /** Finding counts per class, including dropped ones. */
   findingCounts: Readonly<Record<FindingClass, number>>;
-  ended: readonly EndedMm[];
+  /**
+   * Recently ended mms (the newest maxEndedMms; read with endedMms / endedSince). A driver that
+   * streams every ended mm reads endedSince(state, seen) after each event.
+   */
+  ended: Ring<EndedMm>;
   endedDropped: number;
   endedTotal: number;
   /** Number of gap events so far. */
@@ -306,7 +311,7 @@ export function initialState(options: Partial<ModelOptions> = {}): ModelState {
     findings: [],
     findingsDropped: 0,
     findingCounts: counts,
-    ended: [],
+    ended: emptyRing(),
     endedDropped: 0,
     endedTotal: 0,
     gapSeq: 0,

@@ -18,11 +18,16 @@ function overlaps(m: Mapping, start: number, end: number): boolean {
   return m.start < end && m.end > start;
 }
 
+/** m with other bounds, offset or perms: spelled out, as spreads with overrides are slow in V8. */
+function reshaped(m: Mapping, start: number, end: number, offset: number, perms: string): Mapping {
+  return { start, end, perms, offset, file: m.file, origin: m.origin, fixed: m.fixed, evidence: m.evidence };
+}
+
 /** The part of m inside [start, end), with the file offset kept consistent. */
 function clip(m: Mapping, start: number, end: number): Mapping {
   const s = Math.max(m.start, start);
   const e = Math.min(m.end, end);
-  return s === m.start && e === m.end ? m : { ...m, start: s, end: e, offset: m.offset + (s - m.start) };
+  return s === m.start && e === m.end ? m : reshaped(m, s, e, m.offset + (s - m.start), m.perms);
 }
 
 /**
@@ -62,7 +67,7 @@ export function insertMapping(maps: readonly Mapping[], m: Mapping): readonly Ma
 
 /** mprotect: new permissions on [start, end), splitting mappings at the edges. */
 export function protect(maps: readonly Mapping[], start: number, end: number, prot: number): readonly Mapping[] {
-  return rewriteRange(maps, start, end, (part, whole) => ({ ...part, perms: permsFromProt(prot, whole.perms) }));
+  return rewriteRange(maps, start, end, (part, whole) => reshaped(part, part.start, part.end, part.offset, permsFromProt(prot, whole.perms)));
 }
 
 /**
@@ -84,14 +89,16 @@ export function remap(maps: readonly Mapping[], oldStart: number, oldLen: number
     if (m.end === oldEnd && newEnd > e) e = newEnd;
     if (e > newEnd) e = newEnd;
     if (s >= e) continue;
-    out = insertMapping(out, { ...m, start: s, end: e });
+    out = insertMapping(out, reshaped(m, s, e, m.offset, m.perms));
   }
   return out;
 }
 
+// The 16 possible answers, built once: every mapping would otherwise hold its own copy.
+const PERMS: readonly string[] = Array.from({ length: 16 }, (_, i) => `${i & 1 ? 'r' : '-'}${i & 2 ? 'w' : '-'}${i & 4 ? 'x' : '-'}${i & 8 ? 's' : 'p'}`);
+
 export function permsFromProt(prot: number, previous = '---p'): string {
-  const shared = previous.endsWith('s') ? 's' : 'p';
-  return `${prot & 1 ? 'r' : '-'}${prot & 2 ? 'w' : '-'}${prot & 4 ? 'x' : '-'}${shared}`;
+  return PERMS[(prot & 7) | (previous.endsWith('s') ? 8 : 0)]!;
 }
 
 export function isExecutable(m: Mapping): boolean {

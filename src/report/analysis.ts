@@ -2,7 +2,7 @@
 // emits this object as is; its schema is documented in docs/analyze-json.md (bump
 // ANALYZE_SCHEMA_VERSION on any incompatible change).
 import { answersOf, findingsSummary, liveMms, NOTE_CLASSES, type AnswerStatus } from '../model/index.js';
-import type { EvidenceRef, FileAnswer, Finding, FindingClass, ModelState, Transition, WalkAnswer } from '../model/state.js';
+import type { EndedMm, EvidenceRef, FileAnswer, Finding, FindingClass, ModelState, Transition, WalkAnswer } from '../model/state.js';
 import type { TraceHeader, TraceTrailer } from '../trace/trace-format.js';
 
 export const ANALYZE_SCHEMA_VERSION = 1;
@@ -92,9 +92,27 @@ export interface ReportInput {
   filters: { pid: number | null; comm: string | null };
 }
 
-export function buildReport(state: ModelState, input: ReportInput): AnalyzeReport {
+/** The -p / -c filter: does an mm (or finding) with these pids and comm belong in the report? */
+export function mmFilter(filters: ReportInput['filters']): (pids: readonly number[], comm: string) => boolean {
+  const { pid, comm } = filters;
+  return (pids, c) => (pid === null || pids.includes(pid)) && (comm === null || c === comm);
+}
+
+export function reportEndedMm(e: EndedMm): ReportMm {
+  return {
+    key: e.key, mm: e.addr, generation: e.generation, live: false, startTs: e.startTs, endTs: e.endTs, comm: e.comm, pids: e.pids, exe: e.exe,
+    vmaWalk: null, legacyWalk: null, answerStatus: null, timeline: e.timeline.map(reportTransition), timelineDropped: e.timelineDropped, findingIds: e.findingIds, gaps: e.gaps,
+  };
+}
+
+/**
+ * The report from the final state. `ended` are the ended mms to list with the live ones (all
+ * sorted by start); analyze instead streams them as they end and passes `streamed` (the mms
+ * list then holds only the live ones) and `missedEnded` (ended mms it could not list).
+ */
+export function buildReport(state: ModelState, input: ReportInput, ended: ReportMm[] | null = null, missedEnded = 0): AnalyzeReport {
   const { pid, comm } = input.filters;
-  const keep = (pids: readonly number[], c: string): boolean => (pid === null || pids.includes(pid)) && (comm === null || c === comm);
+  const keep = mmFilter(input.filters);
   const findings = state.findings.filter((f) => keep(f.pids, f.comm)).map(reportFinding);
   const byClass = Object.fromEntries(Object.keys(state.findingCounts).map((c) => [c, 0])) as Record<FindingClass, number>;
   for (const f of findings) byClass[f.class]++;
@@ -104,14 +122,7 @@ export function buildReport(state: ModelState, input: ReportInput): AnalyzeRepor
   const note = NOTE_CLASSES.reduce((n, c) => n + counts[c], 0);
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
 
-  const mms: ReportMm[] = [];
-  for (const e of state.ended) {
-    if (!keep(e.pids, e.comm)) continue;
-    mms.push({
-      key: e.key, mm: e.addr, generation: e.generation, live: false, startTs: e.startTs, endTs: e.endTs, comm: e.comm, pids: e.pids, exe: e.exe,
-      vmaWalk: null, legacyWalk: null, answerStatus: null, timeline: e.timeline.map(reportTransition), timelineDropped: e.timelineDropped, findingIds: e.findingIds, gaps: e.gaps,
-    });
-  }
+  const mms: ReportMm[] = ended === null ? [] : ended.filter((e) => keep(e.pids, e.comm));
   for (const m of liveMms(state).sort((a, b) => a.startTs - b.startTs)) {
     if (!keep(m.pids, m.comm)) continue;
     const answers = answersOf(m);
@@ -121,7 +132,7 @@ export function buildReport(state: ModelState, input: ReportInput): AnalyzeRepor
       timelineDropped: m.timelineDropped, findingIds: [...m.findingIds], gaps: state.gapSeq - m.gapSeqAtStart,
     });
   }
-  mms.sort((a, b) => a.startTs - b.startTs);
+  if (ended !== null) mms.sort((a, b) => a.startTs - b.startTs);
 
   const strip = <T extends { magic: unknown }>(o: T | null): Omit<T, 'magic'> | null => {
     if (o === null) return null;
@@ -144,7 +155,7 @@ export function buildReport(state: ModelState, input: ReportInput): AnalyzeRepor
     counts: { total, mismatch: total - note, note, uncertain: findings.filter((f) => f.uncertain).length, byClass: counts },
     findings,
     mms,
-    dropped: { findings: state.findingsDropped, mms: state.endedDropped },
+    dropped: { findings: state.findingsDropped, mms: missedEnded },
   };
 }
 

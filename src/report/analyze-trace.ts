@@ -1,11 +1,13 @@
 // Stream a recorded trace through the reducer: the driver behind `exetrace analyze` and the
 // recorder's end-of-run summary. Bad lines are handed to onIssue and reading goes on.
-import { initialState, reduce, type ModelOptions, type ModelState } from '../model/index.js';
+// Memory stays bounded: records arrive a chunk at a time, and each mm that ends is handed to
+// onEndedMm (or collected, for small traces) the moment the reducer reports it.
+import { endedSince, initialState, reduce, type ModelOptions, type ModelState } from '../model/index.js';
 import type { EvidenceSource } from '../model/state.js';
 import type { TraceEvent } from '../trace/events.js';
-import { readTrace } from '../trace/trace-reader.js';
+import { readTraceBatches } from '../trace/trace-reader.js';
 import type { TraceHeader, TraceTrailer } from '../trace/trace-format.js';
-import { buildReport, type AnalyzeReport } from './analysis.js';
+import { buildReport, mmFilter, reportEndedMm, type AnalyzeReport, type ReportMm } from './analysis.js';
 
 export interface TraceIssue {
   file: string;
@@ -16,6 +18,12 @@ export interface TraceIssue {
 export interface AnalyzeOptions {
   filters?: { pid: number | null; comm: string | null };
   onIssue?: (issue: TraceIssue) => void;
+  /**
+   * Called once per ended mm that passes the filters, in the order they ended, with the trace
+   * header (null only if the header was bad, when nothing ends). With it the report's mms hold
+   * only the live ones; without it ended mms are collected into the report (small traces only).
+   */
+  onEndedMm?: (mm: ReportMm, header: TraceHeader | null) => void;
   /** Offline analysis can keep far more history than a live dashboard. */
   model?: Partial<ModelOptions>;
 }
@@ -26,37 +34,67 @@ export interface AnalyzeResult {
   trailer: TraceTrailer | null;
   parseErrors: number;
   report: AnalyzeReport;
+  /** Ended mms handed to onEndedMm. */
+  streamedMms: number;
 }
 
-export const OFFLINE_MODEL_OPTIONS: Partial<ModelOptions> = { maxEndedMms: 200_000, maxFindings: 100_000 };
+/**
+ * The driver drains ended mms after every event, so the model need only remember a few; the
+ * findings list is what analysis keeps in full (counts stay exact past the cap).
+ */
+export const OFFLINE_MODEL_OPTIONS: Partial<ModelOptions> = { maxEndedMms: 64, maxFindings: 100_000 };
 
 export async function analyzeTrace(file: string, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
   let state = initialState({ ...OFFLINE_MODEL_OPTIONS, ...opts.model });
   let header: TraceHeader | null = null;
   let trailer: TraceTrailer | null = null;
   let parseErrors = 0;
-  for await (const rec of readTrace(file)) {
-    switch (rec.type) {
-      case 'header':
-        header = rec.header;
-        break;
-      case 'event': {
-        // The reader's event object is ours alone: tag it with its line for evidence refs.
-        const event = rec.event as TraceEvent & EvidenceSource;
-        event.line = rec.line;
-        state = reduce(state, event);
-        break;
+  const filters = opts.filters ?? { pid: null, comm: null };
+  const keep = mmFilter(filters);
+  const collected: ReportMm[] | null = opts.onEndedMm === undefined ? [] : null;
+  const onEnded = opts.onEndedMm;
+  let seenEnded = 0;
+  let missedEnded = 0;
+  let streamedMms = 0;
+  const drain = (): void => {
+    const cap = state.options.maxEndedMms;
+    if (state.endedTotal - seenEnded > cap) missedEnded += state.endedTotal - seenEnded - cap;
+    for (const e of endedSince(state, seenEnded)) {
+      if (!keep(e.pids, e.comm)) continue;
+      const m = reportEndedMm(e);
+      if (collected !== null) collected.push(m);
+      else {
+        streamedMms++;
+        onEnded!(m, header);
       }
-      case 'trailer':
-        trailer = rec.trailer;
-        break;
-      case 'error':
-        // A missing trailer is reported as `truncated` in the report, not as a bad line.
-        if (!rec.cause.startsWith('truncated:')) parseErrors++;
-        opts.onIssue?.({ file, line: rec.line, cause: rec.cause });
-        break;
+    }
+    seenEnded = state.endedTotal;
+  };
+  for await (const batch of readTraceBatches(file)) {
+    for (const rec of batch) {
+      switch (rec.type) {
+        case 'header':
+          header = rec.header;
+          break;
+        case 'event': {
+          // The reader's event object is ours alone: tag it with its line for evidence refs.
+          const event = rec.event as TraceEvent & EvidenceSource;
+          event.line = rec.line;
+          state = reduce(state, event);
+          if (state.endedTotal !== seenEnded) drain();
+          break;
+        }
+        case 'trailer':
+          trailer = rec.trailer;
+          break;
+        case 'error':
+          // A missing trailer is reported as `truncated` in the report, not as a bad line.
+          if (!rec.cause.startsWith('truncated:')) parseErrors++;
+          opts.onIssue?.({ file, line: rec.line, cause: rec.cause });
+          break;
+      }
     }
   }
-  const report = buildReport(state, { file, header, trailer, parseErrors, filters: opts.filters ?? { pid: null, comm: null } });
-  return { state, header, trailer, parseErrors, report };
+  const report = buildReport(state, { file, header, trailer, parseErrors, filters }, collected, missedEnded);
+  return { state, header, trailer, parseErrors, report, streamedMms };
 }

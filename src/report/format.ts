@@ -24,5 +24,25 @@ export function timeString(ts: number, trace: Pick<TraceSummary, 'header'>): str
   const ref = trace.header?.clockRef;
   if (!ref) return `${(ts / 1e9).toFixed(6)}s`;
   const wall = wallClockMs(ts, ref);
-  return Number.isFinite(wall) ? new Date(wall).toISOString() : `${ts}ns`;
+  return Number.isFinite(wall) ? isoTime(wall) : `${ts}ns`;
+}
+
+// Reports print thousands of times within the same second: format the second once.
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+
+/** new Date(ms).toISOString(), reusing the text of the last second asked for. */
+function isoTime(ms: number): string {
+  const whole = Math.floor(ms);
+  const second = Math.floor(whole / 1000);
+  const iso = second === cachedSecond ? null : new Date(whole).toISOString();
+  // Only plain four-digit years have the fixed "YYYY-MM-DDTHH:MM:SS.sssZ" layout.
+  if (iso !== null) {
+    if (iso.length !== 24) return iso;
+    cachedSecond = second;
+    cachedPrefix = iso.slice(0, 20);
+    return iso;
+  }
+  const milli = whole - second * 1000;
+  return `${cachedPrefix}${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }

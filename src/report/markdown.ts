@@ -4,8 +4,18 @@ import { FINDING_CLASSES } from '../model/state.js';
 import type { AnalyzeReport } from './analysis.js';
 import { fileLine, timeString } from './format.js';
 import { sanitizeMarkdown as md } from './sanitize.js';
+import type { ReportFormat } from './text.js';
 
-export function renderMarkdown(r: AnalyzeReport): string {
+export const markdownFormat: ReportFormat = {
+  head,
+  mm(m) {
+    const tl = m.timeline.map((x) => `${x.cause}${x.note ? ` (${md(x.note)})` : ''}`).join(' → ');
+    return `| ${md(m.key)} | ${m.live ? 'live' : 'ended'} | ${m.pids.join(', ')} | ${md(m.comm)} | ${md(fileLine(m.exe))} | ${tl} |\n`;
+  },
+  tail: () => '',
+};
+
+function head(r: AnalyzeReport): string {
   const out: string[] = [];
   const t = r.trace;
   out.push(`# exetrace analysis of \`${md(t.file).replace(/`/g, '')}\``, '');
@@ -27,9 +37,5 @@ export function renderMarkdown(r: AnalyzeReport): string {
     out.push(`Kind: ${f.kind}. mm ${f.mm ?? '?'} (${md(f.mmKey)}), at ${timeString(f.ts, t)}. Evidence: ${f.evidence.map((e) => `${e.kind}@${e.ts}${e.line !== undefined ? ` line ${e.line}` : ''}`).join(', ')}.`, '');
   }
   out.push('## mms', '', '| mm | state | pids | comm | exe | timeline |', '|---|---|---|---|---|---|');
-  for (const m of r.mms) {
-    const tl = m.timeline.map((x) => `${x.cause}${x.note ? ` (${md(x.note)})` : ''}`).join(' → ');
-    out.push(`| ${md(m.key)} | ${m.live ? 'live' : 'ended'} | ${m.pids.join(', ')} | ${md(m.comm)} | ${md(fileLine(m.exe))} | ${tl} |`);
-  }
   return `${out.join('\n')}\n`;
 }

@@ -15,7 +15,17 @@ function isBidiOrSeparator(cp: number): boolean {
   return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp === 0x2028 || cp === 0x2029 || cp === 0x200e || cp === 0x200f || cp === 0x061c;
 }
 
+/** True when sanitize would change nothing: the common case, checked without building a string. */
+function isPlain(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x5c || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xdfff) || isBidiOrSeparator(c)) return false;
+  }
+  return true;
+}
+
 export function sanitize(s: string): string {
+  if (isPlain(s)) return s;
   let out = '';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -26,6 +26,7 @@ export function renderSummary(state: ModelState, maxListed = 10): string {
 
 /** Analyse a finished trace file and return its summary text (already sanitised). */
 export async function summarizeTrace(tracePath: string): Promise<string> {
-  const { state } = await analyzeTrace(tracePath);
+  // Ended mms are not summarised: let them go as they end (bounded memory on a long trace).
+  const { state } = await analyzeTrace(tracePath, { onEndedMm: () => {} });
   return renderSummary(state);
 }

@@ -2,10 +2,91 @@
 // 0600 whatever the umask (it holds every process's paths). Lines are batched briefly and
 // written with synchronous writes, and a process 'exit' hook flushes the batch, so events
 // already handed to the writer survive a later crash of the collector.
+// Schema 2: each file identity is written once, as a dictionary line just before the first
+// event that refers to it; events carry `{ref, file}` instead (TraceEncoder).
 import { closeSync, constants, fchmodSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import type { ParseIssue, TraceConsumer } from './consumer.js';
-import type { TraceEvent } from './events.js';
-import type { TraceHeader, TraceTrailer } from './trace-format.js';
+import type { FileRef, TraceEvent } from './events.js';
+import { FILE_DICT_KIND, FILE_FIELDS, SCHEMA_VERSION, type CompactFileRef, type FileDictLine, type TraceHeader, type TraceTrailer } from './trace-format.js';
+
+interface Interned {
+  id: number;
+  name: string;
+  path: string | null;
+  pathTruncated: boolean;
+}
+
+/**
+ * Turns events into trace lines. With schema 2 (the default) it interns file refs: O(1) per
+ * ref through dev → ino → the few (name, path) variants seen for that inode; memory grows with
+ * distinct files only. Schema 1 writes refs inline (for tests and benchmarks of old traces).
+ */
+export class TraceEncoder {
+  private readonly byDev = new Map<number, Map<number, Interned[]>>();
+  private nextId = 0;
+
+  constructor(readonly schemaVersion: 1 | 2 = SCHEMA_VERSION as 2) {}
+
+  /** Distinct file identities written so far. */
+  get files(): number {
+    return this.nextId;
+  }
+
+  /** The header line, stamped with this encoder's schema version. */
+  header(h: TraceHeader): string {
+    return `${JSON.stringify({ ...h, schemaVersion: this.schemaVersion })}\n`;
+  }
+
+  /** Any non-event line (the trailer). */
+  line(value: unknown): string {
+    return `${JSON.stringify(value)}\n`;
+  }
+
+  /** The event's line, preceded by a dictionary line for each file it is the first to name. */
+  event(e: TraceEvent): string {
+    // JSON.stringify writes lone surrogates (surrogateescape bytes) as \udcXX: lossless.
+    const fields = this.schemaVersion === 1 ? undefined : FILE_FIELDS[e.kind];
+    if (fields === undefined) return `${JSON.stringify(e)}\n`;
+    let dict = '';
+    const compact: Record<string, unknown> = { ...e };
+    for (const name of fields) {
+      const ref = compact[name] as FileRef | null;
+      if (ref === null) continue;
+      let id = this.lookup(ref);
+      if (id < 0) {
+        id = this.intern(ref);
+        const line: FileDictLine = { kind: FILE_DICT_KIND, id, dev: ref.dev, ino: ref.ino, name: ref.name, path: ref.path, pathTruncated: ref.pathTruncated };
+        dict += `${JSON.stringify(line)}\n`;
+      }
+      const c: CompactFileRef = { ref: id, file: ref.file };
+      compact[name] = c;
+    }
+    return `${dict}${JSON.stringify(compact)}\n`;
+  }
+
+  private lookup(ref: FileRef): number {
+    const variants = this.byDev.get(ref.dev)?.get(ref.ino);
+    if (variants === undefined) return -1;
+    for (const v of variants) if (v.name === ref.name && v.path === ref.path && v.pathTruncated === ref.pathTruncated) return v.id;
+    return -1;
+  }
+
+  private intern(ref: FileRef): number {
+    let inodes = this.byDev.get(ref.dev);
+    if (inodes === undefined) {
+      inodes = new Map();
+      this.byDev.set(ref.dev, inodes);
+    }
+    let variants = inodes.get(ref.ino);
+    if (variants === undefined) {
+      variants = [];
+      inodes.set(ref.ino, variants);
+    }
+    const id = this.nextId++;
+    variants.push({ id, name: ref.name, path: ref.path, pathTruncated: ref.pathTruncated });
+    return id;
+  }
+}
 
 export const TRACE_FILE_MODE = 0o600;
 /** Flush the batch when it grows past this or after FLUSH_MS, whichever comes first. */
@@ -25,6 +106,7 @@ export class TraceWriter implements TraceConsumer {
   lostEvents = 0;
   /** The first write error (disk full, EIO); once set, nothing more is written. */
   error: Error | null = null;
+  private readonly encoder = new TraceEncoder();
 
   private constructor(path: string, fd: number) {
     this.path = path;
@@ -48,14 +130,14 @@ export class TraceWriter implements TraceConsumer {
   }
 
   onHeader(header: TraceHeader): void {
-    this.append(header);
+    this.append(this.encoder.header(header));
     this.flush(); // a reader of a crashed trace at least learns what it was
   }
 
   onEvent(event: TraceEvent): void {
     if (event.kind === 'gap') this.lostEvents += event.lost;
     this.events++;
-    this.append(event);
+    this.append(this.encoder.event(event));
   }
 
   onIssue(_issue: ParseIssue): void {
@@ -64,7 +146,7 @@ export class TraceWriter implements TraceConsumer {
 
   /** Write the trailer, fsync and close. */
   onEnd(trailer: TraceTrailer): void {
-    this.append(trailer);
+    this.append(this.encoder.line(trailer));
     this.close();
   }
 
@@ -115,10 +197,9 @@ export class TraceWriter implements TraceConsumer {
     return this.fd === null;
   }
 
-  private append(value: unknown): void {
+  /** Queue whole lines (an event may come with its dictionary lines). */
+  private append(line: string): void {
     if (this.fd === null) return;
-    // JSON.stringify writes lone surrogates (surrogateescape bytes) as \udcXX: lossless.
-    const line = `${JSON.stringify(value)}\n`;
     this.batch.push(line);
     this.batchBytes += line.length;
     if (this.batchBytes >= FLUSH_BYTES) this.flush();

@@ -1,6 +1,6 @@
 // Each finding class: a positive stream and the ordinary look-alike that must stay silent.
 import { describe, expect, it } from 'vitest';
-import { initialState, reduceAll, type Finding } from '../../src/model/index.js';
+import { endedMms, initialState, reduceAll, type Finding } from '../../src/model/index.js';
 import {
   DECOY, EXE_BASE, EXE_TEXT, LDSO, LDSO_TEXT, LIBC, LIBC_TEXT, MAP_PRIVATE, PROT_R, PROT_X, SH, SLEEP,
   ev, file, maps, ordinaryLaunch, ordinaryMaps,
@@ -190,7 +190,7 @@ describe('gaps', () => {
     const s = run([...ordinaryLaunch(10, 100, A), ev.munmap(20, 100, A, EXE_TEXT[0], 0x4000), ev.gap(25), ev.mmExit(30, 100, A)]);
     expect(s.findings).toHaveLength(1);
     expect(s.findings[0]!.uncertain).toBe(true);
-    expect(s.ended[0]!.gaps).toBe(1);
+    expect(endedMms(s)[0]!.gaps).toBe(1);
   });
 });
 

@@ -1,6 +1,6 @@
 // Reducer lifecycle on synthetic streams: generations, threads, fork/exec, ordering, bounds.
 import { describe, expect, it } from 'vitest';
-import { initialState, liveMms, mmOfPid, reduceAll, type ModelState } from '../../src/model/index.js';
+import { endedMms, initialState, liveMms, mmOfPid, reduceAll, type ModelState } from '../../src/model/index.js';
 import { pget } from '../../src/model/pmap.js';
 import { ev, file, LIBC, ordinaryLaunch, SH, SLEEP } from './fixtures/model-events.fixture.js';
 
@@ -24,10 +24,10 @@ describe('mm generations', () => {
     expect(live[0]!.key).toBe(`${A}#2`);
     expect(live[0]!.pids).toEqual([200]);
     expect(live[0]!.exe?.ino).toBe(LS.ino);
-    expect(s.ended).toHaveLength(1);
-    expect(s.ended[0]!.key).toBe(`${A}#1`);
-    expect(s.ended[0]!.pids).toEqual([100]);
-    expect(s.ended[0]!.timeline.map((t) => t.cause)).toEqual(['exec', 'teardown']);
+    expect(endedMms(s)).toHaveLength(1);
+    expect(endedMms(s)[0]!.key).toBe(`${A}#1`);
+    expect(endedMms(s)[0]!.pids).toEqual([100]);
+    expect(endedMms(s)[0]!.timeline.map((t) => t.cause)).toEqual(['exec', 'teardown']);
   });
 
   it('a teardown that arrives after the exec reusing its address goes to the old generation', () => {
@@ -36,7 +36,7 @@ describe('mm generations', () => {
     const live = liveMms(s);
     expect(live.map((m) => m.key)).toEqual([`${A}#2`]);
     expect(live[0]!.pids).toEqual([200]);
-    expect(s.ended.map((m) => m.key)).toEqual([`${A}#1`]);
+    expect(endedMms(s).map((m) => m.key)).toEqual([`${A}#1`]);
     expect(s.counters.supersededMms).toBe(1);
     expect(s.counters.lateEvents).toBe(1);
   });
@@ -50,7 +50,7 @@ describe('mm generations', () => {
     ]);
     expect(mmOfPid(s, 100)?.key).toBe(`${B}#1`);
     expect(mmOfPid(s, 100)?.execFilename).toBe('/usr/bin/sleep');
-    expect(s.ended.map((m) => m.key)).toEqual([`${A}#1`]);
+    expect(endedMms(s).map((m) => m.key)).toEqual([`${A}#1`]);
   });
 });
 
@@ -79,7 +79,7 @@ describe('threads, fork, exec', () => {
     ]);
     expect(mmOfPid(s, 100)?.key).toBe(`${A}#1`);
     expect(mmOfPid(s, 300)?.key).toBe(`${B}#1`);
-    const child = s.ended.find((m) => m.key === `${C}#1`)!;
+    const child = endedMms(s).find((m) => m.key === `${C}#1`)!;
     expect(child.timeline.map((t) => t.cause)).toEqual(['fork-inherit', 'teardown']);
     expect(child.exe?.ino).toBe(SH.ino);
     expect(s.pendingFork.size).toBe(0);
@@ -119,7 +119,7 @@ describe('threads, fork, exec', () => {
     expect(mm.key).toBe(`${B}#1`);
     expect(mm.tids).toEqual([100]);
     expect(mm.timeline[0]!.note).toBe('exec from thread 102');
-    expect(s.ended[0]!.pids).toEqual([100]);
+    expect(endedMms(s)[0]!.pids).toEqual([100]);
   });
 });
 
@@ -130,8 +130,8 @@ describe('start-up snapshots and bounds', () => {
     expect(mmOfPid(s1, 50)?.timeline[0]!.cause).toBe('startup');
     const s2 = run([ev.mmap(5, 50, A, 0x7f0000000000, 0x1000, LIBC), ev.mmExit(9, 50, A)], s1);
     expect(s2.mms.size).toBe(0);
-    expect(s2.ended[0]!.key).toBe('pid:50@startup');
-    expect(s2.ended[0]!.addr).toBe(A);
+    expect(endedMms(s2)[0]!.key).toBe('pid:50@startup');
+    expect(endedMms(s2)[0]!.addr).toBe(A);
   });
 
   it('ended mms are summarised and dropped: live state and kept summaries stay bounded', () => {
@@ -144,10 +144,10 @@ describe('start-up snapshots and bounds', () => {
     s = reduceAll(s, events);
     expect(s.mms.size).toBe(0);
     expect(s.pidMm.size).toBe(0);
-    expect(s.ended).toHaveLength(100);
+    expect(endedMms(s)).toHaveLength(100);
     expect(s.endedDropped).toBe(2900);
     expect(s.endedTotal).toBe(3000);
-    const last = s.ended[99]!;
+    const last = endedMms(s)[99]!;
     expect(last.generation).toBe(60); // 3000 mms over 50 addresses
   });
 });
