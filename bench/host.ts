@@ -24,7 +24,10 @@ export interface HostFacts {
   dirty: boolean;
 }
 
-export const load = (): string => loadavg().map((x) => x.toFixed(2)).join(', ');
+export const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(', ');
 
 export function hostFacts(): HostFacts {
   return {

@@ -48,7 +48,11 @@ const SIZES = {
 } as const;
 
 function usage(): string {
-  const lines = ['usage: npm run bench -- [--only PART,...] [--label LABEL] [--out FILE] [--no-write] [--keep] [--SIZE N ...]', `parts: ${PARTS.map((p) => p.id).join(', ')}`, 'sizes:'];
+  const lines = [
+    'usage: npm run bench -- [--only PART,...] [--label LABEL] [--out FILE] [--no-write] [--keep] [--SIZE N ...]',
+    `parts: ${PARTS.map((p) => p.id).join(', ')}`,
+    'sizes:',
+  ];
   for (const [flag, [, def, what]] of Object.entries(SIZES)) lines.push(`  --${flag} N`.padEnd(30) + `${what} (default ${def})`);
   lines.push('  --storm-loops 2,4'.padEnd(30) + 'parallel loops per storm run (1)');
   lines.push('  --trace-cache DIR'.padEnd(30) + 'where synthetic traces are kept between runs (default /tmp/exetrace-bench-traces)');
@@ -74,11 +78,17 @@ if (values.help) {
   console.log(usage());
   process.exit(0);
 }
-const only = new Set((values.only as string | undefined)?.split(',').map((s) => s.trim()).filter(Boolean) ?? PARTS.map((p) => p.id));
-for (const id of only) if (!PARTS.some((p) => p.id === id)) {
-  console.error(`unknown part "${id}"\n${usage()}`);
-  process.exit(2);
-}
+const only = new Set(
+  (values.only as string | undefined)
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) ?? PARTS.map((p) => p.id),
+);
+for (const id of only)
+  if (!PARTS.some((p) => p.id === id)) {
+    console.error(`unknown part "${id}"\n${usage()}`);
+    process.exit(2);
+  }
 const num = (flag: keyof typeof SIZES): number => {
   const [, def] = SIZES[flag];
   const v = (values as Record<string, unknown>)[flag];
@@ -122,7 +132,12 @@ for (const p of PARTS) {
   } catch (err) {
     failed++;
     ctx.log(`${p.id} failed: ${(err as Error).stack ?? String(err)}`);
-    results.push({ id: p.id, title: p.id, body: `Failed: ${(err as Error).message}`, targets: [{ figure: p.id, result: `failed: ${(err as Error).message}`, target: '', met: null }] });
+    results.push({
+      id: p.id,
+      title: p.id,
+      body: `Failed: ${(err as Error).message}`,
+      targets: [{ figure: p.id, result: `failed: ${(err as Error).message}`, target: '', met: null }],
+    });
   }
 }
 const minutes = (nowSec() - t0) / 60;

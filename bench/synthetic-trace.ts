@@ -101,7 +101,9 @@ export function* syntheticEvents(mmLifecycles: number, opts: SyntheticTraceOptio
   const concurrency = Math.max(1, opts.concurrency ?? 8);
   const random = rng(opts.seed ?? 1);
   const programs = Array.from({ length: opts.programs ?? 200 }, (_, i) => fileRef(100_000 + i, `/usr/bin/prog-${i}`, i));
-  const libraries = Array.from({ length: opts.libraries ?? 40 }, (_, i) => fileRef(200_000 + i, `/usr/lib/x86_64-linux-gnu/lib${i}.so.${1 + (i % 6)}`, 1000 + i));
+  const libraries = Array.from({ length: opts.libraries ?? 40 }, (_, i) =>
+    fileRef(200_000 + i, `/usr/lib/x86_64-linux-gnu/lib${i}.so.${1 + (i % 6)}`, 1000 + i),
+  );
   const shell = fileRef(99_999, '/usr/bin/bash', 999);
   const mms = new MmAllocator();
   let ts = T0 + 1000;
@@ -109,7 +111,17 @@ export function* syntheticEvents(mmLifecycles: number, opts: SyntheticTraceOptio
   const sh = (): { ts: number; pid: number; tid: number; comm: string } => ({ ts: tick(), pid: SHELL_PID, tid: SHELL_PID, comm: 'bash' });
 
   yield { ...sh(), kind: 'exec_begin', oldMm: null, filename: '/usr/bin/bash', interp: '/usr/bin/bash' };
-  yield { ...sh(), kind: 'exec', oldTid: SHELL_PID, ppid: 1, mm: SHELL_MM, exe: shell, startCode: 0x55f2a0c00000, endCode: 0x55f2a0cf0000, filename: '/usr/bin/bash' };
+  yield {
+    ...sh(),
+    kind: 'exec',
+    oldTid: SHELL_PID,
+    ppid: 1,
+    mm: SHELL_MM,
+    exe: shell,
+    startCode: 0x55f2a0c00000,
+    endCode: 0x55f2a0cf0000,
+    filename: '/usr/bin/bash',
+  };
 
   const total = mmLifecycles + live;
   let started = 0;
@@ -134,7 +146,19 @@ export function* syntheticEvents(mmLifecycles: number, opts: SyntheticTraceOptio
     const mmapsEnd = 5 + lc.libs.length;
     if (s === 0) {
       lc.forkMm = mms.alloc();
-      yield { ...b, pid: SHELL_PID, tid: SHELL_PID, comm: 'bash', kind: 'fork', childPid: pid, childTid: pid, cloneFlags: CLONE_CHILD, parentMm: SHELL_MM, thread: false, sharesMm: false };
+      yield {
+        ...b,
+        pid: SHELL_PID,
+        tid: SHELL_PID,
+        comm: 'bash',
+        kind: 'fork',
+        childPid: pid,
+        childTid: pid,
+        cloneFlags: CLONE_CHILD,
+        parentMm: SHELL_MM,
+        thread: false,
+        sharesMm: false,
+      };
     } else if (s === 1) {
       yield { ...b, kind: 'mm_attach', ppid: SHELL_PID, mm: lc.forkMm, exe: shell };
     } else if (s === 2) {
@@ -145,11 +169,32 @@ export function* syntheticEvents(mmLifecycles: number, opts: SyntheticTraceOptio
       yield { ...b, kind: 'mm_exit', mm: lc.forkMm, exe: shell };
       mms.release(lc.forkMm);
     } else if (s === 4) {
-      yield { ...b, kind: 'exec', oldTid: pid, ppid: SHELL_PID, mm: lc.execMm, exe: lc.prog, startCode: 0x55d4c8a01000, endCode: 0x55d4c8a3f000, filename: lc.prog.path! };
+      yield {
+        ...b,
+        kind: 'exec',
+        oldTid: pid,
+        ppid: SHELL_PID,
+        mm: lc.execMm,
+        exe: lc.prog,
+        startCode: 0x55d4c8a01000,
+        endCode: 0x55d4c8a3f000,
+        filename: lc.prog.path!,
+      };
     } else if (s < mmapsEnd) {
       const k = s - 5;
       const lib = lc.libs[k]!;
-      yield { ...b, kind: 'mmap', mm: lc.execMm, addr: 0x7f3a1c000000 + k * 0x400000, len: 0x1a5000, prot: 5, flags: MAP_PRIVATE_FIXED_DENYWRITE, fd: 3, pgoff: 0x28000, file: lib };
+      yield {
+        ...b,
+        kind: 'mmap',
+        mm: lc.execMm,
+        addr: 0x7f3a1c000000 + k * 0x400000,
+        len: 0x1a5000,
+        prot: 5,
+        flags: MAP_PRIVATE_FIXED_DENYWRITE,
+        fd: 3,
+        pgoff: 0x28000,
+        file: lib,
+      };
     } else if (s === mmapsEnd) {
       yield { ...b, kind: 'exit', groupDead: true, exitCode: 0 };
     } else {
@@ -176,7 +221,15 @@ export function* syntheticTrace(mmLifecycles: number, opts: SyntheticTraceOption
     events++;
     yield enc.event(e);
   }
-  const trailer: TraceTrailer = { magic: TRAILER_MAGIC, endedAt: new Date(WALL0 + 60_000).toISOString(), events, lostEvents: 0, parseIssues: 0, reason: 'signal', error: null };
+  const trailer: TraceTrailer = {
+    magic: TRAILER_MAGIC,
+    endedAt: new Date(WALL0 + 60_000).toISOString(),
+    events,
+    lostEvents: 0,
+    parseIssues: 0,
+    reason: 'signal',
+    error: null,
+  };
   yield enc.line(trailer);
 }
 

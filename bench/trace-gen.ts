@@ -40,11 +40,34 @@ export function lifecycleEvents(i: number, live: boolean): TraceEvent[] {
   const sh = { pid, tid: pid, comm: 'bash' };
   const tr = { pid, tid: pid, comm: 'true' };
   const ev: TraceEvent[] = [
-    { kind: 'fork', ts: t, pid: PARENT.pid, tid: PARENT.pid, comm: 'bash', childPid: pid, childTid: pid, cloneFlags: 18874368, parentMm: PARENT.mm, thread: false, sharesMm: false },
+    {
+      kind: 'fork',
+      ts: t,
+      pid: PARENT.pid,
+      tid: PARENT.pid,
+      comm: 'bash',
+      childPid: pid,
+      childTid: pid,
+      cloneFlags: 18874368,
+      parentMm: PARENT.mm,
+      thread: false,
+      sharesMm: false,
+    },
     { kind: 'mm_attach', ts: t + 100, ...sh, ppid: PARENT.pid, mm: forkMm, exe: SH },
     { kind: 'exec_begin', ts: t + 200, ...sh, oldMm: forkMm, filename: TRUE.path!, interp: TRUE.path! },
     { kind: 'mm_exit', ts: t + 300, ...sh, mm: forkMm, exe: SH },
-    { kind: 'exec', ts: t + 400, ...tr, oldTid: pid, ppid: PARENT.pid, mm: execMm, exe: TRUE, startCode: 94134492844032, endCode: 94134492894125, filename: TRUE.path! },
+    {
+      kind: 'exec',
+      ts: t + 400,
+      ...tr,
+      oldTid: pid,
+      ppid: PARENT.pid,
+      mm: execMm,
+      exe: TRUE,
+      startCode: 94134492844032,
+      endCode: 94134492894125,
+      filename: TRUE.path!,
+    },
     { kind: 'mmap', ts: t + 500, ...tr, mm: execMm, addr: 140626903928832, len: 1400832, prot: 5, flags: 2066, fd: 3, pgoff: 155648, file: LIBC },
     { kind: 'mmap', ts: t + 600, ...tr, mm: execMm, addr: 140626905329664, len: 339968, prot: 1, flags: 2066, fd: 3, pgoff: 1556480, file: LIBC },
     { kind: 'mmap', ts: t + 700, ...tr, mm: execMm, addr: 140626905669632, len: 24576, prot: 3, flags: 2066, fd: 3, pgoff: 1896448, file: LIBC },
@@ -55,7 +78,6 @@ export function lifecycleEvents(i: number, live: boolean): TraceEvent[] {
   }
   return ev;
 }
-
 
 /** Every event of the trace in order (live mms first, then the ending lifecycles). */
 export function* traceEvents(opts: TraceGenOptions): Generator<TraceEvent> {
@@ -80,5 +102,14 @@ export function headerLine(): string {
 }
 
 export function trailerLine(events: number): string {
-  return JSON.stringify({ magic: 'exetrace-trailer', endedAt: '2026-12-01T00:10:00.000Z', events, lostEvents: 0, parseIssues: 0, reason: 'signal', error: null, skippedSnapshots: 0 });
+  return JSON.stringify({
+    magic: 'exetrace-trailer',
+    endedAt: '2026-12-01T00:10:00.000Z',
+    events,
+    lostEvents: 0,
+    parseIssues: 0,
+    reason: 'signal',
+    error: null,
+    skippedSnapshots: 0,
+  });
 }

@@ -45,8 +45,7 @@ export async function syntheticSourceName(): Promise<string> {
   return (await external()) ? 'bench/synthetic-trace.ts' : 'bench/trace-gen.ts';
 }
 
-const isMagic = (x: Item, magic: string): boolean =>
-  typeof x === 'string' ? x.includes(`"magic":"${magic}"`) : x.magic === magic;
+const isMagic = (x: Item, magic: string): boolean => (typeof x === 'string' ? x.includes(`"magic":"${magic}"`) : x.magic === magic);
 
 /** The events only (header and trailer dropped), as objects: for in-process reducer runs. */
 export async function* syntheticEvents(opts: SyntheticOptions): AsyncGenerator<TraceEvent> {

@@ -120,7 +120,12 @@ async function startOnce(kind: TracerKind, o: StartOptions): Promise<Session> {
       if (!gone) child.kill('SIGINT');
       const t = setTimeout(() => {
         if (!gone) {
-          for (const p of descendants(pid)) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+          for (const p of descendants(pid))
+            try {
+              process.kill(p, 'SIGKILL');
+            } catch {
+              /* gone */
+            }
           child.kill('SIGKILL');
         }
       }, timeoutMs);

@@ -45,10 +45,15 @@ export async function runLoops(bin: string, loops: number, perLoop: number, onSp
   const t0 = nowSec();
   const kids = Array.from({ length: loops }, () => spawn('/bin/sh', ['-c', LOOP, 'loop', bin, String(perLoop)], { stdio: 'ignore' }));
   for (const k of kids) if (k.pid !== undefined) onSpawn?.(k.pid);
-  await Promise.all(kids.map((k) => new Promise<void>((resolve, reject) => {
-    k.on('error', reject);
-    k.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`exec loop exited ${code}`))));
-  })));
+  await Promise.all(
+    kids.map(
+      (k) =>
+        new Promise<void>((resolve, reject) => {
+          k.on('error', reject);
+          k.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`exec loop exited ${code}`))));
+        }),
+    ),
+  );
   return nowSec() - t0;
 }
 

@@ -5,23 +5,10 @@ import type { Key } from 'ink';
 /** Which part of the dashboard has the keyboard. */
 export type Mode = 'table' | 'detail' | 'filter';
 
-export type Action =
-  | 'quit'
-  | 'up'
-  | 'down'
-  | 'open'
-  | 'back'
-  | 'filter'
-  | 'sort'
-  | 'pause'
-  | 'filterApply'
-  | 'filterCancel'
-  | 'filterDelete';
+export type Action = 'quit' | 'up' | 'down' | 'open' | 'back' | 'filter' | 'sort' | 'pause' | 'filterApply' | 'filterCancel' | 'filterDelete';
 
 /** One physical key: a printable character, a named key, or Ctrl+character. */
-export type KeySpec =
-  | { char: string; ctrl?: boolean }
-  | { named: 'upArrow' | 'downArrow' | 'return' | 'escape' | 'backspace' | 'delete' };
+export type KeySpec = { char: string; ctrl?: boolean } | { named: 'upArrow' | 'downArrow' | 'return' | 'escape' | 'backspace' | 'delete' };
 
 export interface KeyBinding {
   keys: KeySpec[];
@@ -58,12 +45,7 @@ function matches(spec: KeySpec, input: string, key: Key): boolean {
 }
 
 /** The action bound to a key press in a mode, or null (in filter mode: type the character). */
-export function resolveAction(
-  mode: Mode,
-  input: string,
-  key: Key,
-  bindings: readonly KeyBinding[] = KEY_BINDINGS,
-): Action | null {
+export function resolveAction(mode: Mode, input: string, key: Key, bindings: readonly KeyBinding[] = KEY_BINDINGS): Action | null {
   for (const b of bindings) {
     if (!b.modes.includes(mode)) continue;
     if (b.keys.some((spec) => matches(spec, input, key))) return b.action;
@@ -78,7 +60,5 @@ export interface FooterItem {
 
 /** What the footer shows in a mode, in table order, straight from the bindings. */
 export function footerItems(mode: Mode, bindings: readonly KeyBinding[] = KEY_BINDINGS): FooterItem[] {
-  return bindings
-    .filter((b) => b.modes.includes(mode) && b.hint !== undefined)
-    .map((b) => ({ hint: b.hint!, label: b.label }));
+  return bindings.filter((b) => b.modes.includes(mode) && b.hint !== undefined).map((b) => ({ hint: b.hint!, label: b.label }));
 }

@@ -52,11 +52,7 @@ export interface FullScreen {
 }
 
 /** Switch a TTY to the alternate screen with a hidden cursor. */
-export function enterFullScreen(
-  output: NodeJS.WriteStream,
-  input: NodeJS.ReadStream,
-  term: string | undefined = process.env.TERM,
-): FullScreen {
+export function enterFullScreen(output: NodeJS.WriteStream, input: NodeJS.ReadStream, term: string | undefined = process.env.TERM): FullScreen {
   const caps = terminalCapabilities(term);
   output.write(caps.enterAlternate + caps.hideCursor);
   let restored = false;

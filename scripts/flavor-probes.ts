@@ -128,28 +128,53 @@ export function generateFlavorProgram(tracepointText: string, flavor: FunctionFl
       seen.add(spec);
       let body = replaceAll(b.body, 'args->filename', '$bprm->filename', spec);
       body = replaceAll(body, 'args->interp', '$bprm->interp', spec);
-      out.push(...b.lead, entry('begin_new_exec'), '{',
+      out.push(
+        ...b.lead,
+        entry('begin_new_exec'),
+        '{',
         '  // Unfiltered: the comm filter may match only the new image (checked at finalize_exec).',
         '  @oldtid[curtask] = tid;',
         `  if (${pred}) {`,
         `    $bprm = (struct linux_binprm *)${arg('bprm', 0)};`,
-        ...indent(body), '  }', '}', '',
-        ret('begin_new_exec'), '/ retval != 0 /', '{', '  delete(@oldtid[curtask]);', '}');
+        ...indent(body),
+        '  }',
+        '}',
+        '',
+        ret('begin_new_exec'),
+        '/ retval != 0 /',
+        '{',
+        '  delete(@oldtid[curtask]);',
+        '}',
+      );
     } else if (spec === 'tracepoint:sched:sched_process_exec') {
       seen.add(spec);
       let body = replaceAll(b.body, 'args->old_pid', '$oldtid', spec);
       body = replaceAll(body, 'args->filename', '$bprm->filename', spec);
-      out.push(...b.lead, entry('finalize_exec'), '{',
+      out.push(
+        ...b.lead,
+        entry('finalize_exec'),
+        '{',
         '  $oldtid = @oldtid[curtask];',
         '  delete(@oldtid[curtask]);',
         `  if ($oldtid != 0 && (${pred})) {`,
         `    $bprm = (struct linux_binprm *)${arg('bprm', 0)};`,
-        ...indent(body), '  }', '}');
+        ...indent(body),
+        '  }',
+        '}',
+      );
     } else if (spec === 'tracepoint:mmap:exit_mmap') {
       seen.add(spec);
       const body = kf ? b.body : replaceAll(b.body, 'args->mm', 'arg0', spec);
-      out.push(...b.lead, '// The final put only: mm_users drops from 1 to 0 in this call, then __mmput tears down.',
-        entry('mmput'), `/ ((struct mm_struct *)${arg('mm', 0)})->mm_users.counter == 1 && (${pred}) /`, '{', ...body, '}', '');
+      out.push(
+        ...b.lead,
+        '// The final put only: mm_users drops from 1 to 0 in this call, then __mmput tears down.',
+        entry('mmput'),
+        `/ ((struct mm_struct *)${arg('mm', 0)})->mm_users.counter == 1 && (${pred}) /`,
+        '{',
+        ...body,
+        '}',
+        '',
+      );
       out.push(...removeVmaBlock(entry('$5'), arg('vma', 0), pred));
     } else if (spec === 'tracepoint:sched:sched_process_exit') {
       seen.add(spec);
@@ -162,7 +187,12 @@ export function generateFlavorProgram(tracepointText: string, flavor: FunctionFl
       out.push(...render(b));
     }
   }
-  for (const s of ['tracepoint:sched:sched_prepare_exec', 'tracepoint:sched:sched_process_exec', 'tracepoint:mmap:exit_mmap', 'tracepoint:sched:sched_process_exit']) {
+  for (const s of [
+    'tracepoint:sched:sched_prepare_exec',
+    'tracepoint:sched:sched_process_exec',
+    'tracepoint:mmap:exit_mmap',
+    'tracepoint:sched:sched_process_exit',
+  ]) {
     if (!seen.has(s)) throw new ProbeTemplateError(`tracepoint.bt has no ${s} block to replace`);
   }
   out.push(...tail);
@@ -198,18 +228,30 @@ function pathWalk(blocks: Block[]): string[] {
  */
 function exeLinkBlock(kf: boolean, pred: string, walk: string[]): string[] {
   const load = kf
-    ? ['kretfunc:proc_exe_link', `/ ${pred} /`, '{',
+    ? [
+        'kretfunc:proc_exe_link',
+        `/ ${pred} /`,
+        '{',
         '  $d = (struct dentry *)args->dentry;',
         '  $ep = (struct path *)args->exe_path;',
-        '  $ret = (int64)retval;']
-    : ['kprobe:proc_exe_link', `/ ${pred} /`, '{',
-        '  @exe_link[tid] = ((uint64)arg0, (uint64)arg1);', '}', '',
-        'kretprobe:proc_exe_link', '/ @exe_link[tid].0 != 0 /', '{',
+        '  $ret = (int64)retval;',
+      ]
+    : [
+        'kprobe:proc_exe_link',
+        `/ ${pred} /`,
+        '{',
+        '  @exe_link[tid] = ((uint64)arg0, (uint64)arg1);',
+        '}',
+        '',
+        'kretprobe:proc_exe_link',
+        '/ @exe_link[tid].0 != 0 /',
+        '{',
         '  $a = @exe_link[tid];',
         '  delete(@exe_link[tid]);',
         '  $d = (struct dentry *)$a.0;',
         '  $ep = (struct path *)$a.1;',
-        '  $ret = (int64)(int32)retval;'];
+        '  $ret = (int64)(int32)retval;',
+      ];
   return [
     '',
     '// ---- proc_exe_link: the kernel resolving /proc/<pid>/exe (readlink, open, stat, exec of it) ----',
@@ -264,7 +306,10 @@ ${probe}
 
 /** bpftrace >= 0.20 spelling: fentry/fexit and `args.x`. */
 export function toModernSyntax(text: string): string {
-  return text.replace(/\bkretfunc:/g, 'fexit:').replace(/\bkfunc:/g, 'fentry:').replace(/\bargs->/g, 'args.');
+  return text
+    .replace(/\bkretfunc:/g, 'fexit:')
+    .replace(/\bkfunc:/g, 'fentry:')
+    .replace(/\bargs->/g, 'args.');
 }
 
 export function flavorProgramPath(flavor: FunctionFlavor): string {

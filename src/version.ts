@@ -19,4 +19,3 @@ function findPackageVersion(): string {
 }
 
 export const TOOL_VERSION = findPackageVersion();
-

@@ -32,7 +32,10 @@ async function traceFile(ctx: Ctx, lifecycles: number): Promise<{ path: string; 
   mkdirSync(ctx.opts.traceCache, { recursive: true });
   const src = (await syntheticSourceName()).replace(/\W+/g, '_');
   // Keyed by the generators' code (the build rewrites their files, so not by mtime).
-  const code = ['../trace-gen.js', '../synthetic-trace.js'].map((f) => fileURLToPath(new URL(f, import.meta.url))).filter((f) => existsSync(f)).map((f) => readFileSync(f));
+  const code = ['../trace-gen.js', '../synthetic-trace.js']
+    .map((f) => fileURLToPath(new URL(f, import.meta.url)))
+    .filter((f) => existsSync(f))
+    .map((f) => readFileSync(f));
   const key = createHash('sha256').update(Buffer.concat(code)).digest('hex').slice(0, 12);
   const path = join(ctx.opts.traceCache, `${src}-${lifecycles}-${key}.jsonl`);
   const countPath = `${path}.events`;
@@ -99,12 +102,18 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
         ctx.log(`analyze: ${size.name} (${int(size.lifecycles)} lifecycles) round ${r + 1} ${tool}`);
         const run = await runTool(tool, path, events, size.capS);
         runs.push(run);
-        rows.push(`| ${int(size.lifecycles)} lifecycles, ${int(events)} events | ${r + 1} | ${tool} | ${rateCell(run)} | ${fmt(run.secs, 1)} | ${mb(run.hwm)}${run.capped ? ' (at cap)' : ''} | ${run.capped ? 'killed at cap' : run.code} |`);
+        rows.push(
+          `| ${int(size.lifecycles)} lifecycles, ${int(events)} events | ${r + 1} | ${tool} | ${rateCell(run)} | ${fmt(run.secs, 1)} | ${mb(run.hwm)}${run.capped ? ' (at cap)' : ''} | ${run.capped ? 'killed at cap' : run.code} |`,
+        );
       }
     }
     const m = (t: Tool): number => median(runs.filter((x) => x.tool === t).map((x) => x.rate));
     med[size.name] = { parse: m('parse'), analyze: m('analyze'), replay: m('replay') };
-    hwm[size.name] = { parse: runs.filter((x) => x.tool === 'parse'), analyze: runs.filter((x) => x.tool === 'analyze'), replay: runs.filter((x) => x.tool === 'replay') };
+    hwm[size.name] = {
+      parse: runs.filter((x) => x.tool === 'parse'),
+      analyze: runs.filter((x) => x.tool === 'analyze'),
+      replay: runs.filter((x) => x.tool === 'replay'),
+    };
     anyCapped[size.name] = runs.some((x) => x.capped && x.tool !== 'parse');
   }
   const s = med.small!;
@@ -123,10 +132,17 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
       // A capped run's rate covers only the start of its trace: not the whole-trace figure asked for.
       met: capped ? null : within,
       ...(capped
-        ? { note: `not determined: runs hit the cap (${o.analyzeTimeoutS} s small, ${o.analyzeLargeTimeoutS} s large) before the end of the trace; over what they read the ratio is ${fmt(scale)}. Bounded by the speed itself: ${fmt(s[t] / s.parse, 3)} of a bare parse` }
+        ? {
+            note: `not determined: runs hit the cap (${o.analyzeTimeoutS} s small, ${o.analyzeLargeTimeoutS} s large) before the end of the trace; over what they read the ratio is ${fmt(scale)}. Bounded by the speed itself: ${fmt(s[t] / s.parse, 3)} of a bare parse`,
+          }
         : within
           ? {}
-          : { note: scale < 1 ? 'events/s falls as the trace grows: per-event work grows with the mms seen' : 'events/s rises with size: fixed start-up cost dominates the small trace' }),
+          : {
+              note:
+                scale < 1
+                  ? 'events/s falls as the trace grows: per-event work grows with the mms seen'
+                  : 'events/s rises with size: fixed start-up cost dominates the small trace',
+            }),
     });
   }
   const LIMIT = 300 * 2 ** 20;
@@ -141,7 +157,12 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
       met,
       ...(met === true
         ? {}
-        : { note: met === null ? `not determined: killed at the ${o.analyzeLargeTimeoutS} s cap below the limit` : `over the limit after ${fmt(100 * r.progress, 0)}% of the trace: memory grows with the trace` }),
+        : {
+            note:
+              met === null
+                ? `not determined: killed at the ${o.analyzeLargeTimeoutS} s cap below the limit`
+                : `over the limit after ${fmt(100 * r.progress, 0)}% of the trace: memory grows with the trace`,
+          }),
     });
   }
   return {

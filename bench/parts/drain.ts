@@ -16,7 +16,9 @@ export async function drainPart(ctx: Ctx): Promise<PartResult> {
     const code = await s.stop();
     const c = await countTrace(s.output, ctx.bins.dynamic);
     kept.push(c.execs / n);
-    rows.push(`| ${r + 1} | ${int(c.execs)} / ${int(n)} | ${fmt(c.execs / n, 3)} | ${c.trailer ? int(c.trailer.lostEvents) : 'no trailer'} | ${c.trailer ? int(c.trailer.parseIssues) : 'no trailer'} | ${code} |`);
+    rows.push(
+      `| ${r + 1} | ${int(c.execs)} / ${int(n)} | ${fmt(c.execs / n, 3)} | ${c.trailer ? int(c.trailer.lostEvents) : 'no trailer'} | ${c.trailer ? int(c.trailer.parseIssues) : 'no trailer'} | ${code} |`,
+    );
   }
   const m = median(kept);
   const min = Math.min(...kept);
@@ -30,7 +32,11 @@ export async function drainPart(ctx: Ctx): Promise<PartResult> {
         result: `${fmt(m, 3)} (worst ${fmt(min, 3)})`,
         target: '1.0',
         met: min === 1,
-        ...(min === 1 ? {} : { note: 'the recorder stops bpftrace with SIGINT straight away (src/trace/bpftrace-runner.ts stop()), and bpftrace 0.17 discards what is still unread in its rings at SIGINT (kernel-facts.md)' }),
+        ...(min === 1
+          ? {}
+          : {
+              note: 'the recorder stops bpftrace with SIGINT straight away (src/trace/bpftrace-runner.ts stop()), and bpftrace 0.17 discards what is still unread in its rings at SIGINT (kernel-facts.md)',
+            }),
       },
     ],
   };

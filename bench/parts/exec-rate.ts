@@ -44,7 +44,9 @@ const pick = (rs: Round[], kind: TracerKind, f: (r: Round) => number): number =>
 
 function table(rs: Round[]): string {
   const rows = ['| round | tracer | dynamic execs/s | static execs/s | CPU µs/exec (utime+stime) | CPU µs/exec (schedstat) |', '|---|---|---|---|---|---|'];
-  rs.forEach((r, i) => rows.push(`| ${(i >> 1) + 1} | ${r.kind} | ${int(r.dynRate)} | ${int(r.staticRate)} | ${fmt(r.cpuStat * 1e6, 1)} | ${fmt(r.cpuSched * 1e6, 1)} |`));
+  rs.forEach((r, i) =>
+    rows.push(`| ${(i >> 1) + 1} | ${r.kind} | ${int(r.dynRate)} | ${int(r.staticRate)} | ${fmt(r.cpuStat * 1e6, 1)} | ${fmt(r.cpuSched * 1e6, 1)} |`),
+  );
   return rows.join('\n');
 }
 
@@ -57,7 +59,9 @@ export async function execRatePart(ctx: Ctx): Promise<PartResult> {
     result: ctx.bins.static === null && name === 'static' ? `not measured: ${ctx.bins.staticError}` : fmt(x),
     target: '≤ 1.10',
     met: Number.isFinite(x) ? x <= 1.1 : null,
-    ...(x <= 1.1 || !Number.isFinite(x) ? {} : { note: 'the exec loop competes for the 2 cores with the collector, which needs far more CPU per exec than the one-probe baseline (see 3.)' }),
+    ...(x <= 1.1 || !Number.isFinite(x)
+      ? {}
+      : { note: 'the exec loop competes for the 2 cores with the collector, which needs far more CPU per exec than the one-probe baseline (see 3.)' }),
   });
   return {
     id: 'exec-rate',
@@ -89,7 +93,9 @@ export async function cpuPart(ctx: Ctx): Promise<PartResult> {
         result: `${fmt(ratio, 1)}x (${fmt(rec * 1e6, 0)} vs ${fmt(base * 1e6, 1)} µs)`,
         target: '≤ 8x',
         met: Number.isFinite(ratio) ? ratio <= 8 : null,
-        ...(ratio <= 8 ? {} : { note: 'bounded by the lines per exec (2.): each costs a write() in bpftrace and a parse, decode, reorder and trace write in Node' }),
+        ...(ratio <= 8
+          ? {}
+          : { note: 'bounded by the lines per exec (2.): each costs a write() in bpftrace and a parse, decode, reorder and trace write in Node' }),
       },
     ],
   };

@@ -13,7 +13,8 @@ interface ModelApi {
 export async function heapPart(ctx: Ctx): Promise<PartResult> {
   const spec = '../../src/model/index.js';
   const model = (await import(spec)) as Partial<ModelApi>;
-  if (typeof model.initialState !== 'function' || typeof model.reduce !== 'function') throw new Error('src/model/index.js no longer exports initialState() and reduce()');
+  if (typeof model.initialState !== 'function' || typeof model.reduce !== 'function')
+    throw new Error('src/model/index.js no longer exports initialState() and reduce()');
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('needs node --expose-gc');
   const n = ctx.opts.liveMms;

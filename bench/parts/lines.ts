@@ -78,7 +78,13 @@ function attributed(text: string, children: Set<number>, shells: Set<number>): {
   return r;
 }
 
-async function countLines(ctx: Ctx, kind: TracerKind, argv: ProbeArgv, k: number, round: number): Promise<{ perExec: number; lines: number; anywhere: number; execs: number; all: number; secs: number }> {
+async function countLines(
+  ctx: Ctx,
+  kind: TracerKind,
+  argv: ProbeArgv,
+  k: number,
+  round: number,
+): Promise<{ perExec: number; lines: number; anywhere: number; execs: number; all: number; secs: number }> {
   const pidLog = await startPidLog(ctx, ctx.bins.dynamic, `lines-${kind}-${round}`);
   const s = await startTracer(kind, { dir: ctx.dir, name: `lines-${kind}-${round}`, marker: ctx.bins.marker, probeArgv: argv });
   try {
@@ -107,13 +113,18 @@ export async function linesPart(ctx: Ctx): Promise<PartResult> {
   ctx.log('lines: capturing the recorder bpftrace argv');
   const argv = await capturedArgv(ctx);
   const per: Record<string, number[]> = { probes: [], baseline: [] };
-  const rows = ['| round | tracer | execs seen (pid log) | lines of the loop (owner pid) | lines naming a loop pid anywhere | all lines in the window (host included) | lines per exec (child lines ÷ execs seen + shell lines ÷ execs run) |', '|---|---|---|---|---|---|---|'];
+  const rows = [
+    '| round | tracer | execs seen (pid log) | lines of the loop (owner pid) | lines naming a loop pid anywhere | all lines in the window (host included) | lines per exec (child lines ÷ execs seen + shell lines ÷ execs run) |',
+    '|---|---|---|---|---|---|---|',
+  ];
   for (let r = 0; r < ctx.opts.linesRounds; r++) {
     for (const kind of ['probes', 'baseline'] as TracerKind[]) {
       ctx.log(`lines: round ${r + 1} ${kind}`);
       const x = await countLines(ctx, kind, argv, k, r);
       per[kind]!.push(x.perExec);
-      rows.push(`| ${r + 1} | ${kind === 'probes' ? 'probe script' : 'one-probe baseline'} | ${int(x.execs)} / ${int(k)} | ${int(x.lines)} | ${int(x.anywhere)} | ${int(x.all)} | ${fmt(x.perExec)} |`);
+      rows.push(
+        `| ${r + 1} | ${kind === 'probes' ? 'probe script' : 'one-probe baseline'} | ${int(x.execs)} / ${int(k)} | ${int(x.lines)} | ${int(x.anywhere)} | ${int(x.all)} | ${fmt(x.perExec)} |`,
+      );
     }
   }
   const m = median(per.probes!);
@@ -122,7 +133,11 @@ export async function linesPart(ctx: Ctx): Promise<PartResult> {
     id: 'lines',
     title: '2. Lines per dynamic exec printed by bpftrace',
     body:
-      `\`bpftrace ${argv.args.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}\` with ${Object.entries(argv.env).map(([a, b]) => `${a}=${b}`).join(' ') || 'no BPFTRACE_* environment'} ` +
+      `\`bpftrace ${argv.args.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ')}\` with ${
+        Object.entries(argv.env)
+          .map(([a, b]) => `${a}=${b}`)
+          .join(' ') || 'no BPFTRACE_* environment'
+      } ` +
       `(argv and environment read from the bpftrace child of \`exetrace record\`), stdout to a file, while one loop does ${int(k)} execs of the copy of /bin/true; ` +
       `the host is shared, so a line counts when its own task (its first decimal token of at most 7 digits, after the ns timestamp) is the loop's shell or one of its execs, whose pids a second one-probe bpftrace filtered on the copy's comm logs alongside. Lines that merely name a loop pid (e.g. other tracers on the host reading /proc/PID/maps) are shown apart. Rounds interleave with the one-probe baseline as a check of the method (expect 1.00).\n\n` +
       `${rows.join('\n')}\n\nMedian: **${fmt(m)} lines per exec** (baseline check: ${fmt(mb)}).`,
@@ -132,7 +147,11 @@ export async function linesPart(ctx: Ctx): Promise<PartResult> {
         result: fmt(m),
         target: '≤ 12',
         met: m <= 12,
-        ...(m <= 12 ? {} : { note: 'bounded by the probe line protocol: every line is a write() in bpftrace and a JSON.parse plus decode in the collector, so this sets the CPU floor of 3.' }),
+        ...(m <= 12
+          ? {}
+          : {
+              note: 'bounded by the probe line protocol: every line is a write() in bpftrace and a JSON.parse plus decode in the collector, so this sets the CPU floor of 3.',
+            }),
       },
     ],
   };

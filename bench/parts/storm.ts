@@ -8,7 +8,10 @@ import type { Ctx, PartResult, TargetRow } from '../context.js';
 
 export async function stormPart(ctx: Ctx): Promise<PartResult> {
   const { stormExecs: total, stormLoops } = ctx.opts;
-  const rows: string[] = ['| tracer | loops × execs | exec rate /s | execs in trace | lostEvents | parseIssues | trace lines | CPU µs/exec (tracer tree) | exit |', '|---|---|---|---|---|---|---|---|---|'];
+  const rows: string[] = [
+    '| tracer | loops × execs | exec rate /s | execs in trace | lostEvents | parseIssues | trace lines | CPU µs/exec (tracer tree) | exit |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
   const targets: TargetRow[] = [];
   for (const loops of stormLoops) {
     for (const kind of ['record', 'live'] as TracerKind[]) {
@@ -33,7 +36,11 @@ export async function stormPart(ctx: Ctx): Promise<PartResult> {
         result: `${int(c.execs)}/${int(n)} execs, ${t ? int(t.lostEvents) : '?'} lost, ${t ? int(t.parseIssues) : '?'} parse issues`,
         target: 'every exec, 0 lost, 0 parse issues',
         met: ok,
-        ...(ok ? {} : { note: `${int(n - c.execs)} execs missing; the tracer tree used ${int(((c1.stat - c0.stat) / n) * 1e6)} µs CPU per exec at ${int(n / secs)} execs/s on 2 cores (see 2., 3.): the reader falls behind and bpftrace's rings overflow` }),
+        ...(ok
+          ? {}
+          : {
+              note: `${int(n - c.execs)} execs missing; the tracer tree used ${int(((c1.stat - c0.stat) / n) * 1e6)} µs CPU per exec at ${int(n / secs)} execs/s on 2 cores (see 2., 3.): the reader falls behind and bpftrace's rings overflow`,
+            }),
       });
     }
   }

@@ -20,9 +20,26 @@ export interface DashboardAppProps<S> {
 
 /** A key press that is only its character: no arrows, no modifiers. */
 const PLAIN_KEY: Key = {
-  upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false,
-  home: false, end: false, return: false, escape: false, ctrl: false, shift: false, tab: false,
-  backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false,
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageDown: false,
+  pageUp: false,
+  home: false,
+  end: false,
+  return: false,
+  escape: false,
+  ctrl: false,
+  shift: false,
+  tab: false,
+  backspace: false,
+  delete: false,
+  meta: false,
+  super: false,
+  hyper: false,
+  capsLock: false,
+  numLock: false,
 };
 
 function useTerminalSize(): { width: number; height: number } {
@@ -70,24 +87,27 @@ export function DashboardApp<S>({ store, select, onQuit, interactive = true }: D
     if (next.quit && !cur.quit) onQuit();
   };
 
-  useInput((input, key) => {
-    // Keys typed faster than the terminal is read arrive as one chunk ("jq"): outside the filter
-    // prompt each character is its own key press; once a character opens the prompt, the rest
-    // of the chunk is typed into it.
-    const inFilter = (): boolean => uiRef.current.mode === 'filter';
-    if (input.length <= 1 || key.ctrl || key.meta || inFilter()) {
-      press(input, key);
-      return;
-    }
-    const chars = [...input];
-    for (let i = 0; i < chars.length; i++) {
-      if (inFilter()) {
-        press(chars.slice(i).join(''), PLAIN_KEY);
+  useInput(
+    (input, key) => {
+      // Keys typed faster than the terminal is read arrive as one chunk ("jq"): outside the filter
+      // prompt each character is its own key press; once a character opens the prompt, the rest
+      // of the chunk is typed into it.
+      const inFilter = (): boolean => uiRef.current.mode === 'filter';
+      if (input.length <= 1 || key.ctrl || key.meta || inFilter()) {
+        press(input, key);
         return;
       }
-      press(chars[i]!, PLAIN_KEY);
-    }
-  }, { isActive: interactive });
+      const chars = [...input];
+      for (let i = 0; i < chars.length; i++) {
+        if (inFilter()) {
+          press(chars.slice(i).join(''), PLAIN_KEY);
+          return;
+        }
+        press(chars[i]!, PLAIN_KEY);
+      }
+    },
+    { isActive: interactive },
+  );
 
   return (
     <Dashboard

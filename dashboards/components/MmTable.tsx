@@ -36,7 +36,9 @@ export function MmTable({ rows, selectedKey, sortKey, filter, height, width }: M
     <Box flexDirection="column">
       <Text dimColor>{cell(title, width)}</Text>
       <Text bold>
-        {[cell('PID(S)', c.pids), cell('COMM', c.comm), cell('EXE', c.exe), cell('STATE', c.state), cell('VMA WALK', c.vma), cell('FINDING', c.badge)].join(' ')}
+        {[cell('PID(S)', c.pids), cell('COMM', c.comm), cell('EXE', c.exe), cell('STATE', c.state), cell('VMA WALK', c.vma), cell('FINDING', c.badge)].join(
+          ' ',
+        )}
       </Text>
       {visible.length === 0 ? <Text dimColor>(no mms{filter !== '' ? ' match the filter' : ' yet'})</Text> : null}
       {visible.map((r) => {

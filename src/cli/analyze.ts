@@ -40,7 +40,12 @@ async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
   if (text.length > 0 && !out.write(text)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
 }
 
-export async function runAnalyze(file: string, opts: AnalyzeCliOptions, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function runAnalyze(
+  file: string,
+  opts: AnalyzeCliOptions,
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   const format = FORMATS[opts.format];
   // Each ended mm is rendered as it ends and parked on disk: the report's head (counts,
   // findings) is only known at the end, and nothing per mm may stay in memory.

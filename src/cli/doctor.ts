@@ -64,7 +64,9 @@ export async function buildDoctorReport(): Promise<DoctorReport> {
     root,
     lockdown: lock.ok ? { mode: lock.value, note: null } : { mode: null, note: lock.reason },
     btf: btfPresent(),
-    tracefs: tracefs.ok ? { path: tracefs.value.path, mountedNow: tracefs.value.mountedNow, note: null } : { path: null, mountedNow: false, note: tracefs.reason },
+    tracefs: tracefs.ok
+      ? { path: tracefs.value.path, mountedNow: tracefs.value.mountedNow, note: null }
+      : { path: null, mountedNow: false, note: tracefs.reason },
     kprobeEvents: kprobeEventsPresent(tracefs.ok ? tracefs.value.path : null),
     bpftrace: {
       path: bpftracePath,

@@ -45,11 +45,12 @@ export function formatSummary(r: RecordResult): string {
   const total = Object.values(r.counts).reduce((a, b) => a + (b ?? 0), 0);
   lines.push(`events: ${total}`);
   for (const [kind, n] of Object.entries(r.counts).sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${kind.padEnd(14)} ${n}`);
-  lines.push(`lost events: ${r.lostEvents}${r.lostEvents > 0 ? ' (counted from the probes\' sequence numbers; findings across a gap are uncertain)' : ''}`);
+  lines.push(`lost events: ${r.lostEvents}${r.lostEvents > 0 ? " (counted from the probes' sequence numbers; findings across a gap are uncertain)" : ''}`);
   const t = r.trailer;
   if (t && (t.bpftraceLostRecords ?? 0) > 0) lines.push(`  bpftrace's own count: ${t.bpftraceLostRecords} output records lost`);
   if (t && (t.incompleteEvents ?? 0) > 0) lines.push(`  events missing some of their strings: ${t.incompleteEvents}`);
-  if (t?.drain && !t.drain.complete) lines.push(`  stop drain incomplete: ${t.drain.answeredCpus} of ${t.drain.cpus} CPUs confirmed; events still in the others' buffers may be missing`);
+  if (t?.drain && !t.drain.complete)
+    lines.push(`  stop drain incomplete: ${t.drain.answeredCpus} of ${t.drain.cpus} CPUs confirmed; events still in the others' buffers may be missing`);
   lines.push(`parse issues: ${r.trailer?.parseIssues ?? r.parseIssues.length}`);
   for (const i of r.parseIssues.slice(0, 5)) lines.push(`  ${sanitizeForTerminal(`${i.source}:${i.line}: ${i.cause}`)}`);
   lines.push(

@@ -59,22 +59,24 @@ export async function replayCommand(file: string, opts: ReplayOptions): Promise<
   const [{ runDashboard }, { exetraceModel }] = await Promise.all([import('../../dashboards/run-dashboard.js'), import('../../dashboards/exetrace-model.js')]);
   // Off a terminal the line printer batches its writes itself (dashboards/line-printer.ts).
   return runDashboard({
-      model: exetraceModel,
-      source: 'replay',
-      speed: speedLabel,
-      printEvents: opts.findingsOnly !== true,
-      start(consumer, control) {
-        let done: Promise<void>;
-        if (opts.speed === 'max') {
-          // The file is read again from the start, in chunks; the peeked reader is closed.
-          done = close().then(() => replayAtMaxSpeed(file, consumer, control)).then(() => undefined);
-        } else {
-          done = driveReplay(records, file, consumer, opts.speed, control).then(() => undefined);
-        }
-        // Stopping a replay is just not reading on: the drivers check control.stopped().
-        return { done, stop: async () => {} };
-      },
-    });
+    model: exetraceModel,
+    source: 'replay',
+    speed: speedLabel,
+    printEvents: opts.findingsOnly !== true,
+    start(consumer, control) {
+      let done: Promise<void>;
+      if (opts.speed === 'max') {
+        // The file is read again from the start, in chunks; the peeked reader is closed.
+        done = close()
+          .then(() => replayAtMaxSpeed(file, consumer, control))
+          .then(() => undefined);
+      } else {
+        done = driveReplay(records, file, consumer, opts.speed, control).then(() => undefined);
+      }
+      // Stopping a replay is just not reading on: the drivers check control.stopped().
+      return { done, stop: async () => {} };
+    },
+  });
 }
 
 export function register(program: Command): void {

@@ -93,7 +93,7 @@ export class Btf {
       pos += 12;
       const kind = (info >>> 24) & 0x1f;
       const vlen = info & 0xffff;
-      const kindFlag = (info >>> 31) === 1;
+      const kindFlag = info >>> 31 === 1;
       const t: BtfType = { id: this.types.length, kind, name: nameAt(nameOff), vlen, kindFlag, sizeOrType };
       const need = (n: number) => {
         if (pos + n > end) throw new BtfError(`${source}: truncated type ${t.id} (kind ${kind}) at offset ${pos}`);
@@ -222,8 +222,8 @@ export class Btf {
   private resolveModifiers(id: number): BtfType | undefined {
     let t = this.types[id];
     for (let hops = 0; t && hops < 32; hops++) {
-      if (t.kind !== BtfKind.TYPEDEF && t.kind !== BtfKind.VOLATILE && t.kind !== BtfKind.CONST &&
-          t.kind !== BtfKind.RESTRICT && t.kind !== BtfKind.TYPE_TAG) return t;
+      if (t.kind !== BtfKind.TYPEDEF && t.kind !== BtfKind.VOLATILE && t.kind !== BtfKind.CONST && t.kind !== BtfKind.RESTRICT && t.kind !== BtfKind.TYPE_TAG)
+        return t;
       t = this.types[t.sizeOrType];
     }
     return t;

@@ -103,4 +103,3 @@ export function bpftraceVersion(path = 'bpftrace'): Fact<string> {
     return { ok: false, reason: code === 'ENOENT' ? 'bpftrace not found; apt-get install bpftrace' : (err as Error).message };
   }
 }
-

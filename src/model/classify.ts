@@ -88,7 +88,11 @@ export function classify(mm: MmRecord, isLoader: LoaderTest): Verdict[] {
   if (snapshot && !loader) {
     const decoy = decoyMapping(mm, exe, isLoader);
     if (decoy !== null) {
-      out.push({ class: 'decoy-mapping', evidence: base(decoy.evidence, mm.lastSnapshot), related: [{ role: 'decoy', file: decoy.file, address: decoy.start }] });
+      out.push({
+        class: 'decoy-mapping',
+        evidence: base(decoy.evidence, mm.lastSnapshot),
+        related: [{ role: 'decoy', file: decoy.file, address: decoy.start }],
+      });
     }
   }
   return out;

@@ -15,7 +15,10 @@ export function fileFromRef(ref: FileRef | null): FileId | null {
   let id = fileIds.get(ref);
   if (id === undefined) {
     // A NULL struct file decodes as dev 0 ino 0: no file.
-    id = ref.ino === 0 && ref.dev === 0 && ref.name === '' ? null : { dev: ref.dev, ino: ref.ino, path: ref.pathTruncated ? null : ref.path, name: ref.name || basename(ref.path ?? '') };
+    id =
+      ref.ino === 0 && ref.dev === 0 && ref.name === ''
+        ? null
+        : { dev: ref.dev, ino: ref.ino, path: ref.pathTruncated ? null : ref.path, name: ref.name || basename(ref.path ?? '') };
     fileIds.set(ref, id);
   }
   return id;

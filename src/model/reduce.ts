@@ -28,19 +28,7 @@ import { answerOf, walkAnswerOf, basename, fileFromMaps, fileFromRef, fileKey, i
 import { explainLoaderExec, makeFinding } from './findings.js';
 import { pdelete, pget, pset } from './pmap.js';
 import { ringPush } from './ring.js';
-import type {
-  AddrEntry,
-  EndedMm,
-  EvidenceRef,
-  EvidenceSource,
-  FileId,
-  Finding,
-  Mapping,
-  MmRecord,
-  ModelState,
-  Transition,
-  TransitionCause,
-} from './state.js';
+import type { AddrEntry, EndedMm, EvidenceRef, EvidenceSource, FileId, Finding, Mapping, MmRecord, ModelState, Transition, TransitionCause } from './state.js';
 import { legacyWalk, vmaWalk } from './vma-walk.js';
 import { carve, insertMapping, pageDown, pageUp, permsFromProt, protect, remap } from './vma-set.js';
 
@@ -145,7 +133,24 @@ function draftOf(s: ModelState, ts: number): Draft {
 
 // Kind names as constants: a parsed event's `kind` is its own string, and evidence outlives it.
 const KIND_NAMES: Readonly<Record<string, TraceEvent['kind']>> = Object.fromEntries(
-  (['exec_begin', 'exec', 'fork', 'mm_attach', 'mm_exit', 'exit', 'mmap', 'munmap', 'mremap', 'mprotect', 'prctl_mm', 'exe_read', 'proc_snapshot', 'gap'] as const).map((k) => [k, k]),
+  (
+    [
+      'exec_begin',
+      'exec',
+      'fork',
+      'mm_attach',
+      'mm_exit',
+      'exit',
+      'mmap',
+      'munmap',
+      'mremap',
+      'mprotect',
+      'prctl_mm',
+      'exe_read',
+      'proc_snapshot',
+      'gap',
+    ] as const
+  ).map((k) => [k, k]),
 );
 
 function ref(e: Event): EvidenceRef {
@@ -299,7 +304,15 @@ function registerGeneration(d: Draft, addr: Hex, key: string, startTs: number, g
  * not arrived yet (another CPU): it is ended here and never merged with the new one.
  * `put` false: the caller stores the record itself on every path (saves a map update).
  */
-function newRecord(d: Draft, addr: Hex | null, e: Exclude<Event, GapEvent>, cause: TransitionCause, exe: FileId | null, keyOverride?: string, put = true): MmRecord {
+function newRecord(
+  d: Draft,
+  addr: Hex | null,
+  e: Exclude<Event, GapEvent>,
+  cause: TransitionCause,
+  exe: FileId | null,
+  keyOverride?: string,
+  put = true,
+): MmRecord {
   let generation = 0;
   if (addr !== null) {
     const entry = pget(d.addrs, addr);
@@ -411,7 +424,7 @@ function evaluate(d: Draft, mm0: MmRecord, e: Exclude<Event, GapEvent>): MmRecor
 
 function raise(d: Draft, mm: MmRecord, e: Exclude<Event, GapEvent>, verdict: Parameters<typeof makeFinding>[1], oldExe?: FileId | null): MmRecord {
   const id = `${mm.key}/${verdict.class}/${mm.findingIds.length}`;
-  const pid = mm.pids.includes(e.pid) ? e.pid : mm.pids[0] ?? e.pid;
+  const pid = mm.pids.includes(e.pid) ? e.pid : (mm.pids[0] ?? e.pid);
   const finding: Finding = makeFinding(mm, verdict, { id, pid, ts: e.ts, uncertain: d.gapSeq > mm.gapSeqAtStart, oldExe });
   const findings = [...d.findings, finding];
   const over = findings.length - d.options.maxFindings;
@@ -430,7 +443,14 @@ function onExecBegin(d: Draft, e: ExecBeginEvent): void {
   let oldKey: string | null = null;
   if (e.oldMm !== null) oldKey = mmForEvent(d, e.oldMm, e, false)?.key ?? null;
   oldKey ??= pget(d.pidMm, pidKey(e.pid)) ?? null;
-  d.pendingExec = pset(d.pendingExec, pidKey(e.pid), { ts: e.ts, tid: e.tid, oldMmKey: oldKey, filename: e.filename, interp: e.interp === e.filename ? e.filename : e.interp, evidence: ref(e) });
+  d.pendingExec = pset(d.pendingExec, pidKey(e.pid), {
+    ts: e.ts,
+    tid: e.tid,
+    oldMmKey: oldKey,
+    filename: e.filename,
+    interp: e.interp === e.filename ? e.filename : e.interp,
+    evidence: ref(e),
+  });
 }
 
 function onExec(d: Draft, e: ExecEvent): void {
@@ -443,7 +463,18 @@ function onExec(d: Draft, e: ExecEvent): void {
   if (note !== undefined) mm.timeline = [transition(e, 'exec', exe, note)];
   const hasText = exe !== null && e.endCode > e.startCode && e.startCode > 0;
   const text: Mapping[] = hasText
-    ? [{ start: pageDown(e.startCode), end: pageUp(e.endCode), perms: 'r-xp', offset: 0, file: exe, origin: 'exec', fixed: false, evidence: mm.timeline[0]!.evidence }]
+    ? [
+        {
+          start: pageDown(e.startCode),
+          end: pageUp(e.endCode),
+          perms: 'r-xp',
+          offset: 0,
+          file: exe,
+          origin: 'exec',
+          fixed: false,
+          evidence: mm.timeline[0]!.evidence,
+        },
+      ]
     : [];
   // After exec the calling thread becomes the leader: tid == pid.
   mm.tids = mm.pids.length === 1 && mm.pids[0] === e.pid ? mm.pids : [e.pid];
@@ -563,9 +594,26 @@ function onMappingChange(d: Draft, e: MappingEvent): void {
       const file = fileFromRef(e.file);
       const tracked = file !== null && ((e.prot & PROT_EXEC) !== 0 || sameFile(file, mm.exe) || sameFile(file, mm.execFile));
       after = tracked
-        ? insertMapping(before, { start, end, perms: permsFromProt(e.prot), offset: e.pgoff, file, origin: 'mmap', fixed: (e.flags & MAP_FIXED) !== 0, evidence: ref(e) })
+        ? insertMapping(before, {
+            start,
+            end,
+            perms: permsFromProt(e.prot),
+            offset: e.pgoff,
+            file,
+            origin: 'mmap',
+            fixed: (e.flags & MAP_FIXED) !== 0,
+            evidence: ref(e),
+          })
         : carve(before, start, end);
-      if (file !== null && (e.prot & PROT_EXEC) !== 0 && mm.loadedProgram === null && mm.exe !== null && !sameFile(file, mm.exe) && isLoaderName(mm.exe.name) && !isLoaderName(file.name)) {
+      if (
+        file !== null &&
+        (e.prot & PROT_EXEC) !== 0 &&
+        mm.loadedProgram === null &&
+        mm.exe !== null &&
+        !sameFile(file, mm.exe) &&
+        isLoaderName(mm.exe.name) &&
+        !isLoaderName(file.name)
+      ) {
         // ld.so run directly maps the program before any library: the first file is the program.
         mm = patch(mm, { loadedProgram: file });
       }
@@ -691,7 +739,10 @@ function refreshAnswers(d: Draft, mm: MmRecord, snapshotRef: EvidenceRef): void 
   const ids = new Set(mm.findingIds);
   const walk = walkAnswerOf(vmaWalk(mm));
   const legacy = walkAnswerOf(legacyWalk(mm));
-  const verdicts = classify(mm, loaderTest((f) => pget(d.interpreters, fileKey(f)) !== undefined));
+  const verdicts = classify(
+    mm,
+    loaderTest((f) => pget(d.interpreters, fileKey(f)) !== undefined),
+  );
   d.findings = d.findings.map((f) => {
     if (!ids.has(f.id) || f.ts > snapshotRef.ts) return f;
     let related = f.related;

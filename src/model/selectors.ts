@@ -47,7 +47,12 @@ export function answersOf(mm: MmRecord): MmAnswers {
   const walk = vmaWalk(mm);
   const legacy = legacyWalk(mm);
   const status: AnswerStatus =
-    mm.mapsKnowledge === 'none' || mm.exe === null ? 'unknown' : walk !== null && sameFile(walk.file, mm.exe) ? 'agree' : mm.mapsKnowledge === 'snapshot' ? 'differs' : 'unknown';
+    mm.mapsKnowledge === 'none' || mm.exe === null
+      ? 'unknown'
+      : walk !== null && sameFile(walk.file, mm.exe)
+        ? 'agree'
+        : mm.mapsKnowledge === 'snapshot'
+          ? 'differs'
+          : 'unknown';
   return { exe: answerOf(mm.exe), vmaWalk: walkAnswerOf(walk), legacyWalk: walkAnswerOf(legacy), status, knowledge: mm.mapsKnowledge };
 }
-

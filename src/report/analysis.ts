@@ -100,8 +100,22 @@ export function mmFilter(filters: ReportInput['filters']): (pids: readonly numbe
 
 export function reportEndedMm(e: EndedMm): ReportMm {
   return {
-    key: e.key, mm: e.addr, generation: e.generation, live: false, startTs: e.startTs, endTs: e.endTs, comm: e.comm, pids: e.pids, exe: e.exe,
-    vmaWalk: null, legacyWalk: null, answerStatus: null, timeline: e.timeline.map(reportTransition), timelineDropped: e.timelineDropped, findingIds: e.findingIds, gaps: e.gaps,
+    key: e.key,
+    mm: e.addr,
+    generation: e.generation,
+    live: false,
+    startTs: e.startTs,
+    endTs: e.endTs,
+    comm: e.comm,
+    pids: e.pids,
+    exe: e.exe,
+    vmaWalk: null,
+    legacyWalk: null,
+    answerStatus: null,
+    timeline: e.timeline.map(reportTransition),
+    timelineDropped: e.timelineDropped,
+    findingIds: e.findingIds,
+    gaps: e.gaps,
   };
 }
 
@@ -127,9 +141,22 @@ export function buildReport(state: ModelState, input: ReportInput, ended: Report
     if (!keep(m.pids, m.comm)) continue;
     const answers = answersOf(m);
     mms.push({
-      key: m.key, mm: m.addr, generation: m.generation, live: true, startTs: m.startTs, endTs: null, comm: m.comm, pids: [...m.pids], exe: answers.exe,
-      vmaWalk: answers.vmaWalk, legacyWalk: answers.legacyWalk, answerStatus: answers.status, timeline: m.timeline.map(reportTransition),
-      timelineDropped: m.timelineDropped, findingIds: [...m.findingIds], gaps: state.gapSeq - m.gapSeqAtStart,
+      key: m.key,
+      mm: m.addr,
+      generation: m.generation,
+      live: true,
+      startTs: m.startTs,
+      endTs: null,
+      comm: m.comm,
+      pids: [...m.pids],
+      exe: answers.exe,
+      vmaWalk: answers.vmaWalk,
+      legacyWalk: answers.legacyWalk,
+      answerStatus: answers.status,
+      timeline: m.timeline.map(reportTransition),
+      timelineDropped: m.timelineDropped,
+      findingIds: [...m.findingIds],
+      gaps: state.gapSeq - m.gapSeqAtStart,
     });
   }
   if (ended !== null) mms.sort((a, b) => a.startTs - b.startTs);
@@ -161,8 +188,22 @@ export function buildReport(state: ModelState, input: ReportInput, ended: Report
 
 function reportFinding(f: Finding): ReportFinding {
   return {
-    id: f.id, class: f.class, kind: f.kind, pid: f.pid, pids: f.pids, comm: f.comm, mm: f.mm, mmKey: f.mmKey, ts: f.ts,
-    exe: f.exe, vmaWalk: f.vmaWalk, legacyWalk: f.legacyWalk, uncertain: f.uncertain, explanation: f.explanation, evidence: f.evidence, related: f.related ?? [],
+    id: f.id,
+    class: f.class,
+    kind: f.kind,
+    pid: f.pid,
+    pids: f.pids,
+    comm: f.comm,
+    mm: f.mm,
+    mmKey: f.mmKey,
+    ts: f.ts,
+    exe: f.exe,
+    vmaWalk: f.vmaWalk,
+    legacyWalk: f.legacyWalk,
+    uncertain: f.uncertain,
+    explanation: f.explanation,
+    evidence: f.evidence,
+    related: f.related ?? [],
   };
 }
 

@@ -18,4 +18,3 @@ export const jsonFormat: ReportFormat = {
   mm: (m, _ctx, first) => `${first ? '' : ',\n'}    ${JSON.stringify(m, null, 2).replaceAll('\n', '\n    ')}`,
   tail: (r, n) => `${n === 0 ? ']' : '\n  ]'}${around(r)[1]}\n`,
 };
-

@@ -19,8 +19,12 @@ function head(r: AnalyzeReport): string {
   const out: string[] = [];
   const t = r.trace;
   out.push(`# exetrace analysis of \`${md(t.file).replace(/`/g, '')}\``, '');
-  if (t.header) out.push(`Recorded ${md(t.header.startedAt)} on ${md(t.header.hostname)}, kernel ${md(t.header.kernelRelease)}, flavor ${t.header.flavor}.`, '');
-  out.push(`${t.events} events, ${t.parseErrors} bad lines, ${t.lostEvents} lost events in ${t.gaps} gap(s).${t.truncated ? ' **The trace is truncated** (no trailer line); it was analysed up to the cut.' : ''}`, '');
+  if (t.header)
+    out.push(`Recorded ${md(t.header.startedAt)} on ${md(t.header.hostname)}, kernel ${md(t.header.kernelRelease)}, flavor ${t.header.flavor}.`, '');
+  out.push(
+    `${t.events} events, ${t.parseErrors} bad lines, ${t.lostEvents} lost events in ${t.gaps} gap(s).${t.truncated ? ' **The trace is truncated** (no trailer line); it was analysed up to the cut.' : ''}`,
+    '',
+  );
   out.push('## Counts', '', '| class | findings |', '|---|---|');
   for (const c of FINDING_CLASSES) out.push(`| ${c} | ${r.counts.byClass[c]} |`);
   out.push('', `${r.counts.mismatch} mismatch, ${r.counts.note} note, ${r.counts.uncertain} uncertain.`, '');
@@ -34,7 +38,10 @@ function head(r: AnalyzeReport): string {
     out.push(`| legacy walk | ${md(fileLine(f.legacyWalk, '(none)'))} |`);
     for (const rel of f.related) out.push(`| ${rel.role} | ${md(fileLine(rel.file))} |`);
     out.push('', md(f.explanation), '');
-    out.push(`Kind: ${f.kind}. mm ${f.mm ?? '?'} (${md(f.mmKey)}), at ${timeString(f.ts, t)}. Evidence: ${f.evidence.map((e) => `${e.kind}@${e.ts}${e.line !== undefined ? ` line ${e.line}` : ''}`).join(', ')}.`, '');
+    out.push(
+      `Kind: ${f.kind}. mm ${f.mm ?? '?'} (${md(f.mmKey)}), at ${timeString(f.ts, t)}. Evidence: ${f.evidence.map((e) => `${e.kind}@${e.ts}${e.line !== undefined ? ` line ${e.line}` : ''}`).join(', ')}.`,
+      '',
+    );
   }
   out.push('## mms', '', '| mm | state | pids | comm | exe | timeline |', '|---|---|---|---|---|---|');
   return `${out.join('\n')}\n`;

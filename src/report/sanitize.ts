@@ -65,4 +65,3 @@ export function sanitize(s: string): string {
 export function sanitizeMarkdown(s: string): string {
   return sanitize(s).replace(/[|`*_[\]<>#~!()]/g, (ch) => (ch === '<' ? '&lt;' : ch === '>' ? '&gt;' : `\\${ch}`));
 }
-

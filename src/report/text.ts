@@ -34,11 +34,18 @@ export const textFormat: ReportFormat = {
     const t = r.trace;
     const h = t.header;
     out.push(`trace ${sanitize(t.file)}`);
-    if (h) out.push(`  recorded ${sanitize(h.startedAt)} on ${sanitize(h.hostname)}, kernel ${sanitize(h.kernelRelease)}, flavor ${h.flavor}, bpftrace ${sanitize(h.bpftraceVersion)}`);
+    if (h)
+      out.push(
+        `  recorded ${sanitize(h.startedAt)} on ${sanitize(h.hostname)}, kernel ${sanitize(h.kernelRelease)}, flavor ${h.flavor}, bpftrace ${sanitize(h.bpftraceVersion)}`,
+      );
     else out.push('  no header: the file does not start with a trace header');
-    out.push(`  ${t.events} events, ${t.parseErrors} bad lines, ${t.lostEvents} lost events in ${t.gaps} gap(s)${t.truncated ? ', TRUNCATED (no trailer line): analysed up to the cut' : ''}`);
+    out.push(
+      `  ${t.events} events, ${t.parseErrors} bad lines, ${t.lostEvents} lost events in ${t.gaps} gap(s)${t.truncated ? ', TRUNCATED (no trailer line): analysed up to the cut' : ''}`,
+    );
     if (r.filters.pid !== null || r.filters.comm !== null) {
-      out.push(`  filtered: ${r.filters.pid !== null ? `pid ${r.filters.pid} ` : ''}${r.filters.comm !== null ? `comm ${sanitize(r.filters.comm)}` : ''}`.trimEnd());
+      out.push(
+        `  filtered: ${r.filters.pid !== null ? `pid ${r.filters.pid} ` : ''}${r.filters.comm !== null ? `comm ${sanitize(r.filters.comm)}` : ''}`.trimEnd(),
+      );
     }
     out.push('');
     out.push(`findings: ${r.counts.mismatch} mismatch, ${r.counts.note} note, ${r.counts.uncertain} uncertain`);
@@ -78,7 +85,9 @@ function mmLines(m: ReportMm, r: MmContext): string[] {
   if (m.live && m.answerStatus !== null) lines.push(`      vma walk ${m.answerStatus}: ${sanitize(fileLine(m.vmaWalk, '(none known)'))}`);
   if (m.timelineDropped > 0) lines.push(`      (${m.timelineDropped} transitions not kept)`);
   for (const t of m.timeline) {
-    lines.push(`      ${timeString(t.ts, r.trace)}  ${t.cause.padEnd(13)} ${t.exe ? sanitize(t.exe.path ?? t.exe.name) : ''}${t.note ? `  (${sanitize(t.note)})` : ''}`.trimEnd());
+    lines.push(
+      `      ${timeString(t.ts, r.trace)}  ${t.cause.padEnd(13)} ${t.exe ? sanitize(t.exe.path ?? t.exe.name) : ''}${t.note ? `  (${sanitize(t.note)})` : ''}`.trimEnd(),
+    );
   }
   return lines;
 }

@@ -239,11 +239,13 @@ export class BpftraceRunner {
     const fromStderr = classifyStderr(this.stderrLines);
     if (!this.attachConfirmed) {
       if (this.stopping && fromStderr === null) return null; // stopped before the confirm timer
-      return fromStderr ?? {
-        kind: 'exited',
-        shortMessage: `bpftrace exited before attaching (${describeExit(r)})`,
-        cause: this.stderrLines.join('\n') || describeExit(r),
-      };
+      return (
+        fromStderr ?? {
+          kind: 'exited',
+          shortMessage: `bpftrace exited before attaching (${describeExit(r)})`,
+          cause: this.stderrLines.join('\n') || describeExit(r),
+        }
+      );
     }
     if (this.stopping) return null;
     return {

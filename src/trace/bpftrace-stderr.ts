@@ -1,13 +1,7 @@
 // What bpftrace's stderr says about why it failed, as one typed error. Shared by the runner
 // (a recording) and the flavor ladder (trial programs).
 
-export type RunnerErrorKind =
-  | 'not-found'
-  | 'not-root'
-  | 'attach-failed'
-  | 'compile-failed'
-  | 'exited'
-  | 'spawn-failed';
+export type RunnerErrorKind = 'not-found' | 'not-root' | 'attach-failed' | 'compile-failed' | 'exited' | 'spawn-failed';
 
 export interface RunnerError {
   kind: RunnerErrorKind;

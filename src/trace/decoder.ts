@@ -96,23 +96,48 @@ export const PROBE_KINDS = {
   exec_begin: kind({
     fields: { oldMm: 'ptr' },
     build: (b, f, p) => ({
-      ts: b.ts, pid: b.pid, tid: b.tid, comm: b.comm, kind: 'exec_begin', oldMm: f.oldMm,
-      filename: p.str('filename'), interp: p.has('interp') ? p.str('interp') : p.str('filename'),
+      ts: b.ts,
+      pid: b.pid,
+      tid: b.tid,
+      comm: b.comm,
+      kind: 'exec_begin',
+      oldMm: f.oldMm,
+      filename: p.str('filename'),
+      interp: p.has('interp') ? p.str('interp') : p.str('filename'),
     }),
   }),
   exec: kind({
     fields: { oldTid: 'int', ppid: 'int', mm: 'hex', startCode: 'int', endCode: 'int', exe: 'file' },
     filePrefixes: { exe: 'exe' },
     build: (b, f, p) => ({
-      ts: b.ts, pid: b.pid, tid: b.tid, comm: b.comm, kind: 'exec', oldTid: f.oldTid, ppid: f.ppid, mm: f.mm,
-      startCode: f.startCode, endCode: f.endCode, exe: f.exe, filename: p.str('filename'),
+      ts: b.ts,
+      pid: b.pid,
+      tid: b.tid,
+      comm: b.comm,
+      kind: 'exec',
+      oldTid: f.oldTid,
+      ppid: f.ppid,
+      mm: f.mm,
+      startCode: f.startCode,
+      endCode: f.endCode,
+      exe: f.exe,
+      filename: p.str('filename'),
     }),
   }),
   fork: kind({
     fields: { childPid: 'int', childTid: 'int', cloneFlags: 'int', parentMm: 'ptr' },
     build: (b, f) => ({
-      ts: b.ts, pid: b.pid, tid: b.tid, comm: b.comm, kind: 'fork', childPid: f.childPid, childTid: f.childTid, cloneFlags: f.cloneFlags,
-      parentMm: f.parentMm, thread: (f.cloneFlags & CLONE_THREAD) !== 0, sharesMm: (f.cloneFlags & CLONE_VM) !== 0,
+      ts: b.ts,
+      pid: b.pid,
+      tid: b.tid,
+      comm: b.comm,
+      kind: 'fork',
+      childPid: f.childPid,
+      childTid: f.childTid,
+      cloneFlags: f.cloneFlags,
+      parentMm: f.parentMm,
+      thread: (f.cloneFlags & CLONE_THREAD) !== 0,
+      sharesMm: (f.cloneFlags & CLONE_VM) !== 0,
     }),
   }),
   mm_attach: kind({
@@ -133,8 +158,19 @@ export const PROBE_KINDS = {
     fields: { mm: 'hex', addr: 'int', len: 'int', prot: 'int', flags: 'int', fd: 'int', pgoff: 'int', file: 'file' },
     filePrefixes: { file: 'file' },
     build: (b, f) => ({
-      ts: b.ts, pid: b.pid, tid: b.tid, comm: b.comm, kind: 'mmap', mm: f.mm, addr: f.addr, len: f.len, prot: f.prot, flags: f.flags,
-      fd: f.fd, pgoff: f.pgoff, file: f.file,
+      ts: b.ts,
+      pid: b.pid,
+      tid: b.tid,
+      comm: b.comm,
+      kind: 'mmap',
+      mm: f.mm,
+      addr: f.addr,
+      len: f.len,
+      prot: f.prot,
+      flags: f.flags,
+      fd: f.fd,
+      pgoff: f.pgoff,
+      file: f.file,
     }),
   }),
   munmap: kind({
@@ -144,8 +180,17 @@ export const PROBE_KINDS = {
   mremap: kind({
     fields: { mm: 'hex', oldAddr: 'int', oldLen: 'int', newLen: 'int', flags: 'int', ret: 'int' },
     build: (b, f) => ({
-      ts: b.ts, pid: b.pid, tid: b.tid, comm: b.comm, kind: 'mremap', mm: f.mm, oldAddr: f.oldAddr, oldLen: f.oldLen, newLen: f.newLen,
-      flags: f.flags, ret: f.ret,
+      ts: b.ts,
+      pid: b.pid,
+      tid: b.tid,
+      comm: b.comm,
+      kind: 'mremap',
+      mm: f.mm,
+      oldAddr: f.oldAddr,
+      oldLen: f.oldLen,
+      newLen: f.newLen,
+      flags: f.flags,
+      ret: f.ret,
     }),
   }),
   mprotect: kind({
@@ -156,8 +201,17 @@ export const PROBE_KINDS = {
     fields: { mm: 'hex', subOption: 'int', exeFd: 'int', ret: 'int', exeBefore: 'file', exeAfter: 'file' },
     filePrefixes: { exeBefore: 'before', exeAfter: 'after' },
     build: (b, f) => ({
-      ts: b.ts, pid: b.pid, tid: b.tid, comm: b.comm, kind: 'prctl_mm', mm: f.mm, subOption: f.subOption, exeFd: f.exeFd, ret: f.ret,
-      exeBefore: f.exeBefore, exeAfter: f.exeAfter,
+      ts: b.ts,
+      pid: b.pid,
+      tid: b.tid,
+      comm: b.comm,
+      kind: 'prctl_mm',
+      mm: f.mm,
+      subOption: f.subOption,
+      exeFd: f.exeFd,
+      ret: f.ret,
+      exeBefore: f.exeBefore,
+      exeAfter: f.exeAfter,
     }),
   }),
   exe_read: kind({
@@ -168,8 +222,17 @@ export const PROBE_KINDS = {
       const path = p.str('path');
       const dirName = p.has('dir') ? p.str('dir') : null;
       return {
-        ts: b.ts, pid: b.pid, tid: b.tid, comm: b.comm, kind: 'exe_read', syscall, path, dirName, targetPid: resolveExeTarget(path, dirName, b.pid),
-        ret: f.ret, answer: p.has('answer') ? readlinkAnswer(p.str('answer'), f.ret) : answerPath(p),
+        ts: b.ts,
+        pid: b.pid,
+        tid: b.tid,
+        comm: b.comm,
+        kind: 'exe_read',
+        syscall,
+        path,
+        dirName,
+        targetPid: resolveExeTarget(path, dirName, b.pid),
+        ret: f.ret,
+        answer: p.has('answer') ? readlinkAnswer(p.str('answer'), f.ret) : answerPath(p),
       };
     },
   }),
@@ -532,7 +595,9 @@ export class ProbeDecoder {
   private emitIncomplete(h: Head, out: DecodeOutput[]): void {
     this.pending.delete(h.cpu);
     this.counts.incompleteEvents++;
-    out.push(this.issue(h.lineNo, `${h.kind} (cpu ${h.cpu}, seq ${h.seq}): ${h.parts?.size ?? 0} of ${h.nparts} parts arrived; emitted with what arrived`, h.raw));
+    out.push(
+      this.issue(h.lineNo, `${h.kind} (cpu ${h.cpu}, seq ${h.seq}): ${h.parts?.size ?? 0} of ${h.nparts} parts arrived; emitted with what arrived`, h.raw),
+    );
     this.emit(h, out);
   }
 
@@ -576,7 +641,8 @@ export class ProbeDecoder {
       fields[names[i]!] = typeof v === 'object' && v !== null ? this.fileRef(h, v) : v;
     }
     const parts = h.parts;
-    const view: PartsView = parts === null ? NO_PARTS : { str: (label) => parts.get(label) ?? '', has: (label) => parts.has(label), labels: () => parts.keys() };
+    const view: PartsView =
+      parts === null ? NO_PARTS : { str: (label) => parts.get(label) ?? '', has: (label) => parts.has(label), labels: () => parts.keys() };
     const built = build({ ts: h.ts, pid: h.pid, tid: h.tid, comm: h.comm }, fields as FieldsOf<Record<string, FieldType>>, view);
     if (typeof built === 'string') out.push(this.issue(h.lineNo, built, h.raw));
     else out.push({ type: 'event', event: built, cpu: h.cpu });

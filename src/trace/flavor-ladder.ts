@@ -50,7 +50,13 @@ export async function tryFlavor(flavor: Flavor, opts: { bpftrace?: string; timeo
   if (res.exitCode === 0 && err === null && /"attached_probes"/.test(String(res.stdout))) {
     return { flavor, loads: true, reason: `a ${flavor} probe attached (${TRIAL_PROGRAMS[flavor].split(' ')[0]})` };
   }
-  const why = err?.shortMessage ?? (stderr.filter((l) => !isHarmlessStderr(l)).join(' ').trim() || `bpftrace exited with ${res.exitCode ?? res.signal}`);
+  const why =
+    err?.shortMessage ??
+    (stderr
+      .filter((l) => !isHarmlessStderr(l))
+      .join(' ')
+      .trim() ||
+      `bpftrace exited with ${res.exitCode ?? res.signal}`);
   const detail =
     err?.kind === 'attach-failed' && err.cause.includes('kprobe_events')
       ? ' (no kprobe_events: kernel built without kprobes)'
@@ -80,7 +86,8 @@ export async function pickFlavor(
       if (!existsSync(script)) return { flavor, loads: false, reason: `${script} is missing from this build` };
       const given = opts.trials?.find((t) => t.flavor === flavor);
       if (given) return given;
-      if (opts.untriedLast && request === 'auto' && i === candidates.length - 1) return { flavor, loads: true, reason: 'not tried apart: loading the probes is its trial' };
+      if (opts.untriedLast && request === 'auto' && i === candidates.length - 1)
+        return { flavor, loads: true, reason: 'not tried apart: loading the probes is its trial' };
       return tryFlavor(flavor, opts);
     }),
   );
@@ -88,6 +95,7 @@ export async function pickFlavor(
   if (chosenAt < 0) return { chosen: null, reason: trials.map((t) => `${t.flavor}: ${t.reason}`).join('; '), trials };
   const tried = trials.slice(0, chosenAt + 1);
   const skipped = tried.filter((t) => !t.loads).map((t) => `${t.flavor}: ${t.reason}`);
-  const why = request === 'auto' ? (skipped.length ? `first on the ladder that loads (${skipped.join('; ')})` : 'the best flavor loads') : 'requested, and it loads';
+  const why =
+    request === 'auto' ? (skipped.length ? `first on the ladder that loads (${skipped.join('; ')})` : 'the best flavor loads') : 'requested, and it loads';
   return { chosen: trials[chosenAt]!.flavor, reason: why, trials: tried };
 }

@@ -18,7 +18,6 @@ export interface KernelFileId {
   statIno: number;
 }
 
-
 function mountDev(mountinfo: string, mntId: number): number | null {
   for (const line of mountinfo.split('\n')) {
     // "36 35 98:0 /mnt1 /mnt/parent rw,... - ext3 /dev/root rw": id, parent id, major:minor, ...

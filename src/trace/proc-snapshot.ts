@@ -37,9 +37,7 @@ export function parseMapsLine(line: string): MapsEntry | null {
 
 /** Keep file-backed executable mappings, plus every mapping of the exe's (dev, ino). */
 export function selectMaps(entries: readonly MapsEntry[], exe: { dev: number; ino: number } | null): MapsEntry[] {
-  return entries.filter(
-    (e) => (e.ino !== 0 && e.perms[2] === 'x') || (exe !== null && e.ino === exe.ino && e.dev === exe.dev),
-  );
+  return entries.filter((e) => (e.ino !== 0 && e.perms[2] === 'x') || (exe !== null && e.ino === exe.ino && e.dev === exe.dev));
 }
 
 export function parseMaps(bytes: Uint8Array): { entries: MapsEntry[]; bad: number } {

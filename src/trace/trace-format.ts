@@ -77,7 +77,10 @@ export function checkHeader(v: unknown): Checked<TraceHeader> {
   if (!isRec(v)) return { ok: false, cause: 'header is not a JSON object' };
   if (v.magic !== TRACE_MAGIC) return { ok: false, cause: `not an exetrace trace (magic ${JSON.stringify(v.magic)})` };
   if (!READABLE_SCHEMA_VERSIONS.includes(v.schemaVersion as number)) {
-    return { ok: false, cause: `unsupported schema version ${JSON.stringify(v.schemaVersion)} (this exetrace reads ${READABLE_SCHEMA_VERSIONS.join(' and ')})` };
+    return {
+      ok: false,
+      cause: `unsupported schema version ${JSON.stringify(v.schemaVersion)} (this exetrace reads ${READABLE_SCHEMA_VERSIONS.join(' and ')})`,
+    };
   }
   for (const k of ['toolVersion', 'kernelRelease', 'bpftraceVersion', 'hostname', 'startedAt'] as const) {
     if (typeof v[k] !== 'string') return { ok: false, cause: `header.${k} is not a string` };
@@ -199,7 +202,14 @@ export class FileDictionary {
     const why = fileFieldsWhy(v);
     if (why !== null) return `file${why.slice(1)}`;
     if (this.byId.has(id)) return `file id ${id} is defined twice`;
-    this.byId.set(id, { dev: v.dev as number, ino: v.ino as number, name: v.name as string, path: v.path as string | null, pathTruncated: v.pathTruncated as boolean, last: null });
+    this.byId.set(id, {
+      dev: v.dev as number,
+      ino: v.ino as number,
+      name: v.name as string,
+      path: v.path as string | null,
+      pathTruncated: v.pathTruncated as boolean,
+      last: null,
+    });
     return null;
   }
 
@@ -248,9 +258,26 @@ function checkMaps(v: unknown): string | null {
 
 // Field checks compiled once per kind: a small integer code per field, so the per-line loop
 // allocates nothing and never looks at the schema table.
-const T_INT = 0, T_INT_N = 1, T_STR = 2, T_STR_N = 3, T_BOOL = 4, T_HEX = 5, T_HEX_N = 6, T_FILE_N = 7, T_MAPS = 8, T_ENUM = 9;
+const T_INT = 0,
+  T_INT_N = 1,
+  T_STR = 2,
+  T_STR_N = 3,
+  T_BOOL = 4,
+  T_HEX = 5,
+  T_HEX_N = 6,
+  T_FILE_N = 7,
+  T_MAPS = 8,
+  T_ENUM = 9;
 const CODE: Record<Exclude<FieldType, readonly string[]>, number> = {
-  int: T_INT, 'int?': T_INT_N, str: T_STR, 'str?': T_STR_N, bool: T_BOOL, hex: T_HEX, 'hex?': T_HEX_N, 'file?': T_FILE_N, maps: T_MAPS,
+  int: T_INT,
+  'int?': T_INT_N,
+  str: T_STR,
+  'str?': T_STR_N,
+  bool: T_BOOL,
+  hex: T_HEX,
+  'hex?': T_HEX_N,
+  'file?': T_FILE_N,
+  maps: T_MAPS,
 };
 
 interface CompiledField {
@@ -379,11 +406,7 @@ export function checkEvent(v: Rec, files: FileDictionary | null = null): Checked
   return cause === null ? { ok: true, value: v as unknown as TraceEvent } : { ok: false, cause };
 }
 
-export type BodyLine =
-  | { type: 'event'; event: TraceEvent }
-  | { type: 'trailer'; trailer: TraceTrailer }
-  | { type: 'file' }
-  | { type: 'error'; cause: string };
+export type BodyLine = { type: 'event'; event: TraceEvent } | { type: 'trailer'; trailer: TraceTrailer } | { type: 'file' } | { type: 'error'; cause: string };
 
 /**
  * Classify one parsed JSON line that follows the header. `files` is the trace's dictionary

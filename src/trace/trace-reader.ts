@@ -295,7 +295,8 @@ export async function replayTrace(path: string, consumer: TraceConsumer, options
     return true;
   };
   // Only a hook that returned a promise is awaited: an await per event is a real cost.
-  const wait = (rec: TraceRecord): Promise<void> | void => (rec.type === 'event' && beforeEvent !== undefined ? beforeEvent(rec.event, summary.events) : undefined);
+  const wait = (rec: TraceRecord): Promise<void> | void =>
+    rec.type === 'event' && beforeEvent !== undefined ? beforeEvent(rec.event, summary.events) : undefined;
   if (options.records !== undefined) {
     for await (const rec of options.records) {
       if (stopped?.()) {

@@ -26,7 +26,10 @@ function open(cmd: string): Pane {
 function bpftraceUnder(p: Pane): number[] {
   try {
     const out = execFileSync('ps', ['-eo', 'pid=,ppid=,comm='], { encoding: 'utf8' });
-    const rows = out.trim().split('\n').map((l) => l.trim().split(/\s+/));
+    const rows = out
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/));
     const parent = new Map(rows.map(([pid, ppid]) => [pid!, ppid!]));
     const shPid = p.display('#{pane_pid}');
     const under = (pid: string): boolean => {

@@ -27,7 +27,9 @@ for (const run of runs) {
   const found = analysis.findings.filter((f) => f.pid === run.pid).map((f) => f.class);
   const ok = run.expectedClass === null ? found.every((c) => NOTE_CLASSES.includes(c as FindingClass)) : found.includes(run.expectedClass);
   if (!ok) missing++;
-  console.log(`${ok ? 'ok ' : 'MISSING'} ${run.id.padEnd(15)} pid ${run.pid}: expected ${run.expectedClass ?? 'no finding'}, found ${found.join(', ') || 'none'}`);
+  console.log(
+    `${ok ? 'ok ' : 'MISSING'} ${run.id.padEnd(15)} pid ${run.pid}: expected ${run.expectedClass ?? 'no finding'}, found ${found.join(', ') || 'none'}`,
+  );
 }
 if (missing > 0) process.exit(1);
 // Traces are 0600 (they hold every path on the host); this one ships, and npm start replays it as any user.

@@ -323,11 +323,7 @@ const registry = [
   scenario('hostile-name', 'a copy of the sleeper whose file name and comm hold terminal escapes and bad bytes', (bins) => {
     const dir = tempDir('hostile');
     // ESC sequences (clear screen, red), newline, both quotes, backslash and a byte that is not UTF-8.
-    const name = Buffer.concat([
-      Buffer.from('lab-\x1b[2J\x1b[31mred\nline\'q"\\b'),
-      Buffer.from([0xff]),
-      Buffer.from('end'),
-    ]);
+    const name = Buffer.concat([Buffer.from('lab-\x1b[2J\x1b[31mred\nline\'q"\\b'), Buffer.from([0xff]), Buffer.from('end')]);
     const path = Buffer.concat([Buffer.from(`${dir}/`), name]);
     copyFileSync(bins.sleeper, path);
     chmodSync(path, 0o755);

@@ -6,9 +6,15 @@ describe.skipIf(skipLive())('exetrace doctor (live)', () => {
   it('finds by trying that only the tracepoint flavor loads here, and auto picks it', async () => {
     const r = await runCli(['doctor', '--json']);
     const report = JSON.parse(r.stdout) as {
-      kernelRelease: string; root: boolean; lockdown: { mode: string | null }; btf: boolean;
-      tracefs: { path: string | null }; kprobeEvents: boolean; bpftrace: { path: string; version: string };
-      trials: Record<string, { loads: boolean | null; reason: string; detects: string[] }>; auto: { flavor: string | null; reason: string };
+      kernelRelease: string;
+      root: boolean;
+      lockdown: { mode: string | null };
+      btf: boolean;
+      tracefs: { path: string | null };
+      kprobeEvents: boolean;
+      bpftrace: { path: string; version: string };
+      trials: Record<string, { loads: boolean | null; reason: string; detects: string[] }>;
+      auto: { flavor: string | null; reason: string };
     };
     expect(report.root).toBe(true);
     expect(report.kernelRelease).toBe((await import('node:os')).release());

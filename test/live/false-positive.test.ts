@@ -94,7 +94,9 @@ describe.skipIf(skipLive())('no mismatch findings for an ordinary workload', () 
   });
 
   it('recorded several hundred execs of the workload', () => {
-    console.info(`workload: ${workloadPids.size} pids, ${execsInWorkload} execs; report: ${analysis.mms.length} mms (+${analysis.dropped?.mms ?? 0} dropped), counts ${JSON.stringify(analysis.counts)}; ${trailerNote}; execs by comm ${JSON.stringify(execsByComm)}`);
+    console.info(
+      `workload: ${workloadPids.size} pids, ${execsInWorkload} execs; report: ${analysis.mms.length} mms (+${analysis.dropped?.mms ?? 0} dropped), counts ${JSON.stringify(analysis.counts)}; ${trailerNote}; execs by comm ${JSON.stringify(execsByComm)}`,
+    );
     expect(workloadPids.size).toBeGreaterThan(MIN_EXECS);
     expect(execsInWorkload).toBeGreaterThanOrEqual(MIN_EXECS);
   });

@@ -4,16 +4,7 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { skipLive } from '../support/live-gate.js';
 import { buildLab } from '../lab/build.js';
-import {
-  firstFileBackedExec,
-  legacyWalk,
-  mappingsOf,
-  processState,
-  readComm,
-  readExe,
-  readMaps,
-  type ProcMapping,
-} from '../lab/procfs.js';
+import { firstFileBackedExec, legacyWalk, mappingsOf, processState, readComm, readExe, readMaps, type ProcMapping } from '../lab/procfs.js';
 import { scenarioById, stopAllScenarios, type RunningScenario, type ScenarioId } from '../lab/scenarios.js';
 
 const libc = () => statSync(realpathSync('/lib/x86_64-linux-gnu/libc.so.6'));
@@ -81,9 +72,15 @@ describe.skipIf(skipLive())('scenario lab reproduces kernel-facts on this host',
     expect(processState(run.pid)).toMatch(/^[RS]$/);
     const maps = readMaps(run.pid);
     const own = mappingsOf(maps, exe.dev, exe.ino);
-    expect(own.filter((m) => m.perms[2] === 'x'), describeMaps(maps)).toEqual([]);
+    expect(
+      own.filter((m) => m.perms[2] === 'x'),
+      describeMaps(maps),
+    ).toEqual([]);
     // Where the text was, an anonymous r-x mapping now sits.
-    const [lo, hi] = run.facts.get('text_range')![0]!.split('-').map((h) => parseInt(h, 16));
+    const [lo, hi] = run.facts
+      .get('text_range')![0]!
+      .split('-')
+      .map((h) => parseInt(h, 16));
     const anon = maps.find((m) => m.start === lo && m.end === hi);
     expect(anon?.ino).toBe(0);
     expect(anon?.perms).toBe('r-xp');
@@ -111,7 +108,9 @@ describe.skipIf(skipLive())('scenario lab reproduces kernel-facts on this host',
     // The outer overlay's superblock device (its mount's, as BPF reads it) is not the file's st_dev:
     // its layers sit on different filesystems, so a file reports a per-layer pseudo device.
     const outerSb = Number(run.facts.get('sbdev_outer')![0]);
-    const mountinfo = readFileSync(`/proc/${run.pid}/mountinfo`, 'utf8').split('\n').find((l) => l.includes(`${run.workDir}/outer `));
+    const mountinfo = readFileSync(`/proc/${run.pid}/mountinfo`, 'utf8')
+      .split('\n')
+      .find((l) => l.includes(`${run.workDir}/outer `));
     const [maj, min] = mountinfo!.split(' ')[2]!.split(':').map(Number);
     expect(outerSb).toBe(maj! * 256 + min!);
     expect(outerSb).not.toBe(outerDev);

@@ -67,7 +67,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function runWorkload(): Record<string, string> {
   const out = execFileSync(workload, ['/proc/self/exe'], { encoding: 'utf8' });
-  return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
+  return Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]),
+  );
 }
 
 /** The pid of bpftrace started by the process `parent` (scan /proc for its children). */
@@ -337,7 +342,11 @@ const attachedOnly: LineDecoder = {
 
 describe.skipIf(skipLive())('BpftraceRunner (live)', () => {
   it('names the probe that fails to attach (no kprobes on this kernel)', async () => {
-    const r = new BpftraceRunner({ args: ['-f', 'json', '-e', 'tracepoint:sched:sched_process_exit { } kprobe:mmput { }'], decoder: attachedOnly, onOutput: () => {} });
+    const r = new BpftraceRunner({
+      args: ['-f', 'json', '-e', 'tracepoint:sched:sched_process_exit { } kprobe:mmput { }'],
+      decoder: attachedOnly,
+      onOutput: () => {},
+    });
     expect(await r.attached).toBe(0);
     const res = await r.done;
     expect(res.error).toMatchObject({ kind: 'attach-failed', probe: 'kprobe:mmput' });
@@ -352,7 +361,12 @@ describe.skipIf(skipLive())('BpftraceRunner (live)', () => {
   }, 30_000);
 
   it('reports a missing bpftrace binary clearly', async () => {
-    const r = new BpftraceRunner({ bpftrace: join(dir, 'no-such-bpftrace'), args: ['-f', 'json', '-e', 'BEGIN { }'], decoder: attachedOnly, onOutput: () => {} });
+    const r = new BpftraceRunner({
+      bpftrace: join(dir, 'no-such-bpftrace'),
+      args: ['-f', 'json', '-e', 'BEGIN { }'],
+      decoder: attachedOnly,
+      onOutput: () => {},
+    });
     const res = await r.done;
     expect(res.error).toMatchObject({ kind: 'not-found', shortMessage: 'bpftrace not found; apt-get install bpftrace' });
   }, 30_000);

@@ -98,7 +98,10 @@ describe.skipIf(skipLive())('collector finds each lab scenario (recorded live, a
       // so for that instant the old exe had no executable mapping (text-unmapped about oldExe).
       const others = mismatches.filter((f) => f.class !== expected);
       const legit = others.filter((f) => expected === 'exe-replaced' && f.class === 'text-unmapped' && f.exe?.ino === run.oldExe!.ino);
-      expect(others.filter((f) => !legit.includes(f)), detail).toEqual([]);
+      expect(
+        others.filter((f) => !legit.includes(f)),
+        detail,
+      ).toEqual([]);
       expect(analysis.counts.byClass[expected], 'counts.byClass must count the class').toBeGreaterThan(0);
     });
   }

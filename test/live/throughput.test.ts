@@ -88,15 +88,19 @@ describe.skipIf(skipLive())('throughput at the top exec rate (live)', () => {
   it.each([
     [2, 10_000],
     [4, 5_000],
-  ])('record: %i loops of %i execs, stopped at once: every exec is in the trace, nothing lost', async (loops, perLoop) => {
-    const out = join(dir, `record-${loops}.jsonl`);
-    const rec = startRecord({ out });
-    await rec.ready;
-    await execLoops(binary, loops, perLoop);
-    const r = await rec.stop();
-    expect(r.code).toBe(0);
-    expectNothingLost(await countExecs(out, id), loops * perLoop);
-  }, 300_000);
+  ])(
+    'record: %i loops of %i execs, stopped at once: every exec is in the trace, nothing lost',
+    async (loops, perLoop) => {
+      const out = join(dir, `record-${loops}.jsonl`);
+      const rec = startRecord({ out });
+      await rec.ready;
+      await execLoops(binary, loops, perLoop);
+      const r = await rec.stop();
+      expect(r.code).toBe(0);
+      expectNothingLost(await countExecs(out, id), loops * perLoop);
+    },
+    300_000,
+  );
 
   it('live off a TTY (--record): 2 loops of 10,000 execs, every exec in the trace and printed', async () => {
     const out = join(dir, 'live.jsonl');

@@ -27,7 +27,10 @@ export function startRecord(opts: { out: string; args?: readonly string[]; ready
     return { code: r.exitCode ?? (r.signal ? 128 : -1), stderr, stdout };
   })();
   const ready = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`record did not attach within ${opts.readyTimeoutMs ?? 120_000} ms; stderr:\n${stderr}`)), opts.readyTimeoutMs ?? 120_000);
+    const timer = setTimeout(
+      () => reject(new Error(`record did not attach within ${opts.readyTimeoutMs ?? 120_000} ms; stderr:\n${stderr}`)),
+      opts.readyTimeoutMs ?? 120_000,
+    );
     child.stderr?.on('data', (d: string) => {
       stderr += d;
       const m = ATTACHED_LINE.exec(stderr);

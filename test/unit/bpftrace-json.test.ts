@@ -4,7 +4,7 @@ import { parseBpftraceJsonLine, repairByteEscapes } from '../../src/trace/bpftra
 const printf = (data: string) => `{"type": "printf", "data": "${data}"}`;
 
 describe('parseBpftraceJsonLine', () => {
-  it("undoes 0.17's escaping byte for byte (measured comm we\"ir\\d<LF>na<0xff>me)", () => {
+  it('undoes 0.17\'s escaping byte for byte (measured comm we"ir\\d<LF>na<0xff>me)', () => {
     const r = parseBpftraceJsonLine(printf(String.raw`we\"ir\\d\nna\uffffffffme`));
     expect(r).toEqual({ type: 'printf', data: Buffer.from([...Buffer.from('we"ir\\d\nna'), 0xff, ...Buffer.from('me')]) });
   });

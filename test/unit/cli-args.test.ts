@@ -18,7 +18,8 @@ describe('argument parsers', () => {
 });
 
 describe('bpftrace stderr classification (messages measured with 0.17 on this host)', () => {
-  const memlock = 'ERROR: Unknown error -1: couldn\'t set RLIMIT_MEMLOCK for bpftrace. If your program is not loading, you can try "ulimit -l 8192" to fix the problem';
+  const memlock =
+    'ERROR: Unknown error -1: couldn\'t set RLIMIT_MEMLOCK for bpftrace. If your program is not loading, you can try "ulimit -l 8192" to fix the problem';
   it('ignores the RLIMIT_MEMLOCK line', () => {
     expect(classifyStderr([memlock, ''])).toBeNull();
   });
@@ -33,13 +34,17 @@ describe('bpftrace stderr classification (messages measured with 0.17 on this ho
   });
   it('recognises a missing tracepoint, kfunc refusal and not-root', () => {
     expect(classifyStderr([memlock, 'stdin:1:1-32: ERROR: tracepoint not found: sched:nonexistent_tp'])).toMatchObject({
-      kind: 'attach-failed', probe: 'tracepoint:sched:nonexistent_tp',
+      kind: 'attach-failed',
+      probe: 'tracepoint:sched:nonexistent_tp',
     });
-    expect(classifyStderr(['stdin:1:1-15: ERROR: kfunc/kretfunc not available for your kernel version.'])).toMatchObject({ kind: 'attach-failed', probe: 'kfunc' });
+    expect(classifyStderr(['stdin:1:1-15: ERROR: kfunc/kretfunc not available for your kernel version.'])).toMatchObject({
+      kind: 'attach-failed',
+      probe: 'kfunc',
+    });
     expect(classifyStderr(['ERROR: bpftrace currently only supports running as the root user.'])).toMatchObject({ kind: 'not-root' });
   });
   it('reports a compile error with its location', () => {
-    expect(classifyStderr(['probes/x.bt:3:5-9: ERROR: Unknown identifier: \'$x\''])?.shortMessage).toMatch(/probes\/x\.bt:3:5-9/);
+    expect(classifyStderr(["probes/x.bt:3:5-9: ERROR: Unknown identifier: '$x'"])?.shortMessage).toMatch(/probes\/x\.bt:3:5-9/);
   });
 });
 

@@ -9,9 +9,16 @@ import { sampleEvents } from '../e2e/support/sample-trace.js';
 
 const tick = (ms = 30): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const header = {
-  magic: 'exetrace-trace' as const, schemaVersion: 1, toolVersion: 't', kernelRelease: '6.18.0-unit', bpftraceVersion: 'v0.17.0',
-  flavor: 'tracepoint' as const, hostname: 'h', startedAt: '2026-11-01T00:00:00.000Z',
-  clockRef: { monotonicNs: 5_000_000_000_000, wallMs: Date.UTC(2026, 10, 1) }, filters: { pid: null, comm: null },
+  magic: 'exetrace-trace' as const,
+  schemaVersion: 1,
+  toolVersion: 't',
+  kernelRelease: '6.18.0-unit',
+  bpftraceVersion: 'v0.17.0',
+  flavor: 'tracepoint' as const,
+  hostname: 'h',
+  startedAt: '2026-11-01T00:00:00.000Z',
+  clockRef: { monotonicNs: 5_000_000_000_000, wallMs: Date.UTC(2026, 10, 1) },
+  filters: { pid: null, comm: null },
 };
 
 let cleanup: (() => void) | null = null;
@@ -48,7 +55,11 @@ describe('DashboardApp', () => {
     expect(f).toContain('!loader-exec');
     expect(f).toContain('!exe-deleted');
     expect(f).toContain('findings (2)');
-    expect(f.split('\n').at(-1)).toBe(footerItems('table').map((i) => ` ${i.hint}  ${i.label}`).join('  '));
+    expect(f.split('\n').at(-1)).toBe(
+      footerItems('table')
+        .map((i) => ` ${i.hint}  ${i.label}`)
+        .join('  '),
+    );
     // The hostile comm is shown escaped; only ink's own SGR colour codes remain.
     expect(f.replace(/\x1b\[[0-9;]*m/g, '')).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/);
     expect(f).toContain('\\x1b[2J\\x1b]0;p…'); // escaped, then cut to the column
@@ -74,7 +85,9 @@ describe('DashboardApp', () => {
     await tick();
     expect(frame(app)).toContain('sort pid');
     // By pid: the smallest pid (1000, worker0) comes first.
-    const rows = frame(app).split('\n').filter((l) => /^[ >]\d/.test(l));
+    const rows = frame(app)
+      .split('\n')
+      .filter((l) => /^[ >]\d/.test(l));
     expect(rows[0]).toMatch(/^[ >]1000\s+worker0/);
   });
 
@@ -84,7 +97,11 @@ describe('DashboardApp', () => {
     app.stdin.write('f');
     await tick();
     expect(frame(app)).toContain('filter:');
-    expect(frame(app).split('\n').at(-1)).toBe(footerItems('filter').map((i) => ` ${i.hint}  ${i.label}`).join('  '));
+    expect(frame(app).split('\n').at(-1)).toBe(
+      footerItems('filter')
+        .map((i) => ` ${i.hint}  ${i.label}`)
+        .join('  '),
+    );
     app.stdin.write('vanish');
     await tick();
     app.stdin.write('\r');
@@ -160,8 +177,18 @@ describe('DashboardApp', () => {
     expect(store.paused).toBe(true);
     expect(frame(app)).toContain('PAUSED');
     store.onEvent({
-      kind: 'exec', ts: 6_000_000_000_000, pid: 7777, tid: 7777, comm: 'latecomer', oldTid: 7777, ppid: 1, mm: '0xffff888300000000',
-      exe: { file: null, dev: 1, ino: 2, name: 'late', path: '/usr/bin/late', pathTruncated: false }, startCode: 0, endCode: 0, filename: '/usr/bin/late',
+      kind: 'exec',
+      ts: 6_000_000_000_000,
+      pid: 7777,
+      tid: 7777,
+      comm: 'latecomer',
+      oldTid: 7777,
+      ppid: 1,
+      mm: '0xffff888300000000',
+      exe: { file: null, dev: 1, ino: 2, name: 'late', path: '/usr/bin/late', pathTruncated: false },
+      startCode: 0,
+      endCode: 0,
+      filename: '/usr/bin/late',
     });
     store.flush();
     await tick(150);

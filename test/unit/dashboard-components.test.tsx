@@ -6,26 +6,62 @@ import { footerItems } from '../../dashboards/keybindings.js';
 import { initialUiState } from '../../dashboards/ui-state.js';
 
 const stats: SessionStats = {
-  source: 'replay', flavor: 'tracepoint', kernel: '6.18.0-test', eventRate: 42, events: 1234, lostEvents: 7,
-  parseIssues: 0, paused: false, speed: 'max', attached: false, ended: null, clockRef: { monotonicNs: 0, wallMs: Date.UTC(2026, 0, 1) },
+  source: 'replay',
+  flavor: 'tracepoint',
+  kernel: '6.18.0-test',
+  eventRate: 42,
+  events: 1234,
+  lostEvents: 7,
+  parseIssues: 0,
+  paused: false,
+  speed: 'max',
+  attached: false,
+  ended: null,
+  clockRef: { monotonicNs: 0, wallMs: Date.UTC(2026, 0, 1) },
 };
 
 const row = (key: string, pid: number, comm: string, exe: string, badge: string | null = null): MmRow => ({
-  key, mm: `0xffff88810000${key}`, pids: [pid], comm, exe, state: "exec'd", vmaWalk: badge ? '/usr/lib/libc.so.6 @7f00' : exe,
-  badge, findings: badge ? 1 : 0, uncertain: false, lastTs: pid,
+  key,
+  mm: `0xffff88810000${key}`,
+  pids: [pid],
+  comm,
+  exe,
+  state: "exec'd",
+  vmaWalk: badge ? '/usr/lib/libc.so.6 @7f00' : exe,
+  badge,
+  findings: badge ? 1 : 0,
+  uncertain: false,
+  lastTs: pid,
 });
 
 const finding: FindingRow = {
-  id: 'f1', ts: 1_500_000_000, class: 'loader-exec', kind: 'mismatch', pid: 200, comm: 'sleep', mm: '0xffff888100000b',
-  exe: '/usr/lib64/ld-linux-x86-64.so.2', vmaWalk: '/usr/lib/libc.so.6 @7f00', legacyWalk: '', uncertain: false,
+  id: 'f1',
+  ts: 1_500_000_000,
+  class: 'loader-exec',
+  kind: 'mismatch',
+  pid: 200,
+  comm: 'sleep',
+  mm: '0xffff888100000b',
+  exe: '/usr/lib64/ld-linux-x86-64.so.2',
+  vmaWalk: '/usr/lib/libc.so.6 @7f00',
+  legacyWalk: '',
+  uncertain: false,
   explanation: 'started through the loader',
 };
 
 const rows = [row('a', 100, 'bash', '/usr/bin/bash'), row('b', 200, 'sleep', '/usr/lib64/ld-linux-x86-64.so.2', 'loader-exec')];
 
 const props = (over: Partial<DashboardProps> = {}): DashboardProps => ({
-  stats, rows, mmCount: rows.length, findings: [finding], detail: null, ui: initialUiState, selectedKey: 'a',
-  width: 160, height: 30, ...over,
+  stats,
+  rows,
+  mmCount: rows.length,
+  findings: [finding],
+  detail: null,
+  ui: initialUiState,
+  selectedKey: 'a',
+  width: 160,
+  height: 30,
+  ...over,
 });
 
 describe('Dashboard (pure component)', () => {
@@ -39,7 +75,11 @@ describe('Dashboard (pure component)', () => {
     expect(frame).toMatch(/200\s+sleep\s+\/usr\/lib64\/ld-linux-x86-64\.so\.2.*!loader-exec/);
     expect(frame).toContain('00:00:01.500 !loader-exec pid 200 sleep');
     const footer = frame.split('\n').at(-1)!;
-    expect(footer).toBe(footerItems('table').map((i) => ` ${i.hint}  ${i.label}`).join('  '));
+    expect(footer).toBe(
+      footerItems('table')
+        .map((i) => ` ${i.hint}  ${i.label}`)
+        .join('  '),
+    );
   });
 
   it('live says STARTING until the probes are attached, then LIVE', () => {
@@ -51,10 +91,16 @@ describe('Dashboard (pure component)', () => {
   });
 
   it('shows PAUSED, the filter prompt and the detail-mode footer', () => {
-    const paused = render(<Dashboard {...props({ stats: { ...stats, paused: true }, ui: { ...initialUiState, mode: 'filter', draft: 'sle' } })} />).lastFrame()!;
+    const paused = render(
+      <Dashboard {...props({ stats: { ...stats, paused: true }, ui: { ...initialUiState, mode: 'filter', draft: 'sle' } })} />,
+    ).lastFrame()!;
     expect(paused).toContain('PAUSED');
     expect(paused).toContain('filter: sle');
-    expect(paused.split('\n').at(-1)).toBe(footerItems('filter').map((i) => ` ${i.hint}  ${i.label}`).join('  '));
+    expect(paused.split('\n').at(-1)).toBe(
+      footerItems('filter')
+        .map((i) => ` ${i.hint}  ${i.label}`)
+        .join('  '),
+    );
   });
 
   it('renders the detail pane: timeline and executable mappings', () => {

@@ -5,7 +5,17 @@ import { filterRows, nextSortKey, sortRows, SORT_KEYS, type SortKey } from '../.
 import { effectiveSelection, initialUiState, uiReduce, type UiState } from '../../dashboards/ui-state.js';
 
 const row = (key: string, pid: number, comm: string, exe: string, lastTs: number, findings = 0, badge: string | null = null): MmRow => ({
-  key, mm: `0xffff${key}`, pids: [pid], comm, exe, state: "exec'd", vmaWalk: exe, badge, findings, uncertain: false, lastTs,
+  key,
+  mm: `0xffff${key}`,
+  pids: [pid],
+  comm,
+  exe,
+  state: "exec'd",
+  vmaWalk: exe,
+  badge,
+  findings,
+  uncertain: false,
+  lastTs,
 });
 
 const rows = [

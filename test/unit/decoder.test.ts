@@ -41,7 +41,7 @@ const H = (kind: string, seq: number, nparts: number, fields: string, comm = 'a'
 const P = (seq: number, label: string, text: string, cpu = 0) => rec(`P ${cpu} ${seq} ${label} ${text}`);
 
 describe('ProbeDecoder: every kind', () => {
-  it('exec with an exe path built from reversed components and stat dev; comm is the head\'s last field', () => {
+  it("exec with an exe path built from reversed components and stat dev; comm is the head's last field", () => {
     const e = one([
       H('exec', 1, 4, `10 1 0xffff888100070640 94000 95000 0xffff8881f8dd0780 ${MKDEV_254_0} 2147263 7 3`, HOSTILE, { ts: 100, pid: 10, tid: 11 }),
       P(1, 'filename', '/tmp/d/' + HOSTILE),
@@ -64,9 +64,20 @@ describe('ProbeDecoder: every kind', () => {
 
   it('exec_begin: interp defaults to filename, printed only when it differs', () => {
     expect(one([H('exec_begin', 1, 1, '0x0', 'sh', { ts: 5 }), P(1, 'filename', '/bin/true')])).toEqual({
-      kind: 'exec_begin', ts: 5, pid: 1, tid: 1, comm: 'sh', oldMm: null, filename: '/bin/true', interp: '/bin/true',
+      kind: 'exec_begin',
+      ts: 5,
+      pid: 1,
+      tid: 1,
+      comm: 'sh',
+      oldMm: null,
+      filename: '/bin/true',
+      interp: '/bin/true',
     });
-    expect(one([H('exec_begin', 1, 2, '0xa', 'sh'), P(1, 'filename', '/x.sh'), P(1, 'interp', '/bin/sh')])).toMatchObject({ oldMm: '0xa', filename: '/x.sh', interp: '/bin/sh' });
+    expect(one([H('exec_begin', 1, 2, '0xa', 'sh'), P(1, 'filename', '/x.sh'), P(1, 'interp', '/bin/sh')])).toMatchObject({
+      oldMm: '0xa',
+      filename: '/x.sh',
+      interp: '/bin/sh',
+    });
   });
 
   it('fork of a thread and of a process', () => {
@@ -80,7 +91,10 @@ describe('ProbeDecoder: every kind', () => {
 
   it('a path goes out once per identity: later references resolve from the dictionary', () => {
     const out = run([
-      H('exec', 1, 3, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 9 2`), P(1, 'filename', 'x'), P(1, 'exe.c0', 'a'), P(1, 'exe.c1', 'bin'),
+      H('exec', 1, 3, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 9 2`),
+      P(1, 'filename', 'x'),
+      P(1, 'exe.c0', 'a'),
+      P(1, 'exe.c1', 'bin'),
       H('mm_attach', 2, 0, `10 0xb 0xf2 ${MKDEV_254_0} 5 9 255`),
       H('mm_exit', 3, 0, '0xb 0x0 0 0 0 255'),
       H('exit', 4, 0, '1 1792'),
@@ -98,7 +112,9 @@ describe('ProbeDecoder: every kind', () => {
     const unresolved: number[] = [];
     const d = new ProbeDecoder({ onUnresolvedFile: () => unresolved.push(1) });
     const out = [
-      ...d.push(H('exec', 1, 2, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 9 1`), 1), ...d.push(P(1, 'filename', 'x'), 2), ...d.push(P(1, 'exe.c0', 'old'), 3),
+      ...d.push(H('exec', 1, 2, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 9 1`), 1),
+      ...d.push(P(1, 'filename', 'x'), 2),
+      ...d.push(P(1, 'exe.c0', 'old'), 3),
       ...d.push(H('mm_attach', 2, 0, `10 0xb 0xf2 ${MKDEV_254_0} 5 10 255`), 4),
       ...d.push(H('mm_attach', 3, 0, `10 0xb 0xf2 ${MKDEV_254_0} 6 0 255`), 5),
     ];
@@ -110,8 +126,12 @@ describe('ProbeDecoder: every kind', () => {
 
   it('the same inode under two paths (a hard link) keeps both, by path id', () => {
     const out = run([
-      H('exec', 1, 2, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 1 1`), P(1, 'filename', 'x'), P(1, 'exe.c0', 'first'),
-      H('exec', 2, 2, `1 0 0xa 1 2 0xf2 ${MKDEV_254_0} 5 2 1`), P(2, 'filename', 'x'), P(2, 'exe.c0', 'second'),
+      H('exec', 1, 2, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 1 1`),
+      P(1, 'filename', 'x'),
+      P(1, 'exe.c0', 'first'),
+      H('exec', 2, 2, `1 0 0xa 1 2 0xf2 ${MKDEV_254_0} 5 2 1`),
+      P(2, 'filename', 'x'),
+      P(2, 'exe.c0', 'second'),
       H('mm_attach', 3, 0, `10 0xb 0xf2 ${MKDEV_254_0} 5 1 255`),
       H('mm_attach', 4, 0, `10 0xb 0xf2 ${MKDEV_254_0} 5 2 255`),
     ]);
@@ -127,7 +147,8 @@ describe('ProbeDecoder: every kind', () => {
 
   it('mmap, munmap, mremap, mprotect with negative returns', () => {
     const out = run([
-      H('mmap', 1, 1, `0xa 140000 4096 5 2 3 0 0xf2 ${MKDEV_254_0} 9 1 1`), P(1, 'file.c0', 'libc.so.6'),
+      H('mmap', 1, 1, `0xa 140000 4096 5 2 3 0 0xf2 ${MKDEV_254_0} 9 1 1`),
+      P(1, 'file.c0', 'libc.so.6'),
       H('munmap', 2, 0, '0xa -1 16384 -22'),
       H('mremap', 3, 0, '0xa 4096 8192 16384 1 -14'),
       H('mprotect', 4, 0, '0xa 4096 4096 1 0'),
@@ -144,17 +165,25 @@ describe('ProbeDecoder: every kind', () => {
   it('prctl_mm with before and after files', () => {
     const e = one([
       H('prctl_mm', 1, 3, `0xa 14 3 0 0xf1 ${MKDEV_254_0} 5 1 1 0xf2 ${MKDEV_254_0} 6 1 2`),
-      P(1, 'before.c0', 'old'), P(1, 'after.c0', 'new'), P(1, 'after.c1', 'bin'),
+      P(1, 'before.c0', 'old'),
+      P(1, 'after.c0', 'new'),
+      P(1, 'after.c1', 'bin'),
     ]);
     expect(e).toMatchObject({ kind: 'prctl_mm', subOption: 14, exeFd: 3, ret: 0, exeBefore: { ino: 5, path: '/old' }, exeAfter: { ino: 6, path: '/bin/new' } });
   });
 
   it('exe_read: readlink with answer, relative readlinkat, openat, execve', () => {
     const out = run([
-      H('exe_read', 1, 2, '0 8', 'a', { pid: 50 }), P(1, 'path', '/proc/self/exe'), P(1, 'answer', '/bin/x\n'),
-      H('exe_read', 2, 2, '1 -2', 'a', { pid: 50 }), P(2, 'path', 'exe'), P(2, 'dir', '77'),
-      H('exe_read', 3, 1, '2 4', 'a', { pid: 50 }), P(3, 'path', '/proc/123/exe'),
-      H('exe_read', 4, 1, '3 0', 'a', { pid: 50 }), P(4, 'path', '/proc/thread-self/exe'),
+      H('exe_read', 1, 2, '0 8', 'a', { pid: 50 }),
+      P(1, 'path', '/proc/self/exe'),
+      P(1, 'answer', '/bin/x\n'),
+      H('exe_read', 2, 2, '1 -2', 'a', { pid: 50 }),
+      P(2, 'path', 'exe'),
+      P(2, 'dir', '77'),
+      H('exe_read', 3, 1, '2 4', 'a', { pid: 50 }),
+      P(3, 'path', '/proc/123/exe'),
+      H('exe_read', 4, 1, '3 0', 'a', { pid: 50 }),
+      P(4, 'path', '/proc/thread-self/exe'),
     ]);
     expect(issues(out)).toEqual([]);
     expect(events(out)).toMatchObject([
@@ -166,20 +195,43 @@ describe('ProbeDecoder: every kind', () => {
   });
 
   it('exe_read: a readlink answer is cut to ret bytes (readlink does not NUL-terminate)', () => {
-    expect(one([H('exe_read', 1, 2, '0 4', 'a', { pid: 50 }), P(1, 'path', '/proc/self/exe'), P(1, 'answer', '/binJUNK')])).toMatchObject({ ret: 4, answer: '/bin' });
+    expect(one([H('exe_read', 1, 2, '0 4', 'a', { pid: 50 }), P(1, 'path', '/proc/self/exe'), P(1, 'answer', '/binJUNK')])).toMatchObject({
+      ret: 4,
+      answer: '/bin',
+    });
   });
 
   it('exe_read sys 4: proc_exe_link with the target from dir and the answer from its path walk', () => {
     // Parts in any order; the answer is rebuilt leaf-first like a file ref's path.
-    expect(one([
-      H('exe_read', 1, 5, '4 0', 'a', { ts: 21, pid: 50, tid: 51 }), P(1, 'answer.c1', 'bin'), P(1, 'path', 'exe'),
-      P(1, 'dir', '123'), P(1, 'answer.c0', 'x y'), P(1, 'answer.c2', 'usr'),
-    ])).toEqual({
-      kind: 'exe_read', ts: 21, pid: 50, tid: 51, comm: 'a', syscall: 'proc_exe_link', path: 'exe', dirName: '123',
-      targetPid: 123, ret: 0, answer: '/usr/bin/x y',
+    expect(
+      one([
+        H('exe_read', 1, 5, '4 0', 'a', { ts: 21, pid: 50, tid: 51 }),
+        P(1, 'answer.c1', 'bin'),
+        P(1, 'path', 'exe'),
+        P(1, 'dir', '123'),
+        P(1, 'answer.c0', 'x y'),
+        P(1, 'answer.c2', 'usr'),
+      ]),
+    ).toEqual({
+      kind: 'exe_read',
+      ts: 21,
+      pid: 50,
+      tid: 51,
+      comm: 'a',
+      syscall: 'proc_exe_link',
+      path: 'exe',
+      dirName: '123',
+      targetPid: 123,
+      ret: 0,
+      answer: '/usr/bin/x y',
     });
     // Failed resolution (-ENOENT) or a walk cut at its bound: no answer parts.
-    expect(one([H('exe_read', 1, 2, '4 -2'), P(1, 'path', 'exe'), P(1, 'dir', '9')])).toMatchObject({ syscall: 'proc_exe_link', targetPid: 9, ret: -2, answer: null });
+    expect(one([H('exe_read', 1, 2, '4 -2'), P(1, 'path', 'exe'), P(1, 'dir', '9')])).toMatchObject({
+      syscall: 'proc_exe_link',
+      targetPid: 9,
+      ret: -2,
+      answer: null,
+    });
     // A lost component leaves no half path.
     const out = run([H('exe_read', 1, 4, '4 0'), P(1, 'path', 'exe'), P(1, 'dir', '9'), P(1, 'answer.c1', 'bin')]);
     expect(events(out)).toMatchObject([{ syscall: 'proc_exe_link', answer: null }]);
@@ -190,7 +242,13 @@ describe('ProbeDecoder: every kind', () => {
 
   it('S ready becomes attached; lost_events is only a cross-check count, not a gap', () => {
     const d = new ProbeDecoder();
-    const out = ['{"type": "attached_probes", "data": {"probes": 31}}', rec('S ready'), H('exit', 1, 0, '0 0'), '{"type": "lost_events", "data": {"events": 7}}', ''].flatMap((l, i) => d.push(l, i + 1));
+    const out = [
+      '{"type": "attached_probes", "data": {"probes": 31}}',
+      rec('S ready'),
+      H('exit', 1, 0, '0 0'),
+      '{"type": "lost_events", "data": {"events": 7}}',
+      '',
+    ].flatMap((l, i) => d.push(l, i + 1));
     expect(out[0]).toEqual({ type: 'attached', probes: 31 });
     expect(events(out).map((e) => e.kind)).toEqual(['exit']);
     expect(d.counts.bpftraceLostRecords).toBe(7);
@@ -198,15 +256,25 @@ describe('ProbeDecoder: every kind', () => {
   });
 
   it('joins parts by (cpu, seq) when two CPUs interleave, and tags each event with its CPU', () => {
-    const out = run([H('exec_begin', 1, 1, '0x0', 'one', { cpu: 0 }), H('exec_begin', 1, 1, '0x0', 'two', { cpu: 1 }), P(1, 'filename', '/2', 1), P(1, 'filename', '/1', 0)]);
-    expect(out.flatMap((x) => (x.type === 'event' && x.event.kind === 'exec_begin' ? [[x.cpu, x.event.comm, x.event.filename]] : []))).toEqual([[1, 'two', '/2'], [0, 'one', '/1']]);
+    const out = run([
+      H('exec_begin', 1, 1, '0x0', 'one', { cpu: 0 }),
+      H('exec_begin', 1, 1, '0x0', 'two', { cpu: 1 }),
+      P(1, 'filename', '/2', 1),
+      P(1, 'filename', '/1', 0),
+    ]);
+    expect(out.flatMap((x) => (x.type === 'event' && x.event.kind === 'exec_begin' ? [[x.cpu, x.event.comm, x.event.filename]] : []))).toEqual([
+      [1, 'two', '/2'],
+      [0, 'one', '/1'],
+    ]);
   });
 });
 
 describe('ProbeDecoder: loss is counted exactly from the per-CPU sequence', () => {
-  it('a jump in a CPU\'s seq is a gap of exactly that many events, at the last ts seen on that CPU', () => {
+  it("a jump in a CPU's seq is a gap of exactly that many events, at the last ts seen on that CPU", () => {
     const d = new ProbeDecoder();
-    const out = [H('exit', 1, 0, '0 0', 'a', { ts: 100 }), H('exit', 5, 0, '0 0', 'a', { ts: 200 }), H('exit', 1, 0, '0 0', 'a', { cpu: 1, ts: 150 })].flatMap((l, i) => d.push(l, i + 1));
+    const out = [H('exit', 1, 0, '0 0', 'a', { ts: 100 }), H('exit', 5, 0, '0 0', 'a', { ts: 200 }), H('exit', 1, 0, '0 0', 'a', { cpu: 1, ts: 150 })].flatMap(
+      (l, i) => d.push(l, i + 1),
+    );
     expect(events(out).filter((e) => e.kind === 'gap')).toEqual([{ kind: 'gap', source: 'decoder', lost: 3, ts: 100 }]);
     expect(d.counts.lostEvents).toBe(3);
   });
@@ -217,11 +285,14 @@ describe('ProbeDecoder: loss is counted exactly from the per-CPU sequence', () =
     expect(d.counts.lostEvents).toBe(2);
   });
 
-  it('the drain marker carries the CPU\'s last seq: a lost tail is counted', () => {
+  it("the drain marker carries the CPU's last seq: a lost tail is counted", () => {
     const d = new ProbeDecoder();
     const out = [H('exit', 1, 0, '0 0'), rec('S drained 1 0 4'), rec('S drained 1 1 0')].flatMap((l, i) => d.push(l, i + 1));
     expect(d.counts.lostEvents).toBe(3);
-    expect(out.filter((o) => o.type === 'drained')).toEqual([{ type: 'drained', request: 1, cpu: 0 }, { type: 'drained', request: 1, cpu: 1 }]);
+    expect(out.filter((o) => o.type === 'drained')).toEqual([
+      { type: 'drained', request: 1, cpu: 0 },
+      { type: 'drained', request: 1, cpu: 1 },
+    ]);
   });
 
   it('parts of a lost head are orphans, counted apart and never joined to another head', () => {
@@ -230,10 +301,14 @@ describe('ProbeDecoder: loss is counted exactly from the per-CPU sequence', () =
       H('exec_begin', 1, 1, '0x0', 'one'),
       // seq 2's head was lost; its part arrives first
       P(2, 'filename', '/lost'),
-      H('exec_begin', 3, 1, '0x0', 'three'), P(3, 'filename', '/3'),
+      H('exec_begin', 3, 1, '0x0', 'three'),
+      P(3, 'filename', '/3'),
     ].flatMap((l, i) => d.push(l, i + 1));
     const ev = events(out);
-    expect(ev.filter((e) => e.kind === 'exec_begin').map((e) => e.kind === 'exec_begin' && [e.comm, e.filename])).toEqual([['one', ''], ['three', '/3']]);
+    expect(ev.filter((e) => e.kind === 'exec_begin').map((e) => e.kind === 'exec_begin' && [e.comm, e.filename])).toEqual([
+      ['one', ''],
+      ['three', '/3'],
+    ]);
     expect(d.counts).toMatchObject({ lostEvents: 1, orphanParts: 1, incompleteEvents: 1 });
     // The only issue: seq 1 went out without its part.
     expect(issues(out).map((i) => i.cause)).toEqual([expect.stringContaining('0 of 1 parts arrived')]);

@@ -13,7 +13,7 @@ describe('device numbers', () => {
   it('turns the kernel s_dev of / into what stat() says', () => {
     const st = statSync('/');
     const major = Math.floor(st.dev / 256) & 0xfff;
-    const minor = (st.dev & 0xff) | ((Math.floor(st.dev / 4096) & 0xfff00));
+    const minor = (st.dev & 0xff) | (Math.floor(st.dev / 4096) & 0xfff00);
     expect(kernelDevToStatDev(major * 2 ** 20 + minor)).toBe(st.dev);
   });
 

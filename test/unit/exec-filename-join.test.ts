@@ -2,9 +2,29 @@ import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../src/trace/events.js';
 import { ExecFilenameJoin } from '../../src/trace/exec-filename-join.js';
 
-const begin = (tid: number, filename: string): TraceEvent => ({ kind: 'exec_begin', ts: 1, pid: tid, tid, comm: 'sh', oldMm: null, filename, interp: filename });
+const begin = (tid: number, filename: string): TraceEvent => ({
+  kind: 'exec_begin',
+  ts: 1,
+  pid: tid,
+  tid,
+  comm: 'sh',
+  oldMm: null,
+  filename,
+  interp: filename,
+});
 const exec = (pid: number, oldTid: number, filename = ''): TraceEvent => ({
-  kind: 'exec', ts: 2, pid, tid: pid, comm: 'x', oldTid, ppid: 1, mm: '0x1', exe: null, startCode: 0, endCode: 0, filename,
+  kind: 'exec',
+  ts: 2,
+  pid,
+  tid: pid,
+  comm: 'x',
+  oldTid,
+  ppid: 1,
+  mm: '0x1',
+  exe: null,
+  startCode: 0,
+  endCode: 0,
+  filename,
 });
 
 function run(events: TraceEvent[]): TraceEvent[] {
@@ -16,11 +36,11 @@ function run(events: TraceEvent[]): TraceEvent[] {
 const filenames = (es: TraceEvent[]) => es.flatMap((e) => (e.kind === 'exec' ? [e.filename] : []));
 
 describe('ExecFilenameJoin', () => {
-  it('copies exec_begin\'s filename into the exec of the same thread (a non-leader exec: oldTid)', () => {
+  it("copies exec_begin's filename into the exec of the same thread (a non-leader exec: oldTid)", () => {
     expect(filenames(run([begin(12, '/bin/a'), begin(20, '/bin/b'), exec(20, 20), exec(10, 12)]))).toEqual(['/bin/b', '/bin/a']);
   });
 
-  it('keeps a filename the exec printed itself (comm filter) and leaves a lost exec_begin\'s exec empty', () => {
+  it("keeps a filename the exec printed itself (comm filter) and leaves a lost exec_begin's exec empty", () => {
     expect(filenames(run([begin(5, '/bin/a'), exec(5, 5, '/bin/own'), exec(6, 6)]))).toEqual(['/bin/own', '']);
   });
 

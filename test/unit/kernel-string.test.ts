@@ -11,7 +11,12 @@ describe('kernel strings (surrogateescape)', () => {
   });
 
   it('rejects overlongs, surrogates and truncated sequences so decoding is a bijection', () => {
-    for (const bytes of [[0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf4, 0x90, 0x80, 0x80]]) {
+    for (const bytes of [
+      [0xc0, 0xaf],
+      [0xed, 0xa0, 0x80],
+      [0xe2, 0x82],
+      [0xf4, 0x90, 0x80, 0x80],
+    ]) {
       const s = decodeKernelBytes(Buffer.from(bytes));
       expect([...s].every((c) => c.codePointAt(0)! >= 0xdc80 && c.codePointAt(0)! <= 0xdcff)).toBe(true);
       expect(encodeKernelString(s)).toEqual(Buffer.from(bytes));

@@ -2,8 +2,23 @@
 import { describe, expect, it } from 'vitest';
 import { endedMms, initialState, reduceAll, type Finding } from '../../src/model/index.js';
 import {
-  DECOY, EXE_BASE, EXE_TEXT, LDSO, LDSO_TEXT, LIBC, LIBC_TEXT, MAP_PRIVATE, PROT_R, PROT_X, SH, SLEEP,
-  ev, file, maps, ordinaryLaunch, ordinaryMaps,
+  DECOY,
+  EXE_BASE,
+  EXE_TEXT,
+  LDSO,
+  LDSO_TEXT,
+  LIBC,
+  LIBC_TEXT,
+  MAP_PRIVATE,
+  PROT_R,
+  PROT_X,
+  SH,
+  SLEEP,
+  ev,
+  file,
+  maps,
+  ordinaryLaunch,
+  ordinaryMaps,
 } from './fixtures/model-events.fixture.js';
 
 const A = '0xffff888100000a00';
@@ -70,7 +85,7 @@ describe('loader-exec', () => {
     expect(s.findings[0]!.related?.[0]?.file.ino).toBe(SLEEP.ino);
   });
 
-  it('recognised by structure: a file proved to be an interpreter, exec\'d under another name', () => {
+  it("recognised by structure: a file proved to be an interpreter, exec'd under another name", () => {
     const LD_COPY = file(0x801, LDSO.ino, '/opt/x/myloader'); // same (dev, ino), other name
     const s = run([...ordinaryLaunch(1, 100, A), ev.exec(20, 200, B, LD_COPY, LD_EXEC)]);
     expect(classes(s.findings)).toEqual(['loader-exec']);
@@ -80,7 +95,11 @@ describe('loader-exec', () => {
 
 describe('decoy-mapping', () => {
   it('a file mapped r-x below the exe and the loader is a decoy', () => {
-    const s = run([...ordinaryLaunch(10, 100, A), ev.mmap(20, 100, A, 0x10000, 0x2000, DECOY), ev.snapshot(21, 100, 'exe_read', SLEEP, [maps(DECOY, 0x10000, 0x12000), ...ordinaryMaps(SLEEP)])]);
+    const s = run([
+      ...ordinaryLaunch(10, 100, A),
+      ev.mmap(20, 100, A, 0x10000, 0x2000, DECOY),
+      ev.snapshot(21, 100, 'exe_read', SLEEP, [maps(DECOY, 0x10000, 0x12000), ...ordinaryMaps(SLEEP)]),
+    ]);
     expect(classes(s.findings)).toEqual(['decoy-mapping']);
     const f = s.findings[0]!;
     expect(f.vmaWalk).toMatchObject({ ino: DECOY.ino, address: 0x10000 });
@@ -95,7 +114,10 @@ describe('decoy-mapping', () => {
   });
 
   it('a decoy below the exe but above the loader (bottom-up) is a library-like mapping: no verdict', () => {
-    const s = run([ev.exec(1, 100, A, SLEEP), ev.snapshot(3, 100, 'exec', SLEEP, [maps(LDSO, 0x2aaaaaab0000, 0x2aaaaaad6000), maps(DECOY, 0x2aaaab000000, 0x2aaaab002000), maps(SLEEP, ...EXE_TEXT)])]);
+    const s = run([
+      ev.exec(1, 100, A, SLEEP),
+      ev.snapshot(3, 100, 'exec', SLEEP, [maps(LDSO, 0x2aaaaaab0000, 0x2aaaaaad6000), maps(DECOY, 0x2aaaab000000, 0x2aaaab002000), maps(SLEEP, ...EXE_TEXT)]),
+    ]);
     expect(s.findings).toEqual([]);
   });
 });
@@ -104,7 +126,11 @@ describe('text-unmapped', () => {
   it('text copied to anonymous memory and mremapped over the original (events only)', () => {
     const anon = 0x7ffff0000000;
     const len = EXE_TEXT[1] - EXE_TEXT[0];
-    const s = run([...ordinaryLaunch(10, 100, A).slice(0, 3), ev.mmap(20, 100, A, anon, len, null, { prot: 3, flags: 0x22 }), ev.mremap(21, 100, A, anon, len, len, EXE_TEXT[0])]);
+    const s = run([
+      ...ordinaryLaunch(10, 100, A).slice(0, 3),
+      ev.mmap(20, 100, A, anon, len, null, { prot: 3, flags: 0x22 }),
+      ev.mremap(21, 100, A, anon, len, len, EXE_TEXT[0]),
+    ]);
     expect(classes(s.findings)).toEqual(['text-unmapped']);
     expect(s.findings[0]!.evidence.map((e) => e.kind)).toEqual(['exec', 'mremap']);
     expect(s.findings[0]!.vmaWalk?.ino).toBe(LIBC.ino);
@@ -114,7 +140,13 @@ describe('text-unmapped', () => {
     const s = run([
       ...ordinaryLaunch(10, 100, A),
       ev.munmap(20, 100, A, EXE_TEXT[0], EXE_TEXT[1] - EXE_TEXT[0]),
-      ev.snapshot(21, 100, 'vma_change', SLEEP, ordinaryMaps(SLEEP).filter((m) => m.perms !== 'r-xp' || m.ino !== SLEEP.ino)),
+      ev.snapshot(
+        21,
+        100,
+        'vma_change',
+        SLEEP,
+        ordinaryMaps(SLEEP).filter((m) => m.perms !== 'r-xp' || m.ino !== SLEEP.ino),
+      ),
     ]);
     expect(classes(s.findings)).toEqual(['text-unmapped']);
     expect(s.findings[0]!.legacyWalk).toMatchObject({ ino: SLEEP.ino, perms: 'r--p', address: EXE_BASE });
@@ -140,7 +172,15 @@ describe('stacked-fs', () => {
   const OUTER = file(0x2b, 50, '/mnt/outer/bin/prog');
   const INNER = file(0x2a, 77, '/lowbin');
   it('maps names the inner path on the inner device: stacked-fs, not text-unmapped', () => {
-    const s = run([ev.exec(1, 100, A, OUTER), ev.snapshot(2, 100, 'exec', OUTER, [maps(INNER, EXE_BASE, EXE_TEXT[0], 'r--p'), maps(INNER, ...EXE_TEXT), maps(LIBC, ...LIBC_TEXT), maps(LDSO, ...LDSO_TEXT)])]);
+    const s = run([
+      ev.exec(1, 100, A, OUTER),
+      ev.snapshot(2, 100, 'exec', OUTER, [
+        maps(INNER, EXE_BASE, EXE_TEXT[0], 'r--p'),
+        maps(INNER, ...EXE_TEXT),
+        maps(LIBC, ...LIBC_TEXT),
+        maps(LDSO, ...LDSO_TEXT),
+      ]),
+    ]);
     expect(classes(s.findings)).toEqual(['stacked-fs']);
     const f = s.findings[0]!;
     expect(f.exe).toMatchObject({ dev: 0x2b, path: '/mnt/outer/bin/prog' });
@@ -181,9 +221,15 @@ describe('exe-replaced and notes', () => {
 
 describe('gaps', () => {
   it('a finding whose mm lived across a gap is uncertain; one after a fresh exec is not', () => {
-    const decoy = (t: number, pid: number, mm: string) => [ev.mmap(t, pid, mm, 0x10000, 0x2000, DECOY), ev.snapshot(t + 1, pid, 'exe_read', SLEEP, [maps(DECOY, 0x10000, 0x12000), ...ordinaryMaps(SLEEP)])];
+    const decoy = (t: number, pid: number, mm: string) => [
+      ev.mmap(t, pid, mm, 0x10000, 0x2000, DECOY),
+      ev.snapshot(t + 1, pid, 'exe_read', SLEEP, [maps(DECOY, 0x10000, 0x12000), ...ordinaryMaps(SLEEP)]),
+    ];
     const s = run([...ordinaryLaunch(10, 100, A), ev.gap(15), ...decoy(20, 100, A), ...ordinaryLaunch(30, 200, B), ...decoy(40, 200, B)]);
-    expect(s.findings.map((f) => [f.pid, f.uncertain])).toEqual([[100, true], [200, false]]);
+    expect(s.findings.map((f) => [f.pid, f.uncertain])).toEqual([
+      [100, true],
+      [200, false],
+    ]);
   });
 
   it('a gap after the verdict but before teardown marks the finding uncertain at teardown', () => {
@@ -196,7 +242,10 @@ describe('gaps', () => {
 
 describe('mapping bookkeeping', () => {
   it('a non-exec MAP_FIXED over the text replaces it; PROT_EXEC mmap of another file elsewhere does not', () => {
-    const s = run([...ordinaryLaunch(10, 100, A).slice(0, 3), ev.mmap(20, 100, A, 0x7f0000000000, 0x1000, DECOY, { flags: MAP_PRIVATE, prot: PROT_R | PROT_X })]);
+    const s = run([
+      ...ordinaryLaunch(10, 100, A).slice(0, 3),
+      ev.mmap(20, 100, A, 0x7f0000000000, 0x1000, DECOY, { flags: MAP_PRIVATE, prot: PROT_R | PROT_X }),
+    ]);
     expect(s.findings).toEqual([]);
   });
 });

@@ -13,12 +13,7 @@ const run = (events: Parameters<typeof reduceAll>[1], s: ModelState = initialSta
 
 describe('mm generations', () => {
   it('a reused address starts a new generation that never merges with the old one', () => {
-    const s = run([
-      ev.exec(10, 100, A, SLEEP),
-      ev.mmExit(20, 100, A, SLEEP),
-      ev.exit(21, 100),
-      ev.exec(30, 200, A, LS),
-    ]);
+    const s = run([ev.exec(10, 100, A, SLEEP), ev.mmExit(20, 100, A, SLEEP), ev.exit(21, 100), ev.exec(30, 200, A, LS)]);
     const live = liveMms(s);
     expect(live).toHaveLength(1);
     expect(live[0]!.key).toBe(`${A}#2`);
@@ -42,12 +37,7 @@ describe('mm generations', () => {
   });
 
   it('exec ends the old mm through its own mm_exit and moves the pid to the new one', () => {
-    const s = run([
-      ev.exec(10, 100, A, SH),
-      ev.execBegin(20, 100, A, '/usr/bin/sleep'),
-      ev.mmExit(21, 100, A, SH),
-      ev.exec(22, 100, B, SLEEP),
-    ]);
+    const s = run([ev.exec(10, 100, A, SH), ev.execBegin(20, 100, A, '/usr/bin/sleep'), ev.mmExit(21, 100, A, SH), ev.exec(22, 100, B, SLEEP)]);
     expect(mmOfPid(s, 100)?.key).toBe(`${B}#1`);
     expect(mmOfPid(s, 100)?.execFilename).toBe('/usr/bin/sleep');
     expect(endedMms(s).map((m) => m.key)).toEqual([`${A}#1`]);
@@ -96,12 +86,7 @@ describe('threads, fork, exec', () => {
   });
 
   it('vfork child shares the parent mm; its exec leaves the parent mm alive', () => {
-    const s = run([
-      ev.exec(10, 100, A, SH),
-      ev.fork(20, 100, 300, A, { sharesMm: true }),
-      ev.execBegin(30, 300, A, '/usr/bin/ls'),
-      ev.exec(31, 300, B, LS),
-    ]);
+    const s = run([ev.exec(10, 100, A, SH), ev.fork(20, 100, 300, A, { sharesMm: true }), ev.execBegin(30, 300, A, '/usr/bin/ls'), ev.exec(31, 300, B, LS)]);
     expect(mmOfPid(s, 100)?.key).toBe(`${A}#1`);
     expect(mmOfPid(s, 300)?.key).toBe(`${B}#1`);
     expect(pget(s.mms, `${A}#1`)?.pids).toEqual([100, 300]);

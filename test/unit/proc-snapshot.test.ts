@@ -17,7 +17,13 @@ describe('makedev', () => {
 describe('parseMapsLine', () => {
   it('parses a plain line', () => {
     expect(parseMapsLine('55d0c9a00000-55d0c9a04000 r-xp 00002000 fd:01 1311 /usr/bin/sleep')).toEqual({
-      start: 0x55d0c9a00000, end: 0x55d0c9a04000, perms: 'r-xp', offset: 0x2000, dev: makedev(0xfd, 1), ino: 1311, path: '/usr/bin/sleep',
+      start: 0x55d0c9a00000,
+      end: 0x55d0c9a04000,
+      perms: 'r-xp',
+      offset: 0x2000,
+      dev: makedev(0xfd, 1),
+      ino: 1311,
+      path: '/usr/bin/sleep',
     });
   });
   it('keeps spaces, " (deleted)" and turns \\012 into a newline', () => {
@@ -65,7 +71,8 @@ describe('snapshotProcess on real processes', () => {
     const name = join(realpathSync(dir), 'odd name\nline');
     writeFileSync(name, Buffer.alloc(4096, 0xc3));
     const st = statSync(name);
-    const py = 'import mmap,os,sys,time\nf=os.open(sys.argv[1],os.O_RDONLY)\nm=mmap.mmap(f,4096,prot=mmap.PROT_READ|mmap.PROT_EXEC,flags=mmap.MAP_PRIVATE)\nprint("ok",flush=True)\ntime.sleep(30)';
+    const py =
+      'import mmap,os,sys,time\nf=os.open(sys.argv[1],os.O_RDONLY)\nm=mmap.mmap(f,4096,prot=mmap.PROT_READ|mmap.PROT_EXEC,flags=mmap.MAP_PRIVATE)\nprint("ok",flush=True)\ntime.sleep(30)';
     const child = spawn('python3', ['-c', py, name], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
     await new Promise<void>((res) => child.stdout!.once('data', () => res()));
@@ -103,7 +110,16 @@ describe('SnapshotScheduler', () => {
     const { SnapshotScheduler } = await import('../../src/trace/snapshot-scheduler.js');
     const got: string[] = [];
     const s = new SnapshotScheduler({ emit: (e) => got.push(`${e.reason}:${e.pid}`), selfPid: 999999999 });
-    s.observe({ ...base, kind: 'exe_read', syscall: 'readlink', path: `/proc/${process.pid}/exe`, dirName: null, targetPid: process.pid, ret: 10, answer: 'x' });
+    s.observe({
+      ...base,
+      kind: 'exe_read',
+      syscall: 'readlink',
+      path: `/proc/${process.pid}/exe`,
+      dirName: null,
+      targetPid: process.pid,
+      ret: 10,
+      answer: 'x',
+    });
     expect(got).toEqual([`exe_read:${process.pid}`]);
     const self = new SnapshotScheduler({ emit: (e) => got.push(`self:${e.pid}`) });
     self.observe({ ...base, kind: 'exe_read', syscall: 'readlink', path: '/proc/1/exe', dirName: null, targetPid: 1, ret: 10, answer: 'x' });

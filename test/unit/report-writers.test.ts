@@ -17,13 +17,25 @@ const HOSTILE_COMM = 'ev\x1b[31mil\n';
 const HOSTILE = file(0x801, 5001, '/tmp/\x1b]0;pwned\x07|`<b>`\udcff');
 
 const header = {
-  magic: TRACE_MAGIC, schemaVersion: SCHEMA_VERSION, toolVersion: '0.1.0', kernelRelease: '6.18.0', bpftraceVersion: 'v0.17.0', flavor: 'tracepoint',
-  hostname: 'host', startedAt: '2026-11-27T00:00:00.000Z', clockRef: { monotonicNs: 0, wallMs: 1_795_000_000_000 }, filters: { pid: null, comm: null },
+  magic: TRACE_MAGIC,
+  schemaVersion: SCHEMA_VERSION,
+  toolVersion: '0.1.0',
+  kernelRelease: '6.18.0',
+  bpftraceVersion: 'v0.17.0',
+  flavor: 'tracepoint',
+  hostname: 'host',
+  startedAt: '2026-11-27T00:00:00.000Z',
+  clockRef: { monotonicNs: 0, wallMs: 1_795_000_000_000 },
+  filters: { pid: null, comm: null },
 };
 const trailer = { magic: 'exetrace-trailer', endedAt: '2026-11-27T00:00:10.000Z', events: 0, lostEvents: 0, parseIssues: 0, reason: 'duration', error: null };
 
 function events(): TraceEvent[] {
-  const decoyRun = [...ordinaryLaunch(10, 100, A), { ...ev.mmap(20, 100, A, 0x10000, 0x2000, DECOY), comm: 'sleep' }, ev.snapshot(21, 100, 'exe_read', SLEEP, [maps(DECOY, 0x10000, 0x12000), ...ordinaryMaps(SLEEP)])];
+  const decoyRun = [
+    ...ordinaryLaunch(10, 100, A),
+    { ...ev.mmap(20, 100, A, 0x10000, 0x2000, DECOY), comm: 'sleep' },
+    ev.snapshot(21, 100, 'exe_read', SLEEP, [maps(DECOY, 0x10000, 0x12000), ...ordinaryMaps(SLEEP)]),
+  ];
   const hostile = ordinaryLaunch(30, 200, B, HOSTILE).map((e) => ({ ...e, comm: HOSTILE_COMM }));
   const deleted = ev.snapshot(40, 200, 'exe_read', HOSTILE, ordinaryMaps(HOSTILE), { exeLink: `${HOSTILE.path} (deleted)`, comm: HOSTILE_COMM });
   return [...decoyRun, ...hostile, deleted];
@@ -44,7 +56,12 @@ function writeTrace(lines: string[]): string {
 
 function sink(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
-  const stream = new Writable({ write(c, _e, cb) { chunks.push(String(c)); cb(); } });
+  const stream = new Writable({
+    write(c, _e, cb) {
+      chunks.push(String(c));
+      cb();
+    },
+  });
   return { stream, text: () => chunks.join('') };
 }
 
@@ -69,13 +86,21 @@ describe('analyze --format json', () => {
     expect(r.counts).toMatchObject({ mismatch: 1, note: 1 });
     expect(r.findings.map((f: { class: string }) => f.class)).toEqual(['decoy-mapping', 'exe-deleted']);
     for (const f of r.findings) {
-      for (const k of ['class', 'kind', 'pid', 'comm', 'mm', 'exe', 'vmaWalk', 'legacyWalk', 'uncertain', 'explanation', 'evidence']) expect(f).toHaveProperty(k);
+      for (const k of ['class', 'kind', 'pid', 'comm', 'mm', 'exe', 'vmaWalk', 'legacyWalk', 'uncertain', 'explanation', 'evidence'])
+        expect(f).toHaveProperty(k);
     }
     const decoy = r.findings[0];
     expect(decoy.vmaWalk).toMatchObject({ path: '/tmp/decoy.bin', address: 0x10000 });
     // header is line 1, exec line 3, exec snapshot line 5 (it placed the loader), decoy mmap line 6.
-    expect(decoy.evidence.map((e: { kind: string; line: number }) => [e.kind, e.line])).toEqual([['exec', 3], ['mmap', 6], ['proc_snapshot', 5]]);
-    expect(r.mms.map((m: { key: string; live: boolean }) => [m.key, m.live])).toEqual([[`${A}#1`, true], [`${B}#1`, true]]);
+    expect(decoy.evidence.map((e: { kind: string; line: number }) => [e.kind, e.line])).toEqual([
+      ['exec', 3],
+      ['mmap', 6],
+      ['proc_snapshot', 5],
+    ]);
+    expect(r.mms.map((m: { key: string; live: boolean }) => [m.key, m.live])).toEqual([
+      [`${A}#1`, true],
+      [`${B}#1`, true],
+    ]);
     expect(r.mms[0].timeline[0]).toMatchObject({ cause: 'exec', pid: 100 });
     // JSON keeps the raw kernel string (surrogate escapes included): nothing lost.
     expect(r.findings[1].comm).toBe(HOSTILE_COMM);
@@ -91,7 +116,17 @@ describe('analyze --format json', () => {
   });
 
   it('bad lines go to stderr as file:line: cause; a truncated trace is analysed and flagged', async () => {
-    const lines = [JSON.stringify(header), ...events().slice(0, 4).map((e) => JSON.stringify(e)), '{"kind":"exec"', JSON.stringify({ kind: 'nope', ts: 1 }), ...events().slice(4).map((e) => JSON.stringify(e))];
+    const lines = [
+      JSON.stringify(header),
+      ...events()
+        .slice(0, 4)
+        .map((e) => JSON.stringify(e)),
+      '{"kind":"exec"',
+      JSON.stringify({ kind: 'nope', ts: 1 }),
+      ...events()
+        .slice(4)
+        .map((e) => JSON.stringify(e)),
+    ];
     const path = writeTrace(lines);
     const { code, out, err } = await analyze(path, 'json');
     expect(code).toBe(0);

@@ -19,13 +19,27 @@ let n = 0;
 const path = (): string => join(dir, `t${n++}.trace`);
 
 const header = (schemaVersion: number): TraceHeader => ({
-  magic: TRACE_MAGIC, schemaVersion, toolVersion: '0.1.0', kernelRelease: '6.18.0', bpftraceVersion: 'v0.17.0', flavor: 'tracepoint',
-  hostname: 'h', startedAt: '2026-12-01T00:00:00.000Z', clockRef: { monotonicNs: 0, wallMs: 1_795_000_000_000 }, filters: { pid: null, comm: null },
+  magic: TRACE_MAGIC,
+  schemaVersion,
+  toolVersion: '0.1.0',
+  kernelRelease: '6.18.0',
+  bpftraceVersion: 'v0.17.0',
+  flavor: 'tracepoint',
+  hostname: 'h',
+  startedAt: '2026-12-01T00:00:00.000Z',
+  clockRef: { monotonicNs: 0, wallMs: 1_795_000_000_000 },
+  filters: { pid: null, comm: null },
 });
 const trailer: TraceTrailer = { magic: TRAILER_MAGIC, endedAt: 'e', events: 0, lostEvents: 0, parseIssues: 0, reason: 'signal', error: null };
 
 const ref = (ino: number, p: string | null, file: string | null = '0xffff888100000001', o: Partial<FileRef> = {}): FileRef => ({
-  file, dev: 0x10302, ino, name: (p ?? 'x').slice((p ?? 'x').lastIndexOf('/') + 1), path: p, pathTruncated: false, ...o,
+  file,
+  dev: 0x10302,
+  ino,
+  name: (p ?? 'x').slice((p ?? 'x').lastIndexOf('/') + 1),
+  path: p,
+  pathTruncated: false,
+  ...o,
 });
 const SLEEP = ref(11, '/usr/bin/sleep');
 const LIBC = ref(12, '/usr/lib/x86_64-linux-gnu/libc.so.6');
@@ -35,7 +49,18 @@ const b = (ts: number) => ({ ts, pid: 100, tid: 100, comm: 'sleep' });
 const events: TraceEvent[] = [
   { ...b(1), kind: 'exec', oldTid: 100, ppid: 1, mm: '0xffff888200000000', exe: SLEEP, startCode: 0x1000, endCode: 0x2000, filename: '/usr/bin/sleep' },
   { ...b(2), kind: 'mmap', mm: '0xffff888200000000', addr: 0x7f0000000000, len: 0x1000, prot: 5, flags: 0x812, fd: 3, pgoff: 0, file: LIBC },
-  { ...b(3), kind: 'mmap', mm: '0xffff888200000000', addr: 0x7f0000100000, len: 0x1000, prot: 5, flags: 0x812, fd: 3, pgoff: 0, file: { ...LIBC, file: '0xffff888100000777' } },
+  {
+    ...b(3),
+    kind: 'mmap',
+    mm: '0xffff888200000000',
+    addr: 0x7f0000100000,
+    len: 0x1000,
+    prot: 5,
+    flags: 0x812,
+    fd: 3,
+    pgoff: 0,
+    file: { ...LIBC, file: '0xffff888100000777' },
+  },
   { ...b(4), kind: 'mmap', mm: '0xffff888200000000', addr: 0x7f0000200000, len: 0x1000, prot: 5, flags: 0x812, fd: 3, pgoff: 0, file: { ...LIBC, file: null } },
   { ...b(5), kind: 'mmap', mm: '0xffff888200000000', addr: 0x7f0000300000, len: 0x1000, prot: 3, flags: 0x22, fd: -1, pgoff: 0, file: null },
   // Same inode, another name or a truncated path: a distinct identity in the dictionary.
@@ -62,7 +87,15 @@ function writeWith(encoder: TraceEncoder, evs: TraceEvent[]): string {
 
 function sink(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
-  return { stream: new Writable({ write(c, _e, cb) { chunks.push(String(c)); cb(); } }), text: () => chunks.join('') };
+  return {
+    stream: new Writable({
+      write(c, _e, cb) {
+        chunks.push(String(c));
+        cb();
+      },
+    }),
+    text: () => chunks.join(''),
+  };
 }
 
 describe('trace schema 2', () => {
@@ -152,7 +185,15 @@ describe('trace schema 1 (still read)', () => {
     expect(eventsOf(r)).toEqual(events);
 
     const q = path();
-    writeFileSync(q, [JSON.stringify(header(1)), JSON.stringify({ kind: 'file', id: 0, dev: 1, ino: 2, name: 'a', path: '/a', pathTruncated: false }), JSON.stringify({ ...events[8], exe: { ref: 0, file: null } }), JSON.stringify(trailer)].join('\n') + '\n');
+    writeFileSync(
+      q,
+      [
+        JSON.stringify(header(1)),
+        JSON.stringify({ kind: 'file', id: 0, dev: 1, ino: 2, name: 'a', path: '/a', pathTruncated: false }),
+        JSON.stringify({ ...events[8], exe: { ref: 0, file: null } }),
+        JSON.stringify(trailer),
+      ].join('\n') + '\n',
+    );
     expect(errorsOf(await all(q))).toEqual([
       [2, 'unknown event kind "file"'],
       // A compact ref is no file object in schema 1: it is checked (and refused) as an inline one.

@@ -21,21 +21,43 @@ async function all(path: string): Promise<TraceRecord[]> {
 }
 const j = (v: unknown): string => `${JSON.stringify(v)}\n`;
 const header = {
-  magic: 'exetrace-trace', schemaVersion: SCHEMA_VERSION, toolVersion: '0.1.0', kernelRelease: '6.18', bpftraceVersion: 'v0.17.0',
-  flavor: 'tracepoint', hostname: 'h', startedAt: 'now', clockRef: { monotonicNs: 1, wallMs: 2 }, filters: { pid: null, comm: null },
+  magic: 'exetrace-trace',
+  schemaVersion: SCHEMA_VERSION,
+  toolVersion: '0.1.0',
+  kernelRelease: '6.18',
+  bpftraceVersion: 'v0.17.0',
+  flavor: 'tracepoint',
+  hostname: 'h',
+  startedAt: 'now',
+  clockRef: { monotonicNs: 1, wallMs: 2 },
+  filters: { pid: null, comm: null },
 };
 const trailer = { magic: 'exetrace-trailer', endedAt: 'e', events: 1, lostEvents: 0, parseIssues: 0, reason: 'signal', error: null };
 const file0 = { file: '0xffff888100000000', dev: 2049, ino: 12, name: 'sleep', path: '/usr/bin/sleep', pathTruncated: false };
 const exec: TraceEvent = {
-  kind: 'exec', ts: 5, pid: 100, tid: 100, comm: 'sleep', oldTid: 100, ppid: 1, mm: '0xffff888100001000', exe: file0,
-  startCode: 0x1000, endCode: 0x2000, filename: '/usr/bin/sleep',
+  kind: 'exec',
+  ts: 5,
+  pid: 100,
+  tid: 100,
+  comm: 'sleep',
+  oldTid: 100,
+  ppid: 1,
+  mm: '0xffff888100001000',
+  exe: file0,
+  startCode: 0x1000,
+  endCode: 0x2000,
+  filename: '/usr/bin/sleep',
 };
 const errors = (r: TraceRecord[]) => r.filter((x) => x.type === 'error') as Extract<TraceRecord, { type: 'error' }>[];
 
 describe('readTrace', () => {
   it('reads a complete trace', async () => {
     const r = await all(file(j(header) + j(exec) + j(trailer)));
-    expect(r.map((x) => [x.type, x.line])).toEqual([['header', 1], ['event', 2], ['trailer', 3]]);
+    expect(r.map((x) => [x.type, x.line])).toEqual([
+      ['header', 1],
+      ['event', 2],
+      ['trailer', 3],
+    ]);
   });
 
   it('reports a bad line with its number and cause, and keeps reading', async () => {
@@ -54,7 +76,19 @@ describe('readTrace', () => {
     const bad = [
       { ...exec, exe: { ...file0, dev: '8:1' } },
       { ...exec, mm: 'ffff' },
-      { kind: 'proc_snapshot', ts: 1, pid: 1, tid: 1, comm: 'x', reason: 'startup', exeLink: null, exeError: 'ENOENT', exeDev: null, exeIno: null, maps: [{ start: 1 }] },
+      {
+        kind: 'proc_snapshot',
+        ts: 1,
+        pid: 1,
+        tid: 1,
+        comm: 'x',
+        reason: 'startup',
+        exeLink: null,
+        exeError: 'ENOENT',
+        exeDev: null,
+        exeIno: null,
+        maps: [{ start: 1 }],
+      },
       { kind: 'gap', ts: 1, lost: 2, source: 'elsewhere' },
       { kind: 'exit', ts: 1, pid: 1, tid: 1, comm: 'x', groupDead: true },
     ];
@@ -69,7 +103,19 @@ describe('readTrace', () => {
   });
 
   it('accepts exe_read from proc_exe_link and still refuses unknown syscalls', async () => {
-    const read = { kind: 'exe_read', ts: 5, pid: 7, tid: 7, comm: 'cat', syscall: 'proc_exe_link', path: 'exe', dirName: '100', targetPid: 100, ret: 0, answer: '/usr/bin/sleep' };
+    const read = {
+      kind: 'exe_read',
+      ts: 5,
+      pid: 7,
+      tid: 7,
+      comm: 'cat',
+      syscall: 'proc_exe_link',
+      path: 'exe',
+      dirName: '100',
+      targetPid: 100,
+      ret: 0,
+      answer: '/usr/bin/sleep',
+    };
     const r = await all(file(j(header) + j(read) + j({ ...read, syscall: 'stat' }) + j(trailer)));
     expect(r.filter((x) => x.type === 'event').map((x) => x.type === 'event' && x.event)).toEqual([read]);
     expect(errors(r).map((x) => [x.line, x.cause])).toEqual([[3, 'exe_read.syscall is not one of readlink|readlinkat|openat|execve|proc_exe_link']]);
@@ -97,7 +143,10 @@ describe('readTrace', () => {
 
   it('flags data after the trailer and a second header', async () => {
     const r = await all(file(j(header) + j(header) + j(trailer) + j(exec)));
-    expect(errors(r).map((x) => [x.line, x.cause])).toEqual([[2, 'a second header inside the trace'], [4, 'data after the trailer on line 3']]);
+    expect(errors(r).map((x) => [x.line, x.cause])).toEqual([
+      [2, 'a second header inside the trace'],
+      [4, 'data after the trailer on line 3'],
+    ]);
   });
 
   it('names a missing file instead of throwing', async () => {

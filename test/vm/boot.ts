@@ -82,15 +82,34 @@ export async function bootGuest(opts: BootOptions): Promise<GuestResult> {
   const args = [
     // One vCPU: multi-threaded TCG oopsed on int3 text patching (6.12 boot, static keys), and two
     // guests run side by side on this 2-core host anyway.
-    '-machine', 'q35', '-cpu', 'max', '-smp', '1', '-m', String(opts.memoryMiB ?? 2048),
-    '-accel', 'tcg',
-    '-nographic', '-no-reboot',
-    '-kernel', opts.kernel.vmlinuz, '-initrd', initrd,
+    '-machine',
+    'q35',
+    '-cpu',
+    'max',
+    '-smp',
+    '1',
+    '-m',
+    String(opts.memoryMiB ?? 2048),
+    '-accel',
+    'tcg',
+    '-nographic',
+    '-no-reboot',
+    '-kernel',
+    opts.kernel.vmlinuz,
+    '-initrd',
+    initrd,
     // quiet console keeps TCG time off printk; panic=-1 turns a guest crash into an exit.
-    '-append', 'console=ttyS0 panic=-1 quiet loglevel=4 rdinit=/init mitigations=off',
-    '-serial', `file:${consoleFile}`,
-    '-serial', `file:${resultsFile}`,
-    '-monitor', 'none', '-display', 'none', '-nodefaults',
+    '-append',
+    'console=ttyS0 panic=-1 quiet loglevel=4 rdinit=/init mitigations=off',
+    '-serial',
+    `file:${consoleFile}`,
+    '-serial',
+    `file:${resultsFile}`,
+    '-monitor',
+    'none',
+    '-display',
+    'none',
+    '-nodefaults',
   ];
   log(`${opts.kernel.target.name}: booting ${opts.kernel.release} (qemu TCG)`);
   const proc = execa('qemu-system-x86_64', args, { reject: false, timeout: opts.timeoutMs ?? 600_000, stdin: 'ignore', all: true });
@@ -100,7 +119,11 @@ export async function bootGuest(opts: BootOptions): Promise<GuestResult> {
   let seen = 0;
   const progress = setInterval(() => {
     let t: string;
-    try { t = readFileSync(resultsFile, 'latin1'); } catch { return; }
+    try {
+      t = readFileSync(resultsFile, 'latin1');
+    } catch {
+      return;
+    }
     for (const line of t.slice(seen).split('\n').slice(0, -1)) {
       if (line.startsWith('@@LOG ') || line.startsWith('@@BOOTED ')) log(`${opts.kernel.target.name}: ${line.slice(2)}`);
     }
@@ -109,12 +132,22 @@ export async function bootGuest(opts: BootOptions): Promise<GuestResult> {
   const r = await proc;
   clearInterval(progress);
   let text = '';
-  try { text = readFileSync(resultsFile, 'latin1'); } catch { /* never opened */ }
+  try {
+    text = readFileSync(resultsFile, 'latin1');
+  } catch {
+    /* never opened */
+  }
   let consoleText = '';
-  try { consoleText = readFileSync(consoleFile, 'utf8'); } catch { /* never opened */ }
+  try {
+    consoleText = readFileSync(consoleFile, 'utf8');
+  } catch {
+    /* never opened */
+  }
   const parsed = parseResults(text);
   const seconds = (Date.now() - t0) / 1000;
-  log(`${opts.kernel.target.name}: qemu exited ${r.exitCode ?? r.signal} after ${seconds.toFixed(1)} s; booted=${parsed.booted} rc=${parsed.rc} files=${[...parsed.files.keys()].join(',')}`);
+  log(
+    `${opts.kernel.target.name}: qemu exited ${r.exitCode ?? r.signal} after ${seconds.toFixed(1)} s; booted=${parsed.booted} rc=${parsed.rc} files=${[...parsed.files.keys()].join(',')}`,
+  );
   if (r.timedOut) log(`${opts.kernel.target.name}: qemu TIMED OUT`);
   return { kernel: opts.kernel.release, booted: parsed.booted, rc: parsed.done ? parsed.rc : null, files: parsed.files, console: consoleText, seconds };
 }

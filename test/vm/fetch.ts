@@ -41,15 +41,24 @@ const aptDir = join(VM_CACHE, 'apt');
 
 function aptOptions(): string[] {
   return [
-    '-o', `Dir::Etc::SourceList=${join(aptDir, 'sources.list')}`,
-    '-o', 'Dir::Etc::SourceParts=/nonexistent',
-    '-o', `Dir::Etc::Preferences=${join(aptDir, 'preferences')}`,
-    '-o', 'Dir::Etc::PreferencesParts=/nonexistent',
-    '-o', `Dir::State=${join(aptDir, 'state')}`,
-    '-o', `Dir::State::status=${join(aptDir, 'state', 'status')}`,
-    '-o', `Dir::Cache=${join(aptDir, 'cache')}`,
-    '-o', 'APT::Architecture=amd64',
-    '-o', 'Debug::NoLocking=1',
+    '-o',
+    `Dir::Etc::SourceList=${join(aptDir, 'sources.list')}`,
+    '-o',
+    'Dir::Etc::SourceParts=/nonexistent',
+    '-o',
+    `Dir::Etc::Preferences=${join(aptDir, 'preferences')}`,
+    '-o',
+    'Dir::Etc::PreferencesParts=/nonexistent',
+    '-o',
+    `Dir::State=${join(aptDir, 'state')}`,
+    '-o',
+    `Dir::State::status=${join(aptDir, 'state', 'status')}`,
+    '-o',
+    `Dir::Cache=${join(aptDir, 'cache')}`,
+    '-o',
+    'APT::Architecture=amd64',
+    '-o',
+    'Debug::NoLocking=1',
   ];
 }
 

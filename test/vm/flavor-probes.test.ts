@@ -20,21 +20,28 @@ function hasBpftrace(): boolean {
 }
 
 describe('generated function-flavor probes compile', () => {
-  it.skipIf(!hasBpftrace())('kprobe.bt compiles with bpftrace --emit-elf (both VMA-removal variants)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'exetrace-emit-'));
-    try {
-      for (const fn of ['remove_vma', 'vm_area_free']) {
-        const out = join(dir, `${fn}.o`);
-        const r = spawnSync('bpftrace', ['--emit-elf', out, flavorProgramPath('kprobe'), '0', 'exetrace:no-comm', '1', '32', fn], { encoding: 'utf8', timeout: 300_000 });
-        const errors = r.stderr.split('\n').filter((l) => /ERROR/.test(l) && !/RLIMIT_MEMLOCK/.test(l));
-        expect(errors, r.stderr).toEqual([]);
-        expect(r.status).toBe(0);
-        expect(statSync(out).size).toBeGreaterThan(0);
+  it.skipIf(!hasBpftrace())(
+    'kprobe.bt compiles with bpftrace --emit-elf (both VMA-removal variants)',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'exetrace-emit-'));
+      try {
+        for (const fn of ['remove_vma', 'vm_area_free']) {
+          const out = join(dir, `${fn}.o`);
+          const r = spawnSync('bpftrace', ['--emit-elf', out, flavorProgramPath('kprobe'), '0', 'exetrace:no-comm', '1', '32', fn], {
+            encoding: 'utf8',
+            timeout: 300_000,
+          });
+          const errors = r.stderr.split('\n').filter((l) => /ERROR/.test(l) && !/RLIMIT_MEMLOCK/.test(l));
+          expect(errors, r.stderr).toEqual([]);
+          expect(r.status).toBe(0);
+          expect(statSync(out).size).toBeGreaterThan(0);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 600_000);
+    },
+    600_000,
+  );
 });
 
 describe('ttyS1 result framing', () => {

@@ -12,12 +12,14 @@ import { ensureRootfs, type OverlayFile } from './rootfs.js';
 /** Production dependencies only (what dist/ imports at run time). */
 async function runtimeModules(): Promise<OverlayFile[]> {
   const r = await execa('npm', ['ls', '--omit=dev', '--parseable', '--all'], { cwd: PROJECT_ROOT, reject: false });
-  return r.stdout
-    .split('\n')
-    .filter((p) => p.startsWith(join(PROJECT_ROOT, 'node_modules') + '/'))
-    // Nested packages come with their parent's directory copy.
-    .filter((p, _i, all) => !all.some((q) => q !== p && p.startsWith(q + '/')))
-    .map((p) => ({ guestPath: join('/opt/exetrace', p.slice(PROJECT_ROOT.length)), from: p }));
+  return (
+    r.stdout
+      .split('\n')
+      .filter((p) => p.startsWith(join(PROJECT_ROOT, 'node_modules') + '/'))
+      // Nested packages come with their parent's directory copy.
+      .filter((p, _i, all) => !all.some((q) => q !== p && p.startsWith(q + '/')))
+      .map((p) => ({ guestPath: join('/opt/exetrace', p.slice(PROJECT_ROOT.length)), from: p }))
+  );
 }
 
 let bundled: Promise<string> | null = null;
@@ -31,8 +33,13 @@ async function bundle(): Promise<string> {
   const out = join(VM_CACHE, 'guest-driver.mjs');
   mkdirSync(VM_CACHE, { recursive: true });
   await execa(join(PROJECT_ROOT, 'node_modules', '.bin', 'esbuild'), [
-    join(PROJECT_ROOT, 'test', 'vm', 'guest-driver.ts'), '--bundle', '--platform=node', '--format=esm', '--target=node20',
-    `--outfile=${out}`, '--log-level=warning',
+    join(PROJECT_ROOT, 'test', 'vm', 'guest-driver.ts'),
+    '--bundle',
+    '--platform=node',
+    '--format=esm',
+    '--target=node20',
+    `--outfile=${out}`,
+    '--log-level=warning',
   ]);
   return out;
 }

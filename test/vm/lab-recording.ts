@@ -28,7 +28,12 @@ export async function recordAroundLab(
   rec.stdout.on('data', (b: Buffer) => log.push(b));
   rec.stderr.on('data', (b: Buffer) => log.push(b));
   let dead = false;
-  const exited = new Promise<number>((r) => rec.on('close', (c) => { dead = true; r(c ?? -1); }));
+  const exited = new Promise<number>((r) =>
+    rec.on('close', (c) => {
+      dead = true;
+      r(c ?? -1);
+    }),
+  );
   // The recorder says when its probes are attached; under TCG that takes about a minute.
   const t0 = Date.now();
   while (!dead && Date.now() - t0 < attachTimeoutMs && !/attached/i.test(Buffer.concat(log).toString())) {

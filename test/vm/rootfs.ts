@@ -15,7 +15,10 @@ const INCLUDE = ['bpftrace', 'kmod'];
 const TRIM = ['usr/share/doc', 'usr/share/man', 'usr/share/locale', 'usr/share/info', 'var/cache/apt', 'var/lib/apt/lists', 'usr/share/zoneinfo'];
 
 function rootfsKey(): string {
-  const h = createHash('sha256').update(JSON.stringify({ suite: ROOTFS_SUITE, INCLUDE, TRIM, v: 1 })).digest('hex').slice(0, 12);
+  const h = createHash('sha256')
+    .update(JSON.stringify({ suite: ROOTFS_SUITE, INCLUDE, TRIM, v: 1 }))
+    .digest('hex')
+    .slice(0, 12);
   return `${ROOTFS_SUITE}-minbase-${h}`;
 }
 
@@ -36,11 +39,10 @@ async function buildRootfs(): Promise<string> {
   mkdirSync(debs, { recursive: true });
   rmSync(tree, { recursive: true, force: true });
   log(`debootstrap --variant=minbase ${ROOTFS_SUITE} with ${INCLUDE.join(',')}`);
-  const r = await execa(
-    'debootstrap',
-    ['--variant=minbase', `--include=${INCLUDE.join(',')}`, `--cache-dir=${debs}`, ROOTFS_SUITE, tree, MIRROR],
-    { reject: false, all: true },
-  );
+  const r = await execa('debootstrap', ['--variant=minbase', `--include=${INCLUDE.join(',')}`, `--cache-dir=${debs}`, ROOTFS_SUITE, tree, MIRROR], {
+    reject: false,
+    all: true,
+  });
   if (r.exitCode !== 0) throw new Error(`debootstrap failed (${r.exitCode}):\n${(r.all ?? '').slice(-3000)}`);
   for (const t of TRIM) rmSync(join(tree, t), { recursive: true, force: true });
   log('packing rootfs cpio (zstd)');

@@ -60,8 +60,11 @@ function classesByScenario(rec: LabRecording, findings: Finding[]): Map<string, 
  * the same target and the same path less " (deleted)". Returns the mismatches and the count.
  */
 function checkExeLinks(trace: string): { links: number; checked: number; bad: string[] } {
-  const reads = readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('"exe_read"'))
-    .map((l) => JSON.parse(l) as ExeReadEvent).filter((e) => e.kind === 'exe_read');
+  const reads = readFileSync(trace, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"exe_read"'))
+    .map((l) => JSON.parse(l) as ExeReadEvent)
+    .filter((e) => e.kind === 'exe_read');
   const lastLink = new Map<number, ExeReadEvent>();
   const bad: string[] = [];
   let links = 0;
@@ -98,7 +101,11 @@ describe.skipIf(missing !== null || skipLive())('kfunc and kprobe flavors on sto
   const guests = new Map<string, Promise<GuestResult | Error>>();
 
   beforeAll(async () => {
-    for (const t of KERNEL_TARGETS) guests.set(t.name, runInGuest(t).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
+    for (const t of KERNEL_TARGETS)
+      guests.set(
+        t.name,
+        runInGuest(t).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))),
+      );
     const dir = join(VM_CACHE, 'results', 'host-tracepoint');
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });

@@ -49,8 +49,16 @@ export function sampleEvents(opts: SampleTraceOptions = {}): TraceEvent[] {
   const gone = file('/tmp/vanishing', 800);
   events.push(...exec(102, 4000, 'vanishing', gone, next()));
   events.push({
-    kind: 'proc_snapshot', ts: next(), pid: 4000, tid: 4000, comm: 'vanishing', reason: 'exe_read',
-    exeLink: '/tmp/vanishing (deleted)', exeError: null, exeDev: gone.dev, exeIno: gone.ino,
+    kind: 'proc_snapshot',
+    ts: next(),
+    pid: 4000,
+    tid: 4000,
+    comm: 'vanishing',
+    reason: 'exe_read',
+    exeLink: '/tmp/vanishing (deleted)',
+    exeError: null,
+    exeDev: gone.dev,
+    exeIno: gone.ino,
     maps: [{ start: 0x400000, end: 0x401000, perms: 'r-xp', offset: 0, dev: gone.dev, ino: gone.ino, path: '/tmp/vanishing (deleted)' }],
   });
   events.push({ kind: 'gap', ts: next(), lost: 3, source: 'bpftrace' });
