@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../src/trace/events.js';
 import { BpftraceRunner, type LineDecoder } from '../../src/trace/bpftrace-runner.js';
+import { SCHEMA_VERSION } from '../../src/trace/trace-format.js';
 import { readTrace, type TraceRecord } from '../../src/trace/trace-reader.js';
 import { runCliAsNobody } from '../support/cli.js';
 import { skipLive } from '../support/live-gate.js';
@@ -115,7 +116,7 @@ describe.skipIf(skipLive())('exetrace record (live)', () => {
     const header = recs[0];
     expect(header?.type).toBe('header');
     if (header?.type !== 'header') return;
-    expect(header.header).toMatchObject({ schemaVersion: 1, flavor: 'tracepoint', filters: { pid: null, comm: null } });
+    expect(header.header).toMatchObject({ schemaVersion: SCHEMA_VERSION, flavor: 'tracepoint', filters: { pid: null, comm: null } });
     expect(header.header.bpftraceVersion).toMatch(/^v0\./);
     expect(header.header.clockRef.monotonicNs).toBeGreaterThan(0);
     const trailer = recs.at(-1);
