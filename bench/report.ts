@@ -43,8 +43,8 @@ node dist/bench/parse-lines.js FILE                                             
 \`\`\`
 
 Code: \`bench/run.ts\` (options, order), \`bench/parts/*.ts\` (one figure each), \`bench/tracers.ts\`,
-\`bench/workload.ts\`, \`bench/proc.ts\`, \`bench/trace-gen.ts\` + \`bench/trace-source.ts\` (synthetic
-traces; \`bench/synthetic-trace.ts\` is used instead once it exists).
+\`bench/workload.ts\`, \`bench/proc.ts\`, \`bench/synthetic-trace.ts\` (synthetic traces, through
+\`bench/trace-source.ts\`).
 `;
 
 /** `## LABEL (COMMIT)`, plus the parts when only some ran, so a partial run never replaces a full one. */

@@ -31,8 +31,8 @@ interface Run {
 async function traceFile(ctx: Ctx, lifecycles: number): Promise<{ path: string; events: number }> {
   mkdirSync(ctx.opts.traceCache, { recursive: true });
   const src = (await syntheticSourceName()).replace(/\W+/g, '_');
-  // Keyed by the generators' code (the build rewrites their files, so not by mtime).
-  const code = ['../trace-gen.js', '../synthetic-trace.js']
+  // Keyed by the generator's code (the build rewrites its file, so not by mtime).
+  const code = ['../synthetic-trace.js']
     .map((f) => fileURLToPath(new URL(f, import.meta.url)))
     .filter((f) => existsSync(f))
     .map((f) => readFileSync(f));
