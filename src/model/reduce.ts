@@ -2,6 +2,7 @@
 // state is never mutated: each call copies the top-level object and the records it touches;
 // everything else is shared (see pmap.ts). Live tracing, replay and tests all drive this.
 import {
+  assertNever,
   MAP_FIXED,
   PR_SET_MM_EXE_FILE,
   PR_SET_MM_MAP,
@@ -86,6 +87,8 @@ export function reduce(state: ModelState, event: Event): ModelState {
     case 'gap':
       onGap(d, event);
       break;
+    default:
+      assertNever(event, 'event kind');
   }
   return d;
 }
