@@ -53,9 +53,23 @@ async function startPidLog(ctx: Ctx, bin: string, name: string): Promise<{ pids(
   };
 }
 
-/** The line's own task: its first decimal token of at most 7 digits (after the ns timestamp). */
-function owner(line: string): number | null {
-  for (const tok of line.split(/[^0-9]+/)) if (tok.length > 0 && tok.length <= 7) return Number(tok);
+const PRINTF = '{"type": "printf", "data": "';
+
+/**
+ * The line's own task. Line protocol 2 (docs/line-protocol.md): a head "H kind cpu seq ts pid
+ * ..." names its pid; a part "P cpu seq ..." belongs to the head with that (cpu, seq); the
+ * one-probe baseline prints a bare pid. `heads` remembers (cpu, seq) → pid across lines.
+ */
+function owner(line: string, heads: Map<string, number>): number | null {
+  const data = line.startsWith(PRINTF) ? line.slice(PRINTF.length) : line;
+  if (/^\d+$/.test(data)) return Number(data);
+  const tok = data.split(' ', 6);
+  if (tok[0] === 'H' && tok.length === 6) {
+    const pid = Number(tok[5]);
+    heads.set(`${tok[2]}:${tok[3]}`, pid);
+    return pid;
+  }
+  if (tok[0] === 'P') return heads.get(`${tok[1]}:${tok[2]}`) ?? null;
   return null;
 }
 
@@ -69,8 +83,9 @@ function names(line: string, pids: Set<number>): boolean {
 function attributed(text: string, children: Set<number>, shells: Set<number>): { child: number; shell: number; anywhere: number } {
   const r = { child: 0, shell: 0, anywhere: 0 };
   const all = new Set([...children, ...shells]);
+  const heads = new Map<string, number>();
   for (const line of text.split('\n')) {
-    const o = owner(line);
+    const o = owner(line, heads);
     if (o !== null && children.has(o)) r.child++;
     else if (o !== null && shells.has(o)) r.shell++;
     if (names(line, all)) r.anywhere++;
@@ -139,7 +154,7 @@ export async function linesPart(ctx: Ctx): Promise<PartResult> {
           .join(' ') || 'no BPFTRACE_* environment'
       } ` +
       `(argv and environment read from the bpftrace child of \`exetrace record\`), stdout to a file, while one loop does ${int(k)} execs of the copy of /bin/true; ` +
-      `the host is shared, so a line counts when its own task (its first decimal token of at most 7 digits, after the ns timestamp) is the loop's shell or one of its execs, whose pids a second one-probe bpftrace filtered on the copy's comm logs alongside. Lines that merely name a loop pid (e.g. other tracers on the host reading /proc/PID/maps) are shown apart. Rounds interleave with the one-probe baseline as a check of the method (expect 1.00).\n\n` +
+      `the host is shared, so a line counts when its own task (a head's pid; a part's head, by (cpu, seq)) is the loop's shell or one of its execs, whose pids a second one-probe bpftrace filtered on the copy's comm logs alongside. Lines that merely name a loop pid (e.g. other tracers on the host reading /proc/PID/maps) are shown apart. Rounds interleave with the one-probe baseline as a check of the method (expect 1.00).\n\n` +
       `${rows.join('\n')}\n\nMedian: **${fmt(m)} lines per exec** (baseline check: ${fmt(mb)}).`,
     targets: [
       {
