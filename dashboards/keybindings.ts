@@ -62,3 +62,27 @@ export interface FooterItem {
 export function footerItems(mode: Mode, bindings: readonly KeyBinding[] = KEY_BINDINGS): FooterItem[] {
   return bindings.filter((b) => b.modes.includes(mode) && b.hint !== undefined).map((b) => ({ hint: b.hint!, label: b.label }));
 }
+
+/** A key press that is only its character: no arrows, no modifiers. */
+export const PLAIN_KEY: Key = {
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageDown: false,
+  pageUp: false,
+  home: false,
+  end: false,
+  return: false,
+  escape: false,
+  ctrl: false,
+  shift: false,
+  tab: false,
+  backspace: false,
+  delete: false,
+  meta: false,
+  super: false,
+  hyper: false,
+  capsLock: false,
+  numLock: false,
+};

@@ -4,7 +4,7 @@ import { useInput, useStdout, type Key } from 'ink';
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { DashboardStore } from '../dashboard-store.js';
 import type { ModelView } from '../display-types.js';
-import { resolveAction } from '../keybindings.js';
+import { PLAIN_KEY, resolveAction } from '../keybindings.js';
 import { filterRows, sortRows } from '../table-order.js';
 import { effectiveSelection, initialUiState, uiReduce, type UiEvent, type UiState } from '../ui-state.js';
 import { Dashboard } from './Dashboard.js';
@@ -17,30 +17,6 @@ export interface DashboardAppProps<S> {
   /** False when stdin is not a terminal: ink cannot read keys without raw mode. */
   interactive?: boolean;
 }
-
-/** A key press that is only its character: no arrows, no modifiers. */
-const PLAIN_KEY: Key = {
-  upArrow: false,
-  downArrow: false,
-  leftArrow: false,
-  rightArrow: false,
-  pageDown: false,
-  pageUp: false,
-  home: false,
-  end: false,
-  return: false,
-  escape: false,
-  ctrl: false,
-  shift: false,
-  tab: false,
-  backspace: false,
-  delete: false,
-  meta: false,
-  super: false,
-  hyper: false,
-  capsLock: false,
-  numLock: false,
-};
 
 function useTerminalSize(): { width: number; height: number } {
   const { stdout } = useStdout();
