@@ -82,6 +82,7 @@ describe.skipIf(skipLive())('throughput at the top exec rate (live)', () => {
   });
 
   afterAll(() => {
+    // EXETRACE_KEEP=1 keeps the traces for a look after a failure.
     if (dir && !process.env.EXETRACE_KEEP) rmSync(dir, { recursive: true, force: true });
   });
 
