@@ -8,26 +8,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runAnalyze } from '../../src/cli/analyze.js';
 import { FINDING_CLASSES } from '../../src/model/state.js';
 import type { TraceEvent } from '../../src/trace/events.js';
-import { SCHEMA_VERSION, TRACE_MAGIC } from '../../src/trace/trace-format.js';
 import { DECOY, SLEEP, ev, file, maps, ordinaryLaunch, ordinaryMaps } from './fixtures/model-events.fixture.js';
+import { testHeader } from './fixtures/trace-header.fixture.js';
 
 const A = '0xffff888100000a00';
 const B = '0xffff888100000b00';
 const HOSTILE_COMM = 'ev\x1b[31mil\n';
 const HOSTILE = file(0x801, 5001, '/tmp/\x1b]0;pwned\x07|`<b>`\udcff');
 
-const header = {
-  magic: TRACE_MAGIC,
-  schemaVersion: SCHEMA_VERSION,
-  toolVersion: '0.1.0',
-  kernelRelease: '6.18.0',
-  bpftraceVersion: 'v0.17.0',
-  flavor: 'tracepoint',
-  hostname: 'host',
-  startedAt: '2026-11-27T00:00:00.000Z',
-  clockRef: { monotonicNs: 0, wallMs: 1_795_000_000_000 },
-  filters: { pid: null, comm: null },
-};
+const header = testHeader();
 const trailer = { magic: 'exetrace-trailer', endedAt: '2026-11-27T00:00:10.000Z', events: 0, lostEvents: 0, parseIssues: 0, reason: 'duration', error: null };
 
 function events(): TraceEvent[] {

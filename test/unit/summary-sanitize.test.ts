@@ -11,8 +11,8 @@ import { buildReport } from '../../src/report/analysis.js';
 import { renderSummary, summarizeTrace } from '../../src/report/summary.js';
 import { renderText } from '../../src/report/text.js';
 import type { TraceEvent } from '../../src/trace/events.js';
-import { SCHEMA_VERSION, TRACE_MAGIC } from '../../src/trace/trace-format.js';
 import { DECOY, SLEEP, ev, maps, ordinaryLaunch, ordinaryMaps } from './fixtures/model-events.fixture.js';
+import { testHeader } from './fixtures/trace-header.fixture.js';
 
 const A = '0xffff888100000a00';
 const EVIL = 'evil\x1b]0;x\x07';
@@ -52,18 +52,7 @@ describe('a hostile comm in record summary and analyze', () => {
     const dir = mkdtempSync(join(tmpdir(), 'exetrace-summary-'));
     dirs.push(dir);
     const path = join(dir, 'run.trace');
-    const header = {
-      magic: TRACE_MAGIC,
-      schemaVersion: SCHEMA_VERSION,
-      toolVersion: '0.1.0',
-      kernelRelease: '6.18.0',
-      bpftraceVersion: 'v0.17.0',
-      flavor: 'tracepoint',
-      hostname: 'host',
-      startedAt: '2026-11-27T00:00:00.000Z',
-      clockRef: { monotonicNs: 0, wallMs: 1_795_000_000_000 },
-      filters: { pid: null, comm: null },
-    };
+    const header = testHeader();
     writeFileSync(path, [header, ...events()].map((l) => JSON.stringify(l)).join('\n') + '\n');
     const chunks: string[] = [];
     const out = new Writable({

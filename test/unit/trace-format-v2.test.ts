@@ -9,27 +9,17 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { syntheticEvents, syntheticTrace } from '../../bench/synthetic-trace.js';
 import { runAnalyze } from '../../src/cli/analyze.js';
 import type { FileRef, TraceEvent } from '../../src/trace/events.js';
-import { SCHEMA_VERSION, TRACE_MAGIC, TRAILER_MAGIC, type TraceHeader, type TraceTrailer } from '../../src/trace/trace-format.js';
+import { SCHEMA_VERSION, TRAILER_MAGIC, type TraceTrailer } from '../../src/trace/trace-format.js';
 import { readTrace, type TraceRecord } from '../../src/trace/trace-reader.js';
 import { TraceEncoder, TraceWriter } from '../../src/trace/trace-writer.js';
+import { testHeader } from './fixtures/trace-header.fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'exetrace-v2-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const path = (): string => join(dir, `t${n++}.trace`);
 
-const header = (schemaVersion: number): TraceHeader => ({
-  magic: TRACE_MAGIC,
-  schemaVersion,
-  toolVersion: '0.1.0',
-  kernelRelease: '6.18.0',
-  bpftraceVersion: 'v0.17.0',
-  flavor: 'tracepoint',
-  hostname: 'h',
-  startedAt: '2026-12-01T00:00:00.000Z',
-  clockRef: { monotonicNs: 0, wallMs: 1_795_000_000_000 },
-  filters: { pid: null, comm: null },
-});
+const header = testHeader;
 const trailer: TraceTrailer = { magic: TRAILER_MAGIC, endedAt: 'e', events: 0, lostEvents: 0, parseIssues: 0, reason: 'signal', error: null };
 
 const ref = (ino: number, p: string | null, file: string | null = '0xffff888100000001', o: Partial<FileRef> = {}): FileRef => ({
