@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { TOOL_VERSION } from '../version.js';
 import { register as registerAnalyze } from './analyze.js';
 import { register as registerDoctor } from './doctor.js';
+import { register as registerExport } from './export.js';
 import { register as registerRecord } from './record.js';
 import { register as registerLive } from './live.js';
 import { register as registerReplay } from './replay.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerRecord(program);
   registerDoctor(program);
   registerAnalyze(program);
+  registerExport(program);
   registerLive(program);
   registerReplay(program);
   return program;

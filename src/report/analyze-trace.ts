@@ -26,6 +26,10 @@ export interface AnalyzeOptions {
   onEndedMm?: (mm: ReportMm, header: TraceHeader | null) => void;
   /** Offline analysis can keep far more history than a live dashboard. */
   model?: Partial<ModelOptions>;
+  /** After each event is reduced (and the mms it ended went to onEndedMm): exporters follow the model here. */
+  onEvent?: (event: TraceEvent & EvidenceSource, state: ModelState) => void;
+  /** After each batch of records; a returned promise is awaited (output backpressure, progress). */
+  onBatch?: (state: ModelState) => Promise<void> | void;
 }
 
 export interface AnalyzeResult {
@@ -82,6 +86,7 @@ export async function analyzeTrace(file: string, opts: AnalyzeOptions = {}): Pro
           event.line = rec.line;
           state = reduce(state, event);
           if (state.endedTotal !== seenEnded) drain();
+          opts.onEvent?.(event, state);
           break;
         }
         case 'trailer':
@@ -94,6 +99,8 @@ export async function analyzeTrace(file: string, opts: AnalyzeOptions = {}): Pro
           break;
       }
     }
+    const wait = opts.onBatch?.(state);
+    if (wait !== undefined) await wait;
   }
   const report = buildReport(state, { file, header, trailer, parseErrors, filters }, collected, missedEnded);
   return { state, header, trailer, parseErrors, report, streamedMms };
