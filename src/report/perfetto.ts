@@ -93,6 +93,12 @@ export class PerfettoTracks {
   private nextTid = 1;
   private nextReusedPid = REUSED_PID_BASE;
   private findingsSeen = 0;
+  /**
+   * Findings by mm, as their numbers (counting every finding ever made): written when the mm
+   * ends, as the model may still complete them until then (the loaded program, uncertainty).
+   */
+  private readonly pendingFindings = new Map<string, number[]>();
+  private readonly endedQueue: ReportMm[] = [];
   private out: string[] = [];
   private written = 0;
   /** Events written so far. */
@@ -206,15 +212,21 @@ export class PerfettoTracks {
     this.emit({ ph: 'E', pid: track.pid, tid: track.tid, ts: this.at(track, ns), cat: 'mm', args });
   }
 
-  /** An mm was torn down: its last transitions, then the end of its span. */
+  /** An mm was torn down: handled with the next event(), which brings the state its findings are in. */
   ended(m: ReportMm): void {
+    this.endedQueue.push(m);
+  }
+
+  private closeEnded(m: ReportMm, state: ModelState): void {
     const track = this.follow(m);
+    this.flushFindings(m.key, state, track);
     this.close(track, m.endTs ?? m.startTs, { pids: m.pids, comm: sanitize(m.comm), findings: m.findingIds.length, gapsWhileAlive: m.gaps });
     this.tracks.delete(m.key);
   }
 
   /** After each event: the pid's mm may have changed, findings may have appeared, and the event itself may be a mark. */
   event(e: TraceEvent, state: ModelState): void {
+    for (const m of this.endedQueue.splice(0)) this.closeEnded(m, state);
     if (e.kind === 'gap') {
       this.emit({ ph: 'i', s: 'g', pid: TRACE_TRACK_PID, tid: 0, ts: us(e.ts), cat: 'gap', name: `lost ${e.lost} events`, args: { lost: e.lost, source: e.source } });
       return;
@@ -222,10 +234,12 @@ export class PerfettoTracks {
     const mm = mmOfPid(state, e.pid);
     if (mm !== undefined) this.follow(mm);
     const total = state.findingsDropped + state.findings.length;
-    if (total > this.findingsSeen) {
-      const fresh = state.findings.slice(Math.max(0, state.findings.length - (total - this.findingsSeen)));
-      this.findingsSeen = total;
-      for (const f of fresh) this.finding(f, state);
+    for (; this.findingsSeen < total; this.findingsSeen++) {
+      const f = state.findings[this.findingsSeen - state.findingsDropped];
+      if (f === undefined) continue; // made and dropped within one event (the cap)
+      const list = this.pendingFindings.get(f.mmKey);
+      if (list === undefined) this.pendingFindings.set(f.mmKey, [this.findingsSeen]);
+      else list.push(this.findingsSeen);
     }
     if (e.kind === 'exe_read') this.exeRead(e, state);
     // A new process: an older one with its pid is gone by then, even if its exit was lost.
@@ -240,22 +254,26 @@ export class PerfettoTracks {
     p.diedAt = p.diedAt === null ? ts : Math.min(p.diedAt, ts);
   }
 
-  private trackForKey(state: ModelState, key: string, pid: number): Track | null {
-    const known = this.tracks.get(key);
-    if (known !== undefined) return known;
-    const mm = mmOfPid(state, pid);
-    return mm !== undefined && mm.key === key ? this.follow(mm) : null;
+  /** The findings of mm `key` as the model has them now, as instants at their verdict time. */
+  private flushFindings(key: string, state: ModelState, track: Track | null): void {
+    const numbers = this.pendingFindings.get(key);
+    if (numbers === undefined) return;
+    this.pendingFindings.delete(key);
+    for (const n of numbers) {
+      const f = state.findings[n - state.findingsDropped];
+      if (f !== undefined) this.finding(f, track);
+    }
   }
 
-  private finding(f: Finding, state: ModelState): void {
-    const track = this.trackForKey(state, f.mmKey, f.pid);
-    const where = track ?? { pid: TRACE_TRACK_PID, tid: 0, lastUs: 0 };
+  /** On its mm's track, at the verdict's time (earlier than what that track holds by now: instants need no order). */
+  private finding(f: Finding, track: Track | null): void {
+    const where = track ?? { pid: TRACE_TRACK_PID, tid: 0 };
     this.emit({
       ph: 'i',
       s: 't',
       pid: where.pid,
       tid: where.tid,
-      ts: track === null ? us(f.ts) : this.at(track, f.ts),
+      ts: us(f.ts),
       cat: `finding,${f.kind}`,
       name: `${f.class}${f.uncertain ? ' (uncertain)' : ''}`,
       args: {
@@ -303,11 +321,14 @@ export class PerfettoTracks {
 
   /** End of the trace: spans of mms still live close at the last event, marked as such. */
   finish(state: ModelState): void {
-    const live = [...this.tracks.entries()];
-    for (const [key, track] of live) {
+    for (const m of this.endedQueue.splice(0)) this.closeEnded(m, state);
+    for (const [key, track] of [...this.tracks.entries()]) {
+      this.flushFindings(key, state, track);
       this.close(track, state.lastTs, { liveAtEndOfTrace: true });
       this.tracks.delete(key);
     }
+    // Findings of mms that never had a track (none is expected): on the trace-wide track.
+    for (const key of [...this.pendingFindings.keys()]) this.flushFindings(key, state, null);
   }
 }
 
