@@ -11,7 +11,7 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 need_apt=""
-for pkg in bpftrace tmux gcc libc6-dev; do
+for pkg in bpftrace tmux gcc libc6-dev chromium; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt="$need_apt $pkg"
 done
 if [ -n "${EXETRACE_WITH_VM:-}" ]; then

@@ -1,12 +1,11 @@
-// `exetrace analyze FILE`: replay a recorded trace through the model and report the findings,
-// the per-class counts and every mm's lifecycle, as text, JSON or Markdown.
+// `exetrace analyze FILE…`: replay recorded traces through the model and report the findings,
+// the per-class counts and every mm's lifecycle, as text, JSON, Markdown or HTML.
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { analyzeTrace } from '../report/analyze-trace.js';
-import { jsonFormat } from '../report/json.js';
-import { markdownFormat } from '../report/markdown.js';
-import { sanitize } from '../report/sanitize.js';
-import { Spool } from '../report/spool.js';
-import { textFormat, type ReportFormat } from '../report/text.js';
+import { analyzeFiles } from '../report/analyze-files.js';
+import { jsonDocument, markdownDocument, textDocument } from '../report/documents.js';
+import { htmlDocument } from '../report/html.js';
+import { readProgress } from '../report/progress.js';
+import type { ReportDocument } from '../report/totals.js';
 import { parsePid } from './options.js';
 
 const EXAMPLES = `
@@ -14,12 +13,15 @@ Examples:
   exetrace analyze run.trace                      # findings, counts and mm lifecycles as text
   exetrace analyze run.trace --format json        # machine-readable (docs/analyze-json.md)
   exetrace analyze run.trace --format markdown    # for a ticket or a review
+  exetrace analyze run.trace --format html > r.html  # one self-contained page, SVG timeline
+  exetrace analyze a.trace b.trace                # one report: a section per host and trace, then totals
   exetrace analyze run.trace -p 1234              # only mms pid 1234 used
   exetrace analyze run.trace -c java              # only mms whose comm is "java"
 
 Bad lines are reported on stderr as FILE:LINE: CAUSE and analysis goes on; a trace without
 its trailer line (recording cut short) is analysed up to the cut and flagged as truncated.
-Exit status: 0 when analysed, 2 when FILE is not a readable exetrace trace.`;
+On a terminal, stderr shows a progress bar (bytes read, events, findings, ETA); stdout gets only the report.
+Exit status: 0 when analysed, 2 when a FILE is not a readable exetrace trace (the others are still reported).`;
 
 function parseCommOption(value: string): string {
   // A comm is at most 15 bytes (TASK_COMM_LEN 16).
@@ -28,53 +30,30 @@ function parseCommOption(value: string): string {
 }
 
 interface AnalyzeCliOptions {
-  format: 'text' | 'json' | 'markdown';
+  format: 'text' | 'json' | 'markdown' | 'html';
   pid?: number;
   comm?: string;
 }
 
-const FORMATS: Record<AnalyzeCliOptions['format'], ReportFormat> = { text: textFormat, json: jsonFormat, markdown: markdownFormat };
-
-/** Write and wait for the stream to take it (a pipe to `less` must not buffer the whole report). */
-async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
-  if (text.length > 0 && !out.write(text)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-}
+const DOCUMENTS: Record<AnalyzeCliOptions['format'], ReportDocument> = {
+  text: textDocument,
+  json: jsonDocument,
+  markdown: markdownDocument,
+  html: htmlDocument,
+};
 
 export async function runAnalyze(
-  file: string,
+  files: string | readonly string[],
   opts: AnalyzeCliOptions,
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
-  const format = FORMATS[opts.format];
-  // Each ended mm is rendered as it ends and parked on disk: the report's head (counts,
-  // findings) is only known at the end, and nothing per mm may stay in memory.
-  const spool = new Spool();
+  const list = typeof files === 'string' ? [files] : files;
+  const progress = readProgress(list, err);
   try {
-    let mmCount = 0;
-    const { report, header } = await analyzeTrace(file, {
-      filters: { pid: opts.pid ?? null, comm: opts.comm ?? null },
-      onIssue: (i) => err.write(`${sanitize(i.file)}:${i.line}: ${sanitize(i.cause)}\n`),
-      onEndedMm: (m, h) => {
-        spool.write(format.mm(m, { trace: { header: h } }, mmCount === 0));
-        mmCount++;
-      },
-    });
-    if (header === null) {
-      err.write(`exetrace analyze: ${sanitize(file)} is not a readable exetrace trace\n`);
-      return 2;
-    }
-    const total = mmCount + report.mms.length;
-    await write(out, format.head(report, total));
-    await spool.copyTo(out);
-    for (const m of report.mms) {
-      await write(out, format.mm(m, report, mmCount === 0));
-      mmCount++;
-    }
-    await write(out, format.tail(report, total));
-    return 0;
+    return await analyzeFiles(list, DOCUMENTS[opts.format], { filters: { pid: opts.pid ?? null, comm: opts.comm ?? null }, progress }, out, err);
   } finally {
-    spool.dispose();
+    progress.stop();
   }
 }
 
@@ -82,12 +61,12 @@ export function register(program: Command): void {
   program
     .command('analyze')
     .description('Analyse a recorded trace: where /proc/PID/exe pointed, why, and every mismatch with the VMA walk')
-    .argument('<file>', 'trace file written by `exetrace record`')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
+    .argument('<files...>', 'trace files written by `exetrace record` (several: one report, a section each, then totals)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown', 'html']).default('text'))
     .option('-p, --pid <pid>', 'only mms this pid used', parsePid)
     .option('-c, --comm <comm>', 'only mms with this comm', parseCommOption)
     .addHelpText('after', EXAMPLES)
-    .action(async (file: string, opts: AnalyzeCliOptions) => {
-      process.exitCode = await runAnalyze(file, opts);
+    .action(async (files: string[], opts: AnalyzeCliOptions) => {
+      process.exitCode = await runAnalyze(files, opts);
     });
 }
