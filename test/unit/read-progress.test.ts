@@ -1,0 +1,59 @@
+// The progress bar's bytes come from the kernel's position of the descriptor the reader has open
+// on the trace (/proc/self/fdinfo): checked with a real descriptor moved by a real read.
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { initialState } from '../../src/model/index.js';
+import { readProgress } from '../../src/report/progress.js';
+import { REPO_ROOT } from '../support/cli.js';
+
+const SAMPLE = join(REPO_ROOT, 'samples', 'lab.trace.jsonl');
+const MIB = 1024 * 1024;
+
+function terminal(isTTY: boolean): { stream: Writable; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(c, _e, cb) {
+      chunks.push(String(c));
+      cb();
+    },
+  });
+  Object.assign(stream, { isTTY, columns: 200 });
+  return { stream, text: () => chunks.join('') };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('progress bar', () => {
+  it('shows bytes read (from the open descriptor), events, findings and an ETA on a terminal', async () => {
+    const tty = terminal(true);
+    const progress = readProgress([SAMPLE], tty.stream);
+    const fd = openSync(SAMPLE, 'r');
+    try {
+      progress.file(0);
+      readSync(fd, Buffer.alloc(MIB), 0, MIB, null);
+      const state = initialState();
+      progress.update({ ...state, counters: { ...state.counters, events: 1234 } });
+      await sleep(250);
+      const screen = tty.text();
+      const size = (statSync(SAMPLE).size / MIB).toFixed(1);
+      expect(screen).toContain(`1.0 MiB of ${size} MiB | 1234 events | 0 findings | ETA`);
+      expect(screen).toMatch(/\d+% \|/);
+    } finally {
+      closeSync(fd);
+      progress.stop();
+    }
+    expect(tty.text()).toContain('100% |');
+  });
+
+  it('writes nothing when the stream is not a terminal', async () => {
+    const pipe = terminal(false);
+    const progress = readProgress([SAMPLE], pipe.stream);
+    progress.file(0);
+    progress.update(initialState());
+    await sleep(150);
+    progress.stop();
+    expect(pipe.text()).toBe('');
+  });
+});
