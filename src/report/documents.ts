@@ -33,7 +33,15 @@ const markdownSection: ReportFormat = {
 };
 
 function totalsMarkdown(t: ReportTotals): string {
-  const out = ['', '## Totals', '', summaryLine(t), '', `| class | ${t.hosts.map((h) => md(h.hostname)).join(' | ')} | all |`, `|---|${t.hosts.map(() => '---|').join('')}---|`];
+  const out = [
+    '',
+    '## Totals',
+    '',
+    summaryLine(t),
+    '',
+    `| class | ${t.hosts.map((h) => md(h.hostname)).join(' | ')} | all |`,
+    `|---|${t.hosts.map(() => '---|').join('')}---|`,
+  ];
   for (const c of FINDING_CLASSES) out.push(`| ${c} | ${t.hosts.map((h) => h.counts.byClass[c]).join(' | ')} | ${t.counts.byClass[c]} |`);
   out.push(`| events | ${t.hosts.map((h) => h.events).join(' | ')} | ${t.events} |`, `| traces | ${t.hosts.map((h) => h.traces).join(' | ')} | ${t.traces} |`);
   return `${out.join('\n')}\n`;

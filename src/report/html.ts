@@ -114,7 +114,10 @@ function findingHtml(f: ReportFinding, r: AnalyzeReport, id: string): string {
     ['legacy walk', fileLine(f.legacyWalk, '(none)')],
     ...f.related.map((rel): [string, string] => [rel.role, `${fileLine(rel.file)}${rel.address !== undefined ? ` at ${hexAddr(rel.address)}` : ''}`]),
   ];
-  const evidence = f.evidence.map((e) => `<li>${e.kind} at ${h(timeString(e.ts, r.trace))}${e.pid !== null ? `, pid ${e.pid}` : ''}${e.line !== undefined ? `, trace line ${e.line}` : ''}</li>`);
+  const evidence = f.evidence.map(
+    (e) =>
+      `<li>${e.kind} at ${h(timeString(e.ts, r.trace))}${e.pid !== null ? `, pid ${e.pid}` : ''}${e.line !== undefined ? `, trace line ${e.line}` : ''}</li>`,
+  );
   return [
     `<article class="finding ${f.kind}" id="${id}">`,
     `<h4>${f.class} — pid ${f.pid} <code>${h(f.comm)}</code>${f.uncertain ? ' <span class="warn">(uncertain: lost events)</span>' : ''}</h4>`,
@@ -150,7 +153,9 @@ function timelineSvg(rows: TimelineRow[], findings: ReportFinding[], r: AnalyzeR
   const step = tickStep(span);
   for (let k = 0; k * step <= span; k++) {
     const tx = x(t0 + k * step).toFixed(1);
-    out.push(`<line class="axis" x1="${tx}" x2="${tx}" y1="${AXIS_HEIGHT - 6}" y2="${height - 4}"/><text x="${tx}" y="${AXIS_HEIGHT - 10}" text-anchor="middle">${secondsLabel(k * step)}</text>`);
+    out.push(
+      `<line class="axis" x1="${tx}" x2="${tx}" y1="${AXIS_HEIGHT - 6}" y2="${height - 4}"/><text x="${tx}" y="${AXIS_HEIGHT - 10}" text-anchor="middle">${secondsLabel(k * step)}</text>`,
+    );
   }
   const byMm = new Map<string, ReportFinding[]>();
   for (const f of findings) byMm.set(f.mmKey, [...(byMm.get(f.mmKey) ?? []), f]);
@@ -162,7 +167,9 @@ function timelineSvg(rows: TimelineRow[], findings: ReportFinding[], r: AnalyzeR
     const laneW = Math.max(2, x(end) - laneX);
     out.push(`<g class="mm-row" data-mm="${h(m.key)}">`);
     out.push(`<text x="4" y="${y + ROW_HEIGHT / 2 + 4}">${h(m.label)}</text>`);
-    out.push(`<rect class="lane" x="${laneX.toFixed(1)}" y="${barY}" width="${laneW.toFixed(1)}" height="${BAR_HEIGHT}"><title>${h(m.key)}${m.endTs === null ? ' (live at the end)' : ''}</title></rect>`);
+    out.push(
+      `<rect class="lane" x="${laneX.toFixed(1)}" y="${barY}" width="${laneW.toFixed(1)}" height="${BAR_HEIGHT}"><title>${h(m.key)}${m.endTs === null ? ' (live at the end)' : ''}</title></rect>`,
+    );
     const epochs: Epoch[] = m.epochs.map((e, j) => ({ from: e.ts, to: m.epochs[j + 1]?.ts ?? end, cause: e.cause, exe: e.exe }));
     for (const e of epochs) {
       const ex = x(e.from);
@@ -182,7 +189,9 @@ function timelineSvg(rows: TimelineRow[], findings: ReportFinding[], r: AnalyzeR
   });
   out.push('</svg>');
   const legend = [
-    ...(['exec', 'fork-inherit', 'prctl-replace', 'startup', 'first-seen'] as const).map((c) => `<span><i style="background:${CAUSE_COLORS[c]}"></i>${c}</span>`),
+    ...(['exec', 'fork-inherit', 'prctl-replace', 'startup', 'first-seen'] as const).map(
+      (c) => `<span><i style="background:${CAUSE_COLORS[c]}"></i>${c}</span>`,
+    ),
     `<span><i style="background:${KIND_COLORS.mismatch};border-radius:50%"></i>mismatch</span>`,
     `<span><i style="background:${KIND_COLORS.note};border-radius:50%"></i>note</span>`,
   ];
@@ -226,7 +235,9 @@ class HtmlSection implements ReportFormat {
           label: `${m.comm} [${m.pids[0] ?? '?'}] ${exe.slice(exe.lastIndexOf('/') + 1)}`.slice(0, 44),
           startTs: m.startTs,
           endTs: m.endTs,
-          epochs: m.timeline.filter((t) => t.cause !== 'teardown').map((t) => ({ ts: t.ts, cause: t.cause, exe: t.exe === null ? '(unknown)' : (t.exe.path ?? t.exe.name) })),
+          epochs: m.timeline
+            .filter((t) => t.cause !== 'teardown')
+            .map((t) => ({ ts: t.ts, cause: t.cause, exe: t.exe === null ? '(unknown)' : (t.exe.path ?? t.exe.name) })),
         });
       } else this.notDrawn++;
     }
@@ -241,8 +252,21 @@ class HtmlSection implements ReportFormat {
     const body =
       rows.length === 0
         ? '<p>No mm has a finding: nothing to draw.</p>'
-        : `${timelineSvg(rows, findings, r, r.findings.reduce((a, f) => Math.max(a, f.ts), this.lastTs), this.idOf(r))}${this.notDrawn > 0 ? `\n<p>${this.notDrawn} more mms with findings are in the table only.</p>` : ''}`;
-    return ['</tbody></table></section>', `<section class="timeline"><h3>Timeline of the mms with findings (${rows.length})</h3>`, body, '</section>', '</section>', ''].join('\n');
+        : `${timelineSvg(
+            rows,
+            findings,
+            r,
+            r.findings.reduce((a, f) => Math.max(a, f.ts), this.lastTs),
+            this.idOf(r),
+          )}${this.notDrawn > 0 ? `\n<p>${this.notDrawn} more mms with findings are in the table only.</p>` : ''}`;
+    return [
+      '</tbody></table></section>',
+      `<section class="timeline"><h3>Timeline of the mms with findings (${rows.length})</h3>`,
+      body,
+      '</section>',
+      '</section>',
+      '',
+    ].join('\n');
   }
 }
 

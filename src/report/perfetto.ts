@@ -152,7 +152,13 @@ export class PerfettoTracks {
     if (proc.named !== processName) {
       proc.named = processName;
       this.emit({ ph: 'M', pid: track.pid, tid: track.tid, name: 'process_name', args: { name: processName } });
-      this.emit({ ph: 'M', pid: track.pid, tid: track.tid, name: 'process_labels', args: { labels: `pid ${owner}${proc.use > 1 ? ` (use ${proc.use})` : ''}` } });
+      this.emit({
+        ph: 'M',
+        pid: track.pid,
+        tid: track.tid,
+        name: 'process_labels',
+        args: { labels: `pid ${owner}${proc.use > 1 ? ` (use ${proc.use})` : ''}` },
+      });
     }
     this.emit({ ph: 'M', pid: track.pid, tid: track.tid, name: 'thread_name', args: { name: `mm ${sanitize(m.key)} ${name}` } });
     this.emit({
@@ -228,7 +234,16 @@ export class PerfettoTracks {
   event(e: TraceEvent, state: ModelState): void {
     for (const m of this.endedQueue.splice(0)) this.closeEnded(m, state);
     if (e.kind === 'gap') {
-      this.emit({ ph: 'i', s: 'g', pid: TRACE_TRACK_PID, tid: 0, ts: us(e.ts), cat: 'gap', name: `lost ${e.lost} events`, args: { lost: e.lost, source: e.source } });
+      this.emit({
+        ph: 'i',
+        s: 'g',
+        pid: TRACE_TRACK_PID,
+        tid: 0,
+        ts: us(e.ts),
+        cat: 'gap',
+        name: `lost ${e.lost} events`,
+        args: { lost: e.lost, source: e.source },
+      });
       return;
     }
     const mm = mmOfPid(state, e.pid);

@@ -96,7 +96,10 @@ const sizeOf = (path: string): number => {
 export function readProgress(files: readonly string[], stream: NodeJS.WritableStream): ReadProgress {
   if ((stream as NodeJS.WriteStream).isTTY !== true) return NO_PROGRESS;
   const sizes = files.map(sizeOf);
-  const total = Math.max(1, sizes.reduce((a, b) => a + b, 0));
+  const total = Math.max(
+    1,
+    sizes.reduce((a, b) => a + b, 0),
+  );
   const bar = new SingleBar({
     stream: stream as NodeJS.WriteStream,
     format: '{bar} {percentage}% | {bytes} of {size} | {events} events | {findings} findings | ETA {eta_formatted} | {file}',

@@ -23,7 +23,16 @@ export interface ReportTotals extends TraceTotals {
 
 function empty(): TraceTotals {
   const byClass = Object.fromEntries(FINDING_CLASSES.map((c) => [c, 0])) as Record<FindingClass, number>;
-  return { traces: 0, unreadable: 0, truncated: 0, events: 0, parseErrors: 0, lostEvents: 0, gaps: 0, counts: { total: 0, mismatch: 0, note: 0, uncertain: 0, byClass } };
+  return {
+    traces: 0,
+    unreadable: 0,
+    truncated: 0,
+    events: 0,
+    parseErrors: 0,
+    lostEvents: 0,
+    gaps: 0,
+    counts: { total: 0, mismatch: 0, note: 0, uncertain: 0, byClass },
+  };
 }
 
 function add(t: TraceTotals, r: AnalyzeReport): void {

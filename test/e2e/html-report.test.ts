@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // analyze --format html in a real browser: headless Chromium loads the page with every request but
 // the page itself refused, and we check that nothing tried to load, that the SVG timeline drew a
 // bar for every mm with findings and a marker for every finding, and that its screenshot has the
@@ -49,7 +51,15 @@ function hostileTrace(dir: string): string {
     ev.snapshot(3_000_000_000, 200, 'exe_read', HOSTILE, ordinaryMaps(HOSTILE), { exeLink: `${HOSTILE.path} (deleted)`, comm: HOSTILE_COMM }),
   ];
   const header = { ...testHeader(), hostname: '<b>host</b>' };
-  const trailer = { magic: 'exetrace-trailer', endedAt: '2026-11-27T00:00:10.000Z', events: events.length, lostEvents: 0, parseIssues: 0, reason: 'duration', error: null };
+  const trailer = {
+    magic: 'exetrace-trailer',
+    endedAt: '2026-11-27T00:00:10.000Z',
+    events: events.length,
+    lostEvents: 0,
+    parseIssues: 0,
+    reason: 'duration',
+    error: null,
+  };
   const path = join(dir, 'hostile.trace');
   writeFileSync(path, [header, ...events, trailer].map((e) => JSON.stringify(e)).join('\n') + '\n');
   return path;

@@ -20,7 +20,15 @@ const MM = '0xffff888100000a00';
 
 function trace(name: string, hostname: string, events: TraceEvent[]): string {
   const path = join(dir, name);
-  const trailer = { magic: 'exetrace-trailer', endedAt: '2026-11-27T00:00:10.000Z', events: events.length, lostEvents: 0, parseIssues: 0, reason: 'duration', error: null };
+  const trailer = {
+    magic: 'exetrace-trailer',
+    endedAt: '2026-11-27T00:00:10.000Z',
+    events: events.length,
+    lostEvents: 0,
+    parseIssues: 0,
+    reason: 'duration',
+    error: null,
+  };
   writeFileSync(path, [{ ...testHeader(), hostname }, ...events, trailer].map((e) => JSON.stringify(e)).join('\n') + '\n');
   return path;
 }
@@ -67,7 +75,11 @@ describe('analyze A B …', () => {
     const many = await analyze([a, b, c, SAMPLE], 'json');
     expect(many.code).toBe(0);
     expect(many.err).toBe('');
-    const doc = JSON.parse(many.out) as { schemaVersion: number; traces: Report[]; totals: Record<string, unknown> & { hosts: { hostname: string; traces: number; files: string[]; events: number }[] } };
+    const doc = JSON.parse(many.out) as {
+      schemaVersion: number;
+      traces: Report[];
+      totals: { counts: unknown; hosts: { hostname: string; traces: number; files: string[]; events: number }[] };
+    };
     expect(doc.schemaVersion).toBe(1);
     const singles: Report[] = [];
     for (const f of [a, b, c, SAMPLE]) singles.push(JSON.parse((await analyze([f], 'json')).out) as Report);
@@ -75,7 +87,7 @@ describe('analyze A B …', () => {
     const sum = (k: (r: Report) => number): number => singles.reduce((n, r) => n + k(r), 0);
     expect(doc.totals).toMatchObject({ traces: 4, unreadable: 0, events: sum((r) => r.trace.events), lostEvents: 4 });
     const byClass = Object.fromEntries(FINDING_CLASSES.map((k) => [k, sum((r) => r.counts.byClass[k]!)]));
-    expect((doc.totals as { counts: { byClass: unknown; total: number } }).counts).toMatchObject({ byClass, total: sum((r) => r.counts.total) });
+    expect(doc.totals.counts).toMatchObject({ byClass, total: sum((r) => r.counts.total) });
     expect(doc.totals.hosts.map((h) => [h.hostname, h.traces, h.files])).toEqual([
       ['alpha', 2, [a, c]],
       ['beta', 1, [b]],

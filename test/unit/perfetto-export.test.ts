@@ -208,7 +208,15 @@ describe('export --perfetto on hostile and tricky traces', () => {
   const C = '0xffff888100000c00';
   const trace = (events: TraceEvent[], name: string): string => {
     const path = join(dir, name);
-    const trailer = { magic: 'exetrace-trailer', endedAt: '2026-11-27T00:00:10.000Z', events: events.length, lostEvents: 0, parseIssues: 0, reason: 'duration', error: null };
+    const trailer = {
+      magic: 'exetrace-trailer',
+      endedAt: '2026-11-27T00:00:10.000Z',
+      events: events.length,
+      lostEvents: 0,
+      parseIssues: 0,
+      reason: 'duration',
+      error: null,
+    };
     writeFileSync(path, [testHeader(), ...events, trailer].map((e) => JSON.stringify(e)).join('\n') + '\n');
     return path;
   };
