@@ -282,30 +282,26 @@ export class PerfettoTracks {
 
   /** On its mm's track, at the verdict's time (earlier than what that track holds by now: instants need no order). */
   private finding(f: Finding, track: Track | null): void {
-    const where = track ?? { pid: TRACE_TRACK_PID, tid: 0 };
-    this.emit({
-      ph: 'i',
-      s: 't',
-      pid: where.pid,
-      tid: where.tid,
-      ts: us(f.ts),
-      cat: `finding,${f.kind}`,
-      name: `${f.class}${f.uncertain ? ' (uncertain)' : ''}`,
-      args: {
-        id: sanitize(f.id),
-        class: f.class,
-        kind: f.kind,
-        explanation: sanitize(f.explanation),
-        pid: f.pid,
-        comm: sanitize(f.comm),
-        exe: fileArgs(f.exe),
-        vmaWalk: fileArgs(f.vmaWalk),
-        legacyWalk: fileArgs(f.legacyWalk),
-        related: (f.related ?? []).map((r) => `${r.role}: ${sanitize(fileLine(r.file))}`),
-        uncertain: f.uncertain,
-        evidence: evidenceArgs(f.evidence),
-      },
+    this.instant(track, f.ts, `finding,${f.kind}`, `${f.class}${f.uncertain ? ' (uncertain)' : ''}`, {
+      id: sanitize(f.id),
+      class: f.class,
+      kind: f.kind,
+      explanation: sanitize(f.explanation),
+      pid: f.pid,
+      comm: sanitize(f.comm),
+      exe: fileArgs(f.exe),
+      vmaWalk: fileArgs(f.vmaWalk),
+      legacyWalk: fileArgs(f.legacyWalk),
+      related: (f.related ?? []).map((r) => `${r.role}: ${sanitize(fileLine(r.file))}`),
+      uncertain: f.uncertain,
+      evidence: evidenceArgs(f.evidence),
     });
+  }
+
+  /** A thread-scoped instant on a track (the trace-wide one without a track); instants need no order. */
+  private instant(track: Track | null, ns: number, cat: string, name: string, args: Record<string, unknown>): void {
+    const where = track ?? { pid: TRACE_TRACK_PID, tid: 0 };
+    this.emit({ ph: 'i', s: 't', pid: where.pid, tid: where.tid, ts: us(ns), cat, name, args });
   }
 
   /** A read of /proc/PID/exe, on the track of the process whose link was read (else the reader's). */
@@ -314,23 +310,13 @@ export class PerfettoTracks {
     const own = mmOfPid(state, e.pid);
     const m = target ?? own;
     const track = m === undefined ? null : this.follow(m);
-    const where = track ?? { pid: TRACE_TRACK_PID, tid: 0 };
-    this.emit({
-      ph: 'i',
-      s: 't',
-      pid: where.pid,
-      tid: where.tid,
-      ts: track === null ? us(e.ts) : this.at(track, e.ts),
-      cat: 'exe_read',
-      name: `read /proc/${e.targetPid ?? '?'}/exe`,
-      args: {
-        reader: { pid: e.pid, tid: e.tid, comm: sanitize(e.comm) },
-        target: e.targetPid,
-        syscall: e.syscall,
-        path: sanitize(e.path),
-        answer: e.answer === null ? null : sanitize(e.answer),
-        ret: e.ret,
-      },
+    this.instant(track, e.ts, 'exe_read', `read /proc/${e.targetPid ?? '?'}/exe`, {
+      reader: { pid: e.pid, tid: e.tid, comm: sanitize(e.comm) },
+      target: e.targetPid,
+      syscall: e.syscall,
+      path: sanitize(e.path),
+      answer: e.answer === null ? null : sanitize(e.answer),
+      ret: e.ret,
     });
   }
 

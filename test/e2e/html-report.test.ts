@@ -7,7 +7,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAnalyze } from '../../src/cli/analyze.js';
@@ -15,23 +14,13 @@ import type { TraceEvent } from '../../src/trace/events.js';
 import { CHROMIUM, skipWithoutChromium } from '../support/chromium.js';
 import { REPO_ROOT } from '../support/cli.js';
 import { DECOY, SLEEP, ev, file, maps, ordinaryLaunch, ordinaryMaps } from '../unit/fixtures/model-events.fixture.js';
-import { testHeader } from '../unit/fixtures/trace-header.fixture.js';
+import { testHeader, traceText } from '../unit/fixtures/trace-header.fixture.js';
+import { sink } from '../support/sink.js';
 
 const SAMPLE = join(REPO_ROOT, 'samples', 'lab.trace.jsonl');
 const PAGE_URL = 'http://exetrace-report.test/';
 const HOSTILE_COMM = '<script>pwn</script>';
 const HOSTILE = file(0x801, 5001, '/tmp/"><img src=x onerror="window.pwned=1">\x1b[31m\u202e.bin');
-
-function sink(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(c, _e, cb) {
-      chunks.push(String(c));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
 
 async function analyze(files: string[], format: 'html' | 'json'): Promise<string> {
   const out = sink();
@@ -51,17 +40,8 @@ function hostileTrace(dir: string): string {
     ev.snapshot(3_000_000_000, 200, 'exe_read', HOSTILE, ordinaryMaps(HOSTILE), { exeLink: `${HOSTILE.path} (deleted)`, comm: HOSTILE_COMM }),
   ];
   const header = { ...testHeader(), hostname: '<b>host</b>' };
-  const trailer = {
-    magic: 'exetrace-trailer',
-    endedAt: '2026-11-27T00:00:10.000Z',
-    events: events.length,
-    lostEvents: 0,
-    parseIssues: 0,
-    reason: 'duration',
-    error: null,
-  };
   const path = join(dir, 'hostile.trace');
-  writeFileSync(path, [header, ...events, trailer].map((e) => JSON.stringify(e)).join('\n') + '\n');
+  writeFileSync(path, traceText(events, header));
   return path;
 }
 

@@ -3,14 +3,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runAnalyze } from '../../src/cli/analyze.js';
 import { FINDING_CLASSES } from '../../src/model/state.js';
 import type { TraceEvent } from '../../src/trace/events.js';
 import { REPO_ROOT, runCli } from '../support/cli.js';
 import { DECOY, SLEEP, ev, maps, ordinaryLaunch, ordinaryMaps } from './fixtures/model-events.fixture.js';
-import { testHeader } from './fixtures/trace-header.fixture.js';
+import { testHeader, traceText } from './fixtures/trace-header.fixture.js';
+import { sink } from '../support/sink.js';
 
 const SAMPLE = join(REPO_ROOT, 'samples', 'lab.trace.jsonl');
 const dir = mkdtempSync(join(tmpdir(), 'views-many-'));
@@ -20,16 +20,7 @@ const MM = '0xffff888100000a00';
 
 function trace(name: string, hostname: string, events: TraceEvent[]): string {
   const path = join(dir, name);
-  const trailer = {
-    magic: 'exetrace-trailer',
-    endedAt: '2026-11-27T00:00:10.000Z',
-    events: events.length,
-    lostEvents: 0,
-    parseIssues: 0,
-    reason: 'duration',
-    error: null,
-  };
-  writeFileSync(path, [{ ...testHeader(), hostname }, ...events, trailer].map((e) => JSON.stringify(e)).join('\n') + '\n');
+  writeFileSync(path, traceText(events, { ...testHeader(), hostname }));
   return path;
 }
 
@@ -41,17 +32,6 @@ const decoy = (): TraceEvent[] => [
 ];
 /** Events on the same mm address and pid, with no exec: alone, the mm is first seen here. */
 const continuation = (): TraceEvent[] => [ev.mmap(30, 100, MM, 0x20000, 0x1000, DECOY), ev.gap(31, 4)];
-
-function sink(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(c, _e, cb) {
-      chunks.push(String(c));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
 
 async function analyze(files: string[], format: 'text' | 'json' | 'markdown') {
   const out = sink();

@@ -12,7 +12,8 @@ import type { ChromeTraceEvent } from '../../src/report/perfetto.js';
 import type { TraceEvent } from '../../src/trace/events.js';
 import { REPO_ROOT, runCli } from '../support/cli.js';
 import { SH, SLEEP, ev, file, ordinaryLaunch, ordinaryMaps } from './fixtures/model-events.fixture.js';
-import { testHeader } from './fixtures/trace-header.fixture.js';
+import { traceText } from './fixtures/trace-header.fixture.js';
+import { sink } from '../support/sink.js';
 
 const SAMPLE = join(REPO_ROOT, 'samples', 'lab.trace.jsonl');
 const dir = mkdtempSync(join(tmpdir(), 'views-perfetto-'));
@@ -22,17 +23,6 @@ interface ChromeTrace {
   traceEvents: ChromeTraceEvent[];
   displayTimeUnit: string;
   otherData: Record<string, unknown>;
-}
-
-function sink(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(c, _e, cb) {
-      chunks.push(String(c));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
 }
 
 async function exportTo(trace: string, name: string): Promise<{ code: number; doc: ChromeTrace | null; err: string; path: string }> {
@@ -208,16 +198,7 @@ describe('export --perfetto on hostile and tricky traces', () => {
   const C = '0xffff888100000c00';
   const trace = (events: TraceEvent[], name: string): string => {
     const path = join(dir, name);
-    const trailer = {
-      magic: 'exetrace-trailer',
-      endedAt: '2026-11-27T00:00:10.000Z',
-      events: events.length,
-      lostEvents: 0,
-      parseIssues: 0,
-      reason: 'duration',
-      error: null,
-    };
-    writeFileSync(path, [testHeader(), ...events, trailer].map((e) => JSON.stringify(e)).join('\n') + '\n');
+    writeFileSync(path, traceText(events));
     return path;
   };
 
