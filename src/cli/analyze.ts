@@ -49,7 +49,7 @@ export async function runAnalyze(
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
   const list = typeof files === 'string' ? [files] : files;
-  const progress = readProgress(list, err);
+  const progress = readProgress(list, err, out);
   try {
     return await analyzeFiles(list, DOCUMENTS[opts.format], { filters: { pid: opts.pid ?? null, comm: opts.comm ?? null }, progress }, out, err);
   } finally {

@@ -4,7 +4,7 @@ import { createWriteStream, rmSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { exportPerfetto } from '../report/perfetto.js';
-import { readProgress } from '../report/progress.js';
+import { NO_PROGRESS, readProgress } from '../report/progress.js';
 import { sanitize } from '../report/sanitize.js';
 
 const EXAMPLES = `
@@ -25,7 +25,8 @@ interface ExportCliOptions {
 export async function runExport(file: string, opts: ExportCliOptions, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const toStdout = opts.perfetto === '-';
   const out = toStdout ? process.stdout : createWriteStream(opts.perfetto);
-  const progress = readProgress([file], err);
+  // The document goes out while the trace is read: on the same terminal as the bar, no bar.
+  const progress = toStdout && process.stdout.isTTY ? NO_PROGRESS : readProgress([file], err);
   progress.file(0);
   try {
     const result = await exportPerfetto(file, out, {

@@ -55,6 +55,7 @@ export async function analyzeFiles(
         status = 2;
         continue;
       }
+      opts.progress?.pause();
       if (written === 0) await write(out, doc.begin(n));
       else await write(out, doc.between);
       const total = mmCount + report.mms.length;
@@ -70,6 +71,7 @@ export async function analyzeFiles(
       spool.dispose();
     }
   }
+  opts.progress?.pause();
   if (written > 0) await write(out, doc.end(totalsOf(summaries), n));
   return status;
 }

@@ -12,14 +12,17 @@ import { sanitize } from './sanitize.js';
 const LOOK_EVERY_MS = 100;
 
 export interface ReadProgress {
-  /** Reading of files[index] begins. */
+  /** Reading of files[index] begins (the bar comes back if paused). */
   file(index: number): void;
+  /** About to write the report: when the report goes to the same terminal, the bar leaves the screen first. */
+  pause(): void;
   /** After each batch: the current file's model state. */
   update(state: ModelState): void;
   stop(): void;
 }
 
-const NO_PROGRESS: ReadProgress = { file: () => undefined, update: () => undefined, stop: () => undefined };
+/** No bar. */
+export const NO_PROGRESS: ReadProgress = { file: () => undefined, pause: () => undefined, update: () => undefined, stop: () => undefined };
 
 function humanBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -92,9 +95,16 @@ const sizeOf = (path: string): number => {
   }
 };
 
-/** A progress bar over `files`, or one that does nothing when `stream` is not a terminal. */
-export function readProgress(files: readonly string[], stream: NodeJS.WritableStream): ReadProgress {
-  if ((stream as NodeJS.WriteStream).isTTY !== true) return NO_PROGRESS;
+const isTTY = (s: NodeJS.WritableStream | undefined): boolean => (s as NodeJS.WriteStream | undefined)?.isTTY === true;
+
+/**
+ * A progress bar over `files` on `stream`, or one that does nothing when `stream` is not a
+ * terminal. `report` is where the report goes: when it is a terminal too, pause() clears the bar
+ * so the two never share a line.
+ */
+export function readProgress(files: readonly string[], stream: NodeJS.WritableStream, report?: NodeJS.WritableStream): ReadProgress {
+  if (!isTTY(stream)) return NO_PROGRESS;
+  const shared = isTTY(report);
   const sizes = files.map(sizeOf);
   const total = Math.max(
     1,
@@ -104,7 +114,9 @@ export function readProgress(files: readonly string[], stream: NodeJS.WritableSt
     stream: stream as NodeJS.WriteStream,
     format: '{bar} {percentage}% | {bytes} of {size} | {events} events | {findings} findings | ETA {eta_formatted} | {file}',
     barsize: 30,
-    hideCursor: true,
+    // A hidden cursor would need a SIGINT handler to restore it, and that handler would keep Ctrl-C from ending the run.
+    hideCursor: false,
+    clearOnComplete: shared,
     etaBuffer: 50,
     linewrap: false,
   });
@@ -129,9 +141,15 @@ export function readProgress(files: readonly string[], stream: NodeJS.WritableSt
       file: files.length > 1 ? `${index + 1}/${files.length} ${name}` : name,
     });
   };
-  bar.start(total, 0, { bytes: humanBytes(0), size: humanBytes(total), events: 0, findings: 0, file: '' });
+  let running = false;
+  const begin = (): void => {
+    if (running) return;
+    bar.start(total, done, { bytes: humanBytes(done), size: humanBytes(total), events: events(), findings: findings(), file: '' });
+    running = true;
+  };
   return {
     file(i) {
+      begin();
       eventsBefore = events();
       findingsBefore = findings();
       current = null;
@@ -142,8 +160,14 @@ export function readProgress(files: readonly string[], stream: NodeJS.WritableSt
       done = before;
       draw();
     },
+    pause() {
+      if (!shared || !running) return;
+      bar.stop();
+      running = false;
+    },
     update(state) {
       current = state;
+      if (!running) return;
       const now = Date.now();
       if (now - lastLook < LOOK_EVERY_MS) return;
       lastLook = now;
@@ -152,9 +176,11 @@ export function readProgress(files: readonly string[], stream: NodeJS.WritableSt
       draw();
     },
     stop() {
+      if (!running) return;
       done = total;
       draw();
       bar.stop();
+      running = false;
     },
   };
 }

@@ -1,10 +1,12 @@
 // The progress bar of analyze and export, in a real terminal (tmux): on stderr while the trace is
 // read (bytes, events, findings, ETA), never on stdout; and nothing at all when stderr is a pipe.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runCli } from '../support/cli.js';
+import { writeSampleTrace } from './support/sample-trace.js';
 import { CLI, shq, startPane, type Pane } from './support/tmux.js';
 
 const SAMPLE = join(REPO_ROOT, 'samples', 'lab.trace.jsonl');
@@ -81,6 +83,36 @@ describe('progress bar on a terminal', () => {
     const text = readFileSync(out, 'utf8');
     expect(text).not.toMatch(ESC);
     expect((JSON.parse(text) as { traceEvents: unknown[] }).traceEvents.length).toBeGreaterThan(1000);
+  });
+});
+
+describe('progress bar and report on the same terminal', () => {
+  const history = (p: Pane): string => execFileSync('tmux', ['capture-pane', '-p', '-J', '-S', '-5000', '-t', p.name], { encoding: 'utf8' });
+
+  it('analyze A B: the bar leaves the screen before each section, so the terminal shows exactly the report', async () => {
+    const a = join(dir, 'a.trace.jsonl');
+    const b = join(dir, 'b.trace.jsonl');
+    writeSampleTrace(a, { plain: 2 });
+    writeSampleTrace(b, { plain: 3 });
+    const p = open(`${CLI} analyze ${shq(a)} ${shq(b)}`);
+    await p.waitFor('EXIT=', 60_000);
+    const screen = history(p);
+    expect(screen).toContain('EXIT=0');
+    expect(screen).not.toContain('ETA');
+    const shown = screen.slice(0, screen.indexOf('EXIT=')).trimEnd().split('\n').map((l) => l.trimEnd());
+    const plain = await runCli(['analyze', a, b]);
+    expect(shown).toEqual(plain.stdout.trimEnd().split('\n').map((l) => l.trimEnd()));
+  });
+
+  it('export --perfetto - to the terminal: no bar at all', async () => {
+    const small = join(dir, 'small.trace.jsonl');
+    writeSampleTrace(small, { plain: 2 });
+    const p = open(`${CLI} export ${shq(small)} --perfetto -`);
+    await p.waitFor('EXIT=', 60_000);
+    const screen = history(p);
+    expect(screen).toContain('EXIT=0');
+    expect(screen).toContain('"otherData"');
+    expect(screen).not.toContain('ETA');
   });
 });
 
