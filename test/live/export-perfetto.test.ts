@@ -24,6 +24,7 @@ describe.skipIf(skipLive())('export --perfetto of a live recording', () => {
     buildLab();
     const trace = join(dir, 'exe-replaced.trace.jsonl');
     const rec = startRecord({ out: trace });
+    let stopped: Awaited<ReturnType<typeof rec.stop>>;
     try {
       await rec.ready;
       run = await scenarioById('exe-replaced').start();
@@ -33,9 +34,9 @@ describe.skipIf(skipLive())('export --perfetto of a live recording', () => {
       }
     } finally {
       await stopAllScenarios();
-      const stopped = await rec.stop();
-      if (stopped.code !== 0) throw new Error(`record exited ${stopped.code}: ${stopped.stderr}`);
+      stopped = await rec.stop();
     }
+    if (stopped.code !== 0) throw new Error(`record exited ${stopped.code}: ${stopped.stderr}`);
     const out = join(dir, 'exe-replaced.json');
     const r = await runCli(['export', trace, '--perfetto', out]);
     if (r.code !== 0) throw new Error(`export exited ${r.code}: ${r.stderr}`);
