@@ -12,7 +12,7 @@ Examples:
   exetrace export run.trace --perfetto run.json     # then open run.json at https://ui.perfetto.dev
   exetrace export run.trace --perfetto - | gzip > run.json.gz
 
-One process per process (a reused pid is a new one, labelled so), one track per mm it ran on:
+A Perfetto process per process (a reused pid is a new one, labelled so), a track per mm it ran on:
 the mm's life is a span, each exe_file epoch (exec, fork-inherit, prctl-replace, up to teardown)
 a span inside it. Findings and /proc/PID/exe reads are instant events (click one: args hold the
 explanation and evidence); lost-event gaps are global instants. Timestamps: CLOCK_MONOTONIC µs.

@@ -17,7 +17,7 @@ export interface TraceTotals {
 }
 
 export interface ReportTotals extends TraceTotals {
-  /** Per host (the header's hostname; "(unknown)" without a header), in order of first appearance. */
+  /** Per host (the header's hostname) of the readable traces, in order of first appearance. */
   hosts: ({ hostname: string; files: string[] } & TraceTotals)[];
 }
 
@@ -53,13 +53,12 @@ function add(t: TraceTotals, r: AnalyzeReport): void {
   for (const c of FINDING_CLASSES) t.counts.byClass[c] += r.counts.byClass[c];
 }
 
-export const UNKNOWN_HOST = '(unknown)';
-
 export function totalsOf(reports: readonly AnalyzeReport[]): ReportTotals {
   const all: ReportTotals = { ...empty(), hosts: [] };
   for (const r of reports) {
     add(all, r);
-    const hostname = r.trace.header?.hostname ?? UNKNOWN_HOST;
+    if (r.trace.header === null) continue;
+    const hostname = r.trace.header.hostname;
     let host = all.hosts.find((h) => h.hostname === hostname);
     if (host === undefined) {
       host = { hostname, files: [], ...empty() };

@@ -114,9 +114,10 @@ describe('analyze A B …', () => {
     const { code, out, err } = await analyze([a, bad, c], 'json');
     expect(code).toBe(2);
     expect(err).toContain(`exetrace analyze: ${bad} is not a readable exetrace trace`);
-    const doc = JSON.parse(out) as { traces: Report[]; totals: { traces: number; unreadable: number } };
+    const doc = JSON.parse(out) as { traces: Report[]; totals: { traces: number; unreadable: number; hosts: { hostname: string; files: string[] }[] } };
     expect(doc.traces.map((t) => t.trace.file)).toEqual([a, c]);
     expect(doc.totals).toMatchObject({ traces: 3, unreadable: 1 });
+    expect(doc.totals.hosts.map((h) => [h.hostname, h.files])).toEqual([['alpha', [a, c]]]);
   });
 
   it('one file: the report is the single-trace report, with no totals', async () => {
