@@ -36,6 +36,13 @@ export interface ChromeTraceEvent {
 export const TRACE_TRACK_PID = 1 << 30;
 /** Reused pids get fresh Perfetto pids from here on, so two processes never share a track. */
 const REUSED_PID_BASE = TRACE_TRACK_PID + 1;
+/**
+ * mm tracks are threads numbered from here: never equal to any pid above, so no viewer can take
+ * an mm track for some process's main thread (tid == pid).
+ */
+const MM_TID_BASE = 1 << 29;
+/** The trace-wide track is its process's main thread. */
+const TRACE_TRACK = { pid: TRACE_TRACK_PID, tid: TRACE_TRACK_PID };
 
 interface TransitionLike {
   ts: number;
@@ -90,7 +97,7 @@ const evidenceArgs = (refs: readonly EvidenceRef[]): string[] =>
 export class PerfettoTracks {
   private readonly tracks = new Map<string, Track>();
   private readonly processes = new Map<number, ProcessInstance>();
-  private nextTid = 1;
+  private nextTid = MM_TID_BASE + 1;
   private nextReusedPid = REUSED_PID_BASE;
   private findingsSeen = 0;
   /**
@@ -107,8 +114,8 @@ export class PerfettoTracks {
   }
 
   constructor() {
-    this.emit({ ph: 'M', pid: TRACE_TRACK_PID, tid: 0, name: 'process_name', args: { name: 'exetrace: trace-wide marks' } });
-    this.emit({ ph: 'M', pid: TRACE_TRACK_PID, tid: 0, name: 'thread_name', args: { name: 'lost events' } });
+    this.emit({ ph: 'M', ...TRACE_TRACK, name: 'process_name', args: { name: 'exetrace: trace-wide marks' } });
+    this.emit({ ph: 'M', ...TRACE_TRACK, name: 'thread_name', args: { name: 'lost events' } });
   }
 
   private emit(e: ChromeTraceEvent): void {
@@ -237,8 +244,7 @@ export class PerfettoTracks {
       this.emit({
         ph: 'i',
         s: 'g',
-        pid: TRACE_TRACK_PID,
-        tid: 0,
+        ...TRACE_TRACK,
         ts: us(e.ts),
         cat: 'gap',
         name: `lost ${e.lost} events`,
@@ -300,7 +306,7 @@ export class PerfettoTracks {
 
   /** A thread-scoped instant on a track (the trace-wide one without a track); instants need no order. */
   private instant(track: Track | null, ns: number, cat: string, name: string, args: Record<string, unknown>): void {
-    const where = track ?? { pid: TRACE_TRACK_PID, tid: 0 };
+    const where = track ?? TRACE_TRACK;
     this.emit({ ph: 'i', s: 't', pid: where.pid, tid: where.tid, ts: us(ns), cat, name, args });
   }
 

@@ -60,6 +60,9 @@ describe('export --perfetto on the bundled lab recording', async () => {
     expect(err).toBe('');
     expect(Array.isArray(events)).toBe(true);
     expect(formatViolations(events)).toEqual([]);
+    // No mm track's tid is some process's pid: a viewer would take it for that process's main thread.
+    const pids = new Set(events.map((e) => e.pid));
+    expect(events.filter((e) => e.tid !== e.pid && pids.has(e.tid))).toEqual([]);
     expect(doc!.otherData).toMatchObject({ hostname: 'vm', events: lines.length - 3, truncated: false });
   });
 
