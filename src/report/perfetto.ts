@@ -74,13 +74,18 @@ interface Track {
 
 interface ProcessInstance {
   perfettoPid: number;
-  /** 1 for the first process seen with this pid, 2 for the next one after it died, ... */
+  /** 1 for the first process seen with this pid, 2 for the next one after it died, ...; 0: a reuse whose count was forgotten. */
   use: number;
   /** ts of its first mm, and of its death (exit of the group, or a fork that made a new process with its pid). */
   bornAt: number;
   diedAt: number | null;
   named: string | null;
 }
+
+/** PID_MAX_LIMIT: pids are below it, so one bit each says whether a pid was ever used. */
+const PID_LIMIT = 4_194_304;
+/** Dead processes remembered in full (late events, use counts); older ones only as a bit. */
+const MAX_DEAD_KEPT = 8192;
 
 const us = (ns: number): number => ns / 1000;
 
@@ -96,7 +101,10 @@ const evidenceArgs = (refs: readonly EvidenceRef[]): string[] =>
 /** Turns the model's changes into trace events; `take()` hands out what is ready to write. */
 export class PerfettoTracks {
   private readonly tracks = new Map<string, Track>();
+  /** Live processes and the most recently dead ones: memory bounded by those, not by every pid ever seen. */
   private readonly processes = new Map<number, ProcessInstance>();
+  private readonly deadOrder = new Map<number, ProcessInstance>();
+  private readonly pidEverUsed = new Uint8Array(PID_LIMIT >> 3);
   private nextTid = MM_TID_BASE + 1;
   private nextReusedPid = REUSED_PID_BASE;
   private findingsSeen = 0;
@@ -138,8 +146,11 @@ export class PerfettoTracks {
   private processOf(pid: number, ts: number): ProcessInstance {
     const known = this.processes.get(pid);
     if (known !== undefined && (known.diedAt === null || ts <= known.diedAt)) return known;
-    const use = known === undefined ? 1 : known.use + 1;
-    const p: ProcessInstance = { perfettoPid: use === 1 ? pid : this.nextReusedPid++, use, bornAt: ts, diedAt: null, named: null };
+    const inRange = pid >= 0 && pid < PID_LIMIT;
+    const reused = known !== undefined || (inRange && (this.pidEverUsed[pid >> 3]! & (1 << (pid & 7))) !== 0);
+    const use = known !== undefined ? (known.use === 0 ? 0 : known.use + 1) : reused ? 0 : 1;
+    const p: ProcessInstance = { perfettoPid: reused ? this.nextReusedPid++ : pid, use, bornAt: ts, diedAt: null, named: null };
+    if (inRange) this.pidEverUsed[pid >> 3]! |= 1 << (pid & 7);
     this.processes.set(pid, p);
     return p;
   }
@@ -155,7 +166,7 @@ export class PerfettoTracks {
     const exe = first?.exe ?? null;
     const name = baseName(exeLabel(exe, m.comm));
     // Named by the exe it runs; a reused pid says so, so two processes with one pid read apart.
-    const processName = proc.use === 1 ? name : `${name} (pid ${owner} reused, use ${proc.use})`;
+    const processName = proc.use === 1 ? name : `${name} (pid ${owner} reused${proc.use > 1 ? `, use ${proc.use}` : ''})`;
     if (proc.named !== processName) {
       proc.named = processName;
       this.emit({ ph: 'M', pid: track.pid, tid: track.tid, name: 'process_name', args: { name: processName } });
@@ -164,7 +175,7 @@ export class PerfettoTracks {
         pid: track.pid,
         tid: track.tid,
         name: 'process_labels',
-        args: { labels: `pid ${owner}${proc.use > 1 ? ` (use ${proc.use})` : ''}` },
+        args: { labels: `pid ${owner}${proc.use === 1 ? '' : ` (reused${proc.use > 1 ? `, use ${proc.use}` : ''})`}` },
       });
     }
     this.emit({ ph: 'M', pid: track.pid, tid: track.tid, name: 'thread_name', args: { name: `mm ${sanitize(m.key)} ${name}` } });
@@ -273,6 +284,13 @@ export class PerfettoTracks {
     // A fork that arrives after its child's own events (but happened before them) is its birth, not a reuse.
     if (p === undefined || (byFork && ts <= p.bornAt)) return;
     p.diedAt = p.diedAt === null ? ts : Math.min(p.diedAt, ts);
+    this.deadOrder.delete(pid);
+    this.deadOrder.set(pid, p);
+    if (this.deadOrder.size > MAX_DEAD_KEPT) {
+      const [oldPid, old] = this.deadOrder.entries().next().value!;
+      this.deadOrder.delete(oldPid);
+      if (this.processes.get(oldPid) === old) this.processes.delete(oldPid);
+    }
   }
 
   /** The findings of mm `key` as the model has them now, as instants at their verdict time. */

@@ -217,6 +217,28 @@ describe('export --perfetto on hostile and tricky traces', () => {
     expect(doc!.otherData).toMatchObject({ lostEvents: 7, gaps: 1 });
   });
 
+  it('a pid reused long after (its process forgotten, only its pid remembered) is still a new process', async () => {
+    const mmOf = (i: number): string => `0xffff8881${i.toString(16).padStart(8, '0')}`;
+    const life = (ts: number, pid: number, i: number): TraceEvent[] => [
+      ev.attach(ts, pid, mmOf(i), SH),
+      ev.exit(ts + 1, pid),
+      ev.mmExit(ts + 2, pid, mmOf(i), SH),
+    ];
+    const events: TraceEvent[] = [...life(1000, 100, 1)];
+    // More dead processes than the exporter keeps in full.
+    for (let i = 0; i < 9000; i++) events.push(...life(10_000 + i * 10, 1000 + i, 10 + i));
+    events.push(...life(1_000_000, 100, 1));
+    const { code, doc } = await exportTo(trace(events, 'reuse-late.trace'), 'reuse-late.json');
+    expect(code).toBe(0);
+    expect(formatViolations(doc!.traceEvents)).toEqual([]);
+    const spans = doc!.traceEvents.filter((e) => e.ph === 'B' && e.cat === 'mm' && (e.args as { pid: number }).pid === 100);
+    expect(spans).toHaveLength(2);
+    expect(spans[0]!.pid).toBe(100);
+    expect(spans[1]!.pid).not.toBe(100);
+    const names = doc!.traceEvents.filter((e) => e.ph === 'M' && e.name === 'process_name' && e.pid === spans[1]!.pid);
+    expect(names.map((e) => (e.args as { name: string }).name)).toEqual(['dash (pid 100 reused)']);
+  });
+
   it('a file that is not a trace: exit 2, a clear error, no output file left', async () => {
     const path = join(dir, 'not-a-trace');
     writeFileSync(path, 'hello\n');
