@@ -99,9 +99,18 @@ describe('progress bar and report on the same terminal', () => {
     const screen = history(p);
     expect(screen).toContain('EXIT=0');
     expect(screen).not.toContain('ETA');
-    const shown = screen.slice(0, screen.indexOf('EXIT=')).trimEnd().split('\n').map((l) => l.trimEnd());
+    const shown = screen
+      .slice(0, screen.indexOf('EXIT='))
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.trimEnd());
     const plain = await runCli(['analyze', a, b]);
-    expect(shown).toEqual(plain.stdout.trimEnd().split('\n').map((l) => l.trimEnd()));
+    expect(shown).toEqual(
+      plain.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.trimEnd()),
+    );
   });
 
   it('export --perfetto - to the terminal: no bar at all', async () => {
