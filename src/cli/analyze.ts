@@ -1,13 +1,14 @@
 // `exetrace analyze FILE`: replay a recorded trace through the model and report the findings,
 // the per-class counts and every mm's lifecycle, as text, JSON or Markdown.
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { analyzeTrace } from '../report/analyze-trace.js';
+import { analyzeTrace, type AnalyzeOptions, type AnalyzeResult } from '../report/analyze-trace.js';
 import { jsonFormat } from '../report/json.js';
 import { markdownFormat } from '../report/markdown.js';
 import { sanitize } from '../report/sanitize.js';
 import { Spool } from '../report/spool.js';
 import { textFormat, type ReportFormat } from '../report/text.js';
-import { parsePid } from './options.js';
+import { addNatsSecurityOptions } from './fleet-options.js';
+import { isNatsAddress, parsePid } from './options.js';
 
 const EXAMPLES = `
 Examples:
@@ -16,6 +17,8 @@ Examples:
   exetrace analyze run.trace --format markdown    # for a ticket or a review
   exetrace analyze run.trace -p 1234              # only mms pid 1234 used
   exetrace analyze run.trace -c java              # only mms whose comm is "java"
+  exetrace analyze nats://central:4222            # every recording the fleet published
+  exetrace analyze nats://central:4222/web1       # only host web1's
 
 Bad lines are reported on stderr as FILE:LINE: CAUSE and analysis goes on; a trace without
 its trailer line (recording cut short) is analysed up to the cut and flagged as truncated.
@@ -27,7 +30,7 @@ function parseCommOption(value: string): string {
   return value;
 }
 
-interface AnalyzeCliOptions {
+export interface AnalyzeCliOptions {
   format: 'text' | 'json' | 'markdown';
   pid?: number;
   comm?: string;
@@ -46,13 +49,40 @@ export async function runAnalyze(
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
+  if (isNatsAddress(file)) return (await import('./analyze-fleet.js')).runAnalyzeFleet(file, opts, out, err);
+  const section = await prepareSection((o) => analyzeTrace(file, o), opts, err);
+  try {
+    if (section === null) {
+      err.write(`exetrace analyze: ${sanitize(file)} is not a readable exetrace trace\n`);
+      return 2;
+    }
+    await section.write(out);
+    return 0;
+  } finally {
+    section?.dispose();
+  }
+}
+
+/** One analysed trace, ready to print (its ended mms wait in a spool file, not in memory). */
+export interface PreparedSection {
+  write(out: NodeJS.WritableStream): Promise<void>;
+  dispose(): void;
+}
+
+/** Run one analysis and keep its output until the caller prints it; null when the trace had no valid header. */
+export async function prepareSection(
+  analyze: (o: AnalyzeOptions) => Promise<AnalyzeResult>,
+  opts: AnalyzeCliOptions,
+  err: NodeJS.WritableStream,
+): Promise<PreparedSection | null> {
   const format = FORMATS[opts.format];
   // Each ended mm is rendered as it ends and parked on disk: the report's head (counts,
   // findings) is only known at the end, and nothing per mm may stay in memory.
   const spool = new Spool();
+  let ok = false;
   try {
     let mmCount = 0;
-    const { report, header } = await analyzeTrace(file, {
+    const { report, header } = await analyze({
       filters: { pid: opts.pid ?? null, comm: opts.comm ?? null },
       onIssue: (i) => err.write(`${sanitize(i.file)}:${i.line}: ${sanitize(i.cause)}\n`),
       onEndedMm: (m, h) => {
@@ -60,34 +90,38 @@ export async function runAnalyze(
         mmCount++;
       },
     });
-    if (header === null) {
-      err.write(`exetrace analyze: ${sanitize(file)} is not a readable exetrace trace\n`);
-      return 2;
-    }
-    const total = mmCount + report.mms.length;
-    await write(out, format.head(report, total));
-    await spool.copyTo(out);
-    for (const m of report.mms) {
-      await write(out, format.mm(m, report, mmCount === 0));
-      mmCount++;
-    }
-    await write(out, format.tail(report, total));
-    return 0;
+    if (header === null) return null;
+    ok = true;
+    const streamed = mmCount;
+    return {
+      write: async (out) => {
+        const total = streamed + report.mms.length;
+        await write(out, format.head(report, total));
+        await spool.copyTo(out);
+        let n = streamed;
+        for (const m of report.mms) {
+          await write(out, format.mm(m, report, n === 0));
+          n++;
+        }
+        await write(out, format.tail(report, total));
+      },
+      dispose: () => spool.dispose(),
+    };
   } finally {
-    spool.dispose();
+    if (!ok) spool.dispose();
   }
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('analyze')
     .description('Analyse a recorded trace: where /proc/PID/exe pointed, why, and every mismatch with the VMA walk')
-    .argument('<file>', 'trace file written by `exetrace record`')
+    .argument('<file>', 'trace file written by `exetrace record`, or nats://HOST:PORT[/HOSTNAME] for what the fleet published')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
     .option('-p, --pid <pid>', 'only mms this pid used', parsePid)
     .option('-c, --comm <comm>', 'only mms with this comm', parseCommOption)
-    .addHelpText('after', EXAMPLES)
-    .action(async (file: string, opts: AnalyzeCliOptions) => {
-      process.exitCode = await runAnalyze(file, opts);
-    });
+    .addHelpText('after', EXAMPLES);
+  addNatsSecurityOptions(cmd).action(async (file: string, opts: AnalyzeCliOptions) => {
+    process.exitCode = await runAnalyze(file, opts);
+  });
 }
