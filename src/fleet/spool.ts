@@ -38,6 +38,7 @@ export class BatchSpool {
   private segments = 0;
   private diskBytes = 0;
   private memoryBytes = 0;
+  private closed = false;
   /** The first write error (disk full): from then on nothing more is spooled. */
   error: Error | null = null;
 
@@ -61,7 +62,7 @@ export class BatchSpool {
 
   /** Spool one batch; false when it does not fit in maxBytes or cannot be written (nothing is kept then). */
   append(seq: number, data: Buffer): boolean {
-    if (this.error !== null || this.diskBytes + data.length > this.maxBytes) return false;
+    if (this.closed || this.error !== null || this.diskBytes + data.length > this.maxBytes) return false;
     try {
       if (this.current === null || this.current.size >= SEGMENT_BYTES) this.current = this.openSegment();
       const seg = this.current;
@@ -122,12 +123,17 @@ export class BatchSpool {
 
   /** Close the files; delete the directory when nothing is left unsent (or when `force`). */
   close(force = false): void {
+    if (!this.closed) this.closeFiles();
+    if (force || this.pending === 0) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private closeFiles(): void {
+    this.closed = true;
     const open = new Set<Segment>();
     for (let i = this.head; i < this.queue.length; i++) open.add(this.queue[i]!.segment);
     if (this.current !== null) open.add(this.current);
     for (const seg of open) closeSync(seg.fd);
     this.current = null;
-    if (force || this.pending === 0) rmSync(this.dir, { recursive: true, force: true });
   }
 
   private openSegment(): Segment {
