@@ -7,7 +7,7 @@ import { readFleetStream, StreamReadError } from '../fleet/stream-reader.js';
 import { analyzeRecords } from '../report/analyze-trace.js';
 import { sanitize } from '../report/sanitize.js';
 import type { TraceRecord } from '../trace/trace-reader.js';
-import { prepareSection, type AnalyzeCliOptions, type PreparedSection } from './analyze.js';
+import { prepareSection, type AnalyzeCliOptions, type PreparedSection } from './analyze-section.js';
 import { natsSecurity, type NatsCliOptions } from './fleet-options.js';
 
 export async function runAnalyzeFleet(

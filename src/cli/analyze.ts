@@ -1,12 +1,9 @@
 // `exetrace analyze FILE`: replay a recorded trace through the model and report the findings,
 // the per-class counts and every mm's lifecycle, as text, JSON or Markdown.
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { analyzeTrace, type AnalyzeOptions, type AnalyzeResult } from '../report/analyze-trace.js';
-import { jsonFormat } from '../report/json.js';
-import { markdownFormat } from '../report/markdown.js';
+import { analyzeTrace } from '../report/analyze-trace.js';
 import { sanitize } from '../report/sanitize.js';
-import { Spool } from '../report/spool.js';
-import { textFormat, type ReportFormat } from '../report/text.js';
+import { prepareSection, type AnalyzeCliOptions } from './analyze-section.js';
 import { addNatsSecurityOptions } from './fleet-options.js';
 import { isNatsAddress, parsePid } from './options.js';
 
@@ -30,19 +27,6 @@ function parseCommOption(value: string): string {
   return value;
 }
 
-export interface AnalyzeCliOptions {
-  format: 'text' | 'json' | 'markdown';
-  pid?: number;
-  comm?: string;
-}
-
-const FORMATS: Record<AnalyzeCliOptions['format'], ReportFormat> = { text: textFormat, json: jsonFormat, markdown: markdownFormat };
-
-/** Write and wait for the stream to take it (a pipe to `less` must not buffer the whole report). */
-async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
-  if (text.length > 0 && !out.write(text)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-}
-
 export async function runAnalyze(
   file: string,
   opts: AnalyzeCliOptions,
@@ -60,55 +44,6 @@ export async function runAnalyze(
     return 0;
   } finally {
     section?.dispose();
-  }
-}
-
-/** One analysed trace, ready to print (its ended mms wait in a spool file, not in memory). */
-export interface PreparedSection {
-  write(out: NodeJS.WritableStream): Promise<void>;
-  dispose(): void;
-}
-
-/** Run one analysis and keep its output until the caller prints it; null when the trace had no valid header. */
-export async function prepareSection(
-  analyze: (o: AnalyzeOptions) => Promise<AnalyzeResult>,
-  opts: AnalyzeCliOptions,
-  err: NodeJS.WritableStream,
-): Promise<PreparedSection | null> {
-  const format = FORMATS[opts.format];
-  // Each ended mm is rendered as it ends and parked on disk: the report's head (counts,
-  // findings) is only known at the end, and nothing per mm may stay in memory.
-  const spool = new Spool();
-  let ok = false;
-  try {
-    let mmCount = 0;
-    const { report, header } = await analyze({
-      filters: { pid: opts.pid ?? null, comm: opts.comm ?? null },
-      onIssue: (i) => err.write(`${sanitize(i.file)}:${i.line}: ${sanitize(i.cause)}\n`),
-      onEndedMm: (m, h) => {
-        spool.write(format.mm(m, { trace: { header: h } }, mmCount === 0));
-        mmCount++;
-      },
-    });
-    if (header === null) return null;
-    ok = true;
-    const streamed = mmCount;
-    return {
-      write: async (out) => {
-        const total = streamed + report.mms.length;
-        await write(out, format.head(report, total));
-        await spool.copyTo(out);
-        let n = streamed;
-        for (const m of report.mms) {
-          await write(out, format.mm(m, report, n === 0));
-          n++;
-        }
-        await write(out, format.tail(report, total));
-      },
-      dispose: () => spool.dispose(),
-    };
-  } finally {
-    if (!ok) spool.dispose();
   }
 }
 
