@@ -8,7 +8,7 @@
 // the Nats-Msg-Id is both (JetStream drops a re-sent batch within its duplicate window), and
 // readers drop any batch whose sequence they already have (stream-reader.ts).
 import { randomUUID } from 'node:crypto';
-import { connect, DiscardPolicy, headers, nanos, RetentionPolicy, StorageType, type JetStreamClient, type NatsConnection } from 'nats';
+import { connect, DiscardPolicy, ErrorCode, headers, nanos, RetentionPolicy, StorageType, type JetStreamClient, type NatsConnection } from 'nats';
 import type { TraceConsumer } from '../trace/consumer.js';
 import type { TraceEvent } from '../trace/events.js';
 import type { TraceHeader, TraceTrailer } from '../trace/trace-format.js';
@@ -18,7 +18,9 @@ import { BatchSpool } from './spool.js';
 import { ALL_HOSTS_SUBJECT, BATCH_HEADER, hostSubject, RECORDING_HEADER, STREAM_NAME } from './subject.js';
 
 /** A batch is sealed at this size or this long after its first line, whichever comes first. */
-const BATCH_BYTES = 64 * 1024;
+// Larger batches cost the NATS client less per byte (measured: 256 KiB took 2/3 of the CPU of 4 × 64 KiB);
+// the server's default max_payload is 1 MiB.
+const BATCH_BYTES = 256 * 1024;
 const BATCH_MS = 100;
 /** One publish waits this long for JetStream's acknowledgement before it is tried again. */
 const ACK_TIMEOUT_MS = 5000;
@@ -157,7 +159,7 @@ export class TracePublisher implements TraceConsumer {
     this.batchEvents = 0;
     this.lines = [];
     this.lineBytes = 0;
-    if (!this.spool.append(this.seq + 1, data)) {
+    if (!this.spool.append(this.seq + 1, data, events)) {
       this.cut = true;
       this.stats.eventsNotPublished += events;
       const why = this.spool.error ? `cannot write the spool (${this.spool.error.message})` : `the spool is full (${this.spool.maxBytes} bytes)`;
@@ -219,6 +221,15 @@ export class TracePublisher implements TraceConsumer {
         }
       } catch (err) {
         if (this.closing) break;
+        if ((err as { code?: string }).code === ErrorCode.MaxPayloadExceeded) {
+          // Retrying cannot help: the stream of this recording ends before this batch.
+          this.opts.log(
+            `publish: batch ${next.seq} (${next.data.length} bytes) exceeds the server's max_payload; the stream of this recording stops here (the trace file keeps everything)`,
+          );
+          this.cut = true;
+          this.stats.eventsNotPublished += this.spool.pendingEvents;
+          return;
+        }
         this.stats.retries++;
         streamReady = false; // a server that came back empty needs the stream again
         this.noteDown((err as Error).message);

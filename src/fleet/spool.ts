@@ -26,6 +26,8 @@ interface Entry {
   segment: Segment;
   offset: number;
   length: number;
+  /** Trace events in the batch (what the stream lacks if it is never sent). */
+  events: number;
   /** Null once dropped from memory (read back from the segment when its turn comes). */
   data: Buffer | null;
 }
@@ -39,6 +41,7 @@ export class BatchSpool {
   private diskBytes = 0;
   private memoryBytes = 0;
   private closed = false;
+  private events = 0;
   /** The first write error (disk full): from then on nothing more is spooled. */
   error: Error | null = null;
 
@@ -55,13 +58,18 @@ export class BatchSpool {
     return this.queue.length - this.head;
   }
 
+  /** Trace events in the batches not yet acknowledged. */
+  get pendingEvents(): number {
+    return this.events;
+  }
+
   /** Bytes the spool's segments take on disk now. */
   get bytesOnDisk(): number {
     return this.diskBytes;
   }
 
   /** Spool one batch; false when it does not fit in maxBytes or cannot be written (nothing is kept then). */
-  append(seq: number, data: Buffer): boolean {
+  append(seq: number, data: Buffer, events: number): boolean {
     if (this.closed || this.error !== null || this.diskBytes + data.length > this.maxBytes) return false;
     try {
       if (this.current === null || this.current.size >= SEGMENT_BYTES) this.current = this.openSegment();
@@ -70,7 +78,8 @@ export class BatchSpool {
       while (off < data.length) off += writeSync(seg.fd, data, off, data.length - off, seg.size + off);
       // A long outage: newer batches stay on disk only, and are read back when their turn comes.
       const keep = this.memoryBytes + data.length <= MEMORY_BYTES;
-      this.queue.push({ seq, segment: seg, offset: seg.size, length: data.length, data: keep ? data : null });
+      this.queue.push({ seq, segment: seg, offset: seg.size, length: data.length, events, data: keep ? data : null });
+      this.events += events;
       if (keep) this.memoryBytes += data.length;
       seg.size += data.length;
       seg.pending++;
@@ -110,6 +119,7 @@ export class BatchSpool {
       this.head = 0;
     }
     if (e.data !== null) this.memoryBytes -= e.length;
+    this.events -= e.events;
     const seg = e.segment;
     seg.pending--;
     if (seg.pending === 0) {

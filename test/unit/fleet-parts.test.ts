@@ -54,8 +54,9 @@ describe('the publisher spool', () => {
     const spool = new BatchSpool(dir, 64 * 1024 * 1024);
     expect(statSync(spool.dir).mode & 0o777).toBe(0o700);
     const batch = (i: number) => Buffer.alloc(1024 * 1024, i % 251);
-    for (let i = 1; i <= 24; i++) expect(spool.append(i, batch(i))).toBe(true);
+    for (let i = 1; i <= 24; i++) expect(spool.append(i, batch(i), 10)).toBe(true);
     expect(spool.pending).toBe(24);
+    expect(spool.pendingEvents).toBe(240);
     const files = readdirSync(spool.dir);
     expect(files.length).toBeGreaterThan(1);
     for (const f of files) expect(statSync(join(spool.dir, f)).mode & 0o777).toBe(0o600);
@@ -74,8 +75,8 @@ describe('the publisher spool', () => {
 
   it('refuses a batch past its disk bound and keeps what it has', () => {
     const spool = new BatchSpool(dir, 3 * 1024);
-    expect(spool.append(1, Buffer.alloc(2048))).toBe(true);
-    expect(spool.append(2, Buffer.alloc(2048))).toBe(false);
+    expect(spool.append(1, Buffer.alloc(2048), 1)).toBe(true);
+    expect(spool.append(2, Buffer.alloc(2048), 1)).toBe(false);
     expect(spool.pending).toBe(1);
     spool.close();
     expect(existsSync(spool.dir)).toBe(true); // unsent batches stay on disk
