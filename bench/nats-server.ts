@@ -42,14 +42,15 @@ export interface NatsServer {
   stop(): Promise<void>;
 }
 
-export async function startNatsServer(dir: string): Promise<NatsServer> {
-  const port = await freePort();
+/** Start one; `port` to reuse a known one (a publisher already pointed at it). */
+export async function startNatsServer(dir: string, port?: number): Promise<NatsServer> {
+  port ??= await freePort();
   let child: ChildProcess | null = null;
   const launch = async (): Promise<void> => {
-    const c = spawn(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'jetstream')], { stdio: 'ignore' });
+    const c = spawn(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', String(port!), '-sd', join(dir, 'jetstream')], { stdio: 'ignore' });
     child = c;
     const until = Date.now() + 15_000;
-    while (!(await accepts(port))) {
+    while (!(await accepts(port!))) {
       if (c.exitCode !== null) throw new Error(`nats-server exited with ${c.exitCode}`);
       if (Date.now() > until) throw new Error('nats-server did not listen within 15 s');
       await new Promise((r) => setTimeout(r, 50));

@@ -47,7 +47,7 @@ export function connectionOptions(addr: NatsAddress, sec: NatsSecurity, name: st
     reconnect: true,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
-    waitOnFirstConnect: true,
+    waitOnFirstConnect: false, // the publisher retries the first connect itself (a pending one cannot be cancelled)
   };
   if (sec.creds !== undefined) {
     const creds = readFileSync(sec.creds); // read once: a typo fails at start, not at the first reconnect

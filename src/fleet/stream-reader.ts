@@ -59,11 +59,7 @@ export async function readFleetStream(opts: StreamReadOptions): Promise<StreamRe
   const subject = address.hostname === null ? ALL_HOSTS_SUBJECT : hostSubject(address.hostname);
   let nc: NatsConnection;
   try {
-    nc = await connect({
-      ...connectionOptions(address, opts.security, 'exetrace reader'),
-      waitOnFirstConnect: false,
-      maxReconnectAttempts: opts.follow ? -1 : 3,
-    });
+    nc = await connect({ ...connectionOptions(address, opts.security, 'exetrace reader'), maxReconnectAttempts: opts.follow ? -1 : 3 });
   } catch (err) {
     throw new StreamReadError(`cannot connect to ${address.server}: ${(err as Error).message}`);
   }

@@ -15,10 +15,11 @@ import { readTrace, replayTrace, type TraceRecord } from '../../src/trace/trace-
 import { TraceWriter } from '../../src/trace/trace-writer.js';
 import { runCli, REPO_ROOT } from '../support/cli.js';
 import { requireLive } from '../support/live-gate.js';
-import { natsServerInstalled, startNatsServer, type NatsServer } from '../support/nats-server.js';
+import { freePort, natsServerInstalled, startNatsServer, type NatsServer } from '../support/nats-server.js';
 
 const SAMPLE = join(REPO_ROOT, 'samples', 'lab.trace.jsonl');
 const dir = mkdtempSync(join(tmpdir(), 'fleet-unit-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function skipNoNats(): boolean {
   if (natsServerInstalled()) return false;
@@ -90,7 +91,6 @@ describe.skipIf(skipNoNats())('fleet stream on a real nats-server', () => {
   });
   afterAll(async () => {
     await nats?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a published trace reads back with the same events, header and trailer, and the spool is removed', async () => {
@@ -165,5 +165,57 @@ describe.skipIf(skipNoNats())('fleet stream on a real nats-server', () => {
     const bad = await runCli(['analyze', 'nats://user:secret@127.0.0.1:1']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/no credentials in the address/);
+  });
+});
+
+describe.skipIf(skipNoNats())('the publisher without a server', () => {
+  const newPublisher = (url: string, spoolMaxBytes: number, logs: string[]) =>
+    new TracePublisher({
+      address: parseNatsAddress(url, { allowHostname: false }),
+      security: {},
+      spoolParent: dir,
+      spoolMaxBytes,
+      streamLimits: DEFAULT_STREAM_LIMITS,
+      log: (m) => logs.push(m),
+    });
+
+  it('spools while no server is there yet and sends everything, in order, once one starts', async () => {
+    const port = await freePort();
+    const logs: string[] = [];
+    const p = newPublisher(`nats://127.0.0.1:${port}`, 64 * 1024 * 1024, logs);
+    const file = await records(SAMPLE);
+    const events = eventsOf(file);
+    const header = file[0]!.type === 'header' ? file[0]!.header : null;
+    p.onHeader({ ...header!, hostname: 'late-server' });
+    events.slice(0, 4000).forEach((e) => p.onEvent(e));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(p.backlog).toBeGreaterThan(0); // nothing could be sent
+    expect(logs.join('\n')).toMatch(/cannot connect .* spooling in/);
+    const late = await startNatsServer(mkdtempSync(join(dir, 'late-')), port);
+    try {
+      events.slice(4000).forEach((e) => p.onEvent(e));
+      const trailer = file.at(-1)!;
+      p.onEnd(trailer.type === 'trailer' ? trailer.trailer : (undefined as never));
+      expect((await p.close(20_000)).unsent).toBe(0);
+      const { recordings, summary } = await readAll(`${late.url}/late-server`);
+      expect(summary.duplicates).toBe(0);
+      expect(recordings[0]!.records.filter((r) => r.type === 'error')).toEqual([]);
+      expect(JSON.stringify(eventsOf(recordings[0]!.records))).toBe(JSON.stringify(events));
+    } finally {
+      await late.stop();
+    }
+  });
+
+  it('a full spool ends the stream of the recording, counted and said, and keeps what it could not send', async () => {
+    const logs: string[] = [];
+    const p = newPublisher(`nats://127.0.0.1:${await freePort()}`, 300 * 1024, logs);
+    await replayTrace(SAMPLE, { onHeader: (h) => p.onHeader(h), onEvent: (e) => p.onEvent(e), onEnd: (t) => p.onEnd(t) });
+    const { unsent, spoolDir } = await p.close(500);
+    expect(logs.join('\n')).toMatch(/the spool is full \(307200 bytes\); the stream of this recording stops here/);
+    expect(p.stats.eventsNotPublished).toBeGreaterThan(1000);
+    expect(unsent).toBeGreaterThan(0);
+    expect(spoolDir).not.toBeNull();
+    expect(readdirSync(spoolDir!).length).toBeGreaterThan(0);
+    rmSync(spoolDir!, { recursive: true, force: true });
   });
 });
