@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNatsAddress } from '../../src/fleet/connection.js';
 import { readFleetStream, type RecordingInfo } from '../../src/fleet/stream-reader.js';
 import { readTrace, type TraceRecord } from '../../src/trace/trace-reader.js';
-import { runCli } from '../support/cli.js';
+import { runCli, spawnCli } from '../support/cli.js';
 import { requireLive, skipLive } from '../support/live-gate.js';
 import { natsServerInstalled, startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { startRecord } from '../support/record.js';
@@ -148,6 +148,16 @@ describe.skipIf(skipFleet())('fleet over NATS JetStream (live)', () => {
   it('a second host is its own subject and its own section', async () => {
     const outB = join(dir, 'b.trace');
     const outC = join(dir, 'c.trace');
+    // The fleet view follows the stream while both record.
+    const watch = spawnCli(['live', '--from', nats.url], { buffer: false });
+    let seen = '';
+    watch.stdout!.setEncoding('utf8');
+    const allEnded = new Promise<void>((resolve) =>
+      watch.stdout!.on('data', (d: string) => {
+        seen += d;
+        if ((seen.match(/# end: signal/g) ?? []).length === 3) resolve();
+      }),
+    );
     // A hostile host name: dots and spaces are no subject token.
     const b = startRecord({ out: outB, args: ['--publish', nats.url, '--hostname', 'fleet.b host'] });
     const c = startRecord({ out: outC, args: ['--publish', nats.url, '--hostname', 'fleet-c'] });
@@ -169,5 +179,16 @@ describe.skipIf(skipFleet())('fleet over NATS JetStream (live)', () => {
     expect(comparable(onlyB[0]!)).toBe(comparable(fileB!));
     const text = await runCli(['analyze', nats.url]);
     expect(text.stdout.match(/^trace nats:\/\//gm)).toHaveLength(3);
+
+    // live --from: every host its own track (own header, own events, own end), one output.
+    await allEnded;
+    watch.kill('SIGINT');
+    await watch;
+    for (const host of ['fleet-a', 'fleet.b host', 'fleet-c']) {
+      const mine = seen.split('\n').filter((l) => l.startsWith(`${host.padEnd(16)} `));
+      expect(mine[0], host).toContain(`host ${host} `);
+      expect(mine.some((l) => / exec +.* filename=\/bin\/true /.test(l)), host).toBe(true);
+      expect(mine.at(-1), host).toMatch(/# end: signal, \d+ events/);
+    }
   });
 });
