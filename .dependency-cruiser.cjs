@@ -43,7 +43,8 @@ module.exports = {
     },
     {
       name: 'fleet-is-a-consumer',
-      comment: 'src/fleet (NATS publisher and reader, metrics exporter) consumes events like src/report; the dashboards and the CLI sit above it, and the report does not need it.',
+      comment:
+        'src/fleet (NATS publisher and reader, metrics exporter) consumes events like src/report; the dashboards and the CLI sit above it, and the report does not need it.',
       from: { path: '^src/fleet/' },
       to: { path: '^(src/(report|cli)|dashboards)/' },
     },

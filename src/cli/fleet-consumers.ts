@@ -1,7 +1,7 @@
 // The fleet consumers record and live add on request: --publish (a TracePublisher) and
 // --metrics (a MetricsExporter with its HTTP endpoint). Loaded only when asked for.
 import type { TraceConsumer } from '../trace/consumer.js';
-import { natsSecurity, type PublishCliOptions } from './fleet-options.js';
+import { natsSecurity, PUBLISH_DEFAULTS, type PublishCliOptions } from './fleet-options.js';
 
 /** How long the end of a recording waits for JetStream to take the spooled rest. */
 const PUBLISH_DRAIN_MS = 30_000;
@@ -28,8 +28,11 @@ export async function startFleetConsumers(
       address: parseNatsAddress(o.publish, { allowHostname: false }),
       security: natsSecurity(o),
       spoolParent: o.spoolDir ?? null,
-      spoolMaxBytes: o.spoolMax * 1024 * 1024,
-      streamLimits: { maxBytes: o.streamMaxBytes * 1024 * 1024, maxAgeSeconds: o.streamMaxAge * 3600 },
+      spoolMaxBytes: (o.spoolMax ?? PUBLISH_DEFAULTS.spoolMax) * 1024 * 1024,
+      streamLimits: {
+        maxBytes: (o.streamMaxBytes ?? PUBLISH_DEFAULTS.streamMaxBytes) * 1024 * 1024,
+        maxAgeSeconds: (o.streamMaxAge ?? PUBLISH_DEFAULTS.streamMaxAge) * 3600,
+      },
       log,
     });
     publisher = p;

@@ -26,11 +26,14 @@ export function natsSecurity(o: NatsCliOptions): NatsSecurity {
 export interface PublishCliOptions extends NatsCliOptions {
   publish?: string;
   spoolDir?: string;
-  spoolMax: number;
-  streamMaxBytes: number;
-  streamMaxAge: number;
+  /** MiB, hours: commander fills in the defaults; a caller in code may leave them out. */
+  spoolMax?: number;
+  streamMaxBytes?: number;
+  streamMaxAge?: number;
   hostname?: string;
 }
+
+export const PUBLISH_DEFAULTS = { spoolMax: 1024, streamMaxBytes: 10240, streamMaxAge: 168 };
 
 const positiveInt =
   (what: string) =>
@@ -41,7 +44,6 @@ const positiveInt =
 
 /** A host name for the trace header and the subject: any text but control characters, at most 255 bytes. */
 export function parseHostname(value: string): string {
-  // eslint-disable-next-line no-control-regex
   if (value === '' || Buffer.byteLength(value) > 255 || /[\u0000-\u001f\u007f]/.test(value)) {
     throw new InvalidArgumentError('a host name is 1 to 255 bytes without control characters');
   }

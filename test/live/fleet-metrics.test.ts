@@ -83,7 +83,10 @@ describe.skipIf(skipNoPrometheus())('record --metrics scraped by Prometheus (liv
     const MEMFD = 'exetrace_findings_total{class="exe-memfd",expected="false"}';
     const before = Number((await until(promPort, MEMFD, () => true)).value[1]);
 
-    const memfd = spawn(bins.memfdexec, [bins.sleeper, 'exetrace-metrics'], { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, LAB_TIMEOUT_S: '30' } });
+    const memfd = spawn(bins.memfdexec, [bins.sleeper, 'exetrace-metrics'], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+      env: { ...process.env, LAB_TIMEOUT_S: '30' },
+    });
     await new Promise<void>((resolve) => memfd.stdout!.once('data', () => resolve()));
     await execLoop(150);
     await until(promPort, 'exetrace_events_total{kind="exec"}', (v) => v >= 150);

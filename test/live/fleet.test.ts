@@ -40,7 +40,9 @@ async function fileRecords(path: string): Promise<TraceRecord[]> {
 }
 
 /** Every recording's records as the stream reader hands them out. */
-async function streamRecords(url: string): Promise<{ recordings: Map<string, { info: RecordingInfo; records: TraceRecord[] }>; duplicates: number; batches: number }> {
+async function streamRecords(
+  url: string,
+): Promise<{ recordings: Map<string, { info: RecordingInfo; records: TraceRecord[] }>; duplicates: number; batches: number }> {
   const recordings = new Map<string, { info: RecordingInfo; records: TraceRecord[] }>();
   const summary = await readFleetStream({
     address: parseNatsAddress(url, { allowHostname: true }),
@@ -60,9 +62,14 @@ async function streamRecords(url: string): Promise<{ recordings: Map<string, { i
 
 const eventsOf = (recs: TraceRecord[]) => recs.flatMap((r) => (r.type === 'event' ? [r.event] : []));
 
+/** The parts of an analyze JSON report these tests look at. */
+interface AnalyzeDoc {
+  trace: { file: string; events: number; header: { hostname: string } };
+}
+
 /** Concatenated JSON documents (analyze --format json over a stream prints one per recording). */
-function jsonDocs(text: string): Array<Record<string, any>> {
-  const docs: Array<Record<string, any>> = [];
+function jsonDocs(text: string): AnalyzeDoc[] {
+  const docs: AnalyzeDoc[] = [];
   let depth = 0;
   let start = 0;
   let inStr = false;
@@ -75,13 +82,13 @@ function jsonDocs(text: string): Array<Record<string, any>> {
       else if (c === '"') inStr = false;
     } else if (c === '"') inStr = true;
     else if (c === '{' && depth++ === 0) start = i;
-    else if (c === '}' && --depth === 0) docs.push(JSON.parse(text.slice(start, i + 1)));
+    else if (c === '}' && --depth === 0) docs.push(JSON.parse(text.slice(start, i + 1)) as AnalyzeDoc);
   }
   return docs;
 }
 
 /** The analyze report without the one field that names the source. */
-function comparable(doc: Record<string, any>): string {
+function comparable(doc: AnalyzeDoc): string {
   const { file: _file, ...trace } = doc.trace;
   return JSON.stringify({ ...doc, trace });
 }
@@ -187,7 +194,10 @@ describe.skipIf(skipFleet())('fleet over NATS JetStream (live)', () => {
     for (const host of ['fleet-a', 'fleet.b host', 'fleet-c']) {
       const mine = seen.split('\n').filter((l) => l.startsWith(`${host.padEnd(16)} `));
       expect(mine[0], host).toContain(`host ${host} `);
-      expect(mine.some((l) => / exec +.* filename=\/bin\/true /.test(l)), host).toBe(true);
+      expect(
+        mine.some((l) => / exec +.* filename=\/bin\/true /.test(l)),
+        host,
+      ).toBe(true);
       expect(mine.at(-1), host).toMatch(/# end: signal, \d+ events/);
     }
   });

@@ -110,7 +110,9 @@ describe.skipIf(skipNoNats())('live --from over a real stream', () => {
     }
     const view = selectFleetView(state);
     expect(view.hosts).toHaveLength(2);
-    expect(view.hosts![0]).toMatch(new RegExp(`^(alpha|beta\\.host): tracepoint .*, ${sample.events} events, 0 lost, \\d+ mms, ${sample.findings} findings, ended \\(signal\\)$`));
+    expect(view.hosts![0]).toMatch(
+      new RegExp(`^(alpha|beta\\.host): tracepoint .*, ${sample.events} events, 0 lost, \\d+ mms, ${sample.findings} findings, ended \\(signal\\)$`),
+    );
     expect(new Set(view.rows.map((r) => r.host))).toEqual(new Set(HOSTS));
     expect(view.findings).toHaveLength(2 * sample.findings);
     for (let i = 1; i < view.findings.length; i++) expect(view.findings[i]!.ts).toBeGreaterThanOrEqual(view.findings[i - 1]!.ts);

@@ -119,7 +119,13 @@ describe.skipIf(skipNoNats())('fleet stream on a real nats-server', () => {
     const lines = (await records(SAMPLE)).length; // a sanity anchor only
     expect(lines).toBeGreaterThan(10);
     const raw = (await import('node:fs')).readFileSync(SAMPLE, 'utf8').split('\n');
-    const batch = (from: number, to: number) => new TextEncoder().encode(raw.slice(from, to).map((l) => `${l}\n`).join(''));
+    const batch = (from: number, to: number) =>
+      new TextEncoder().encode(
+        raw
+          .slice(from, to)
+          .map((l) => `${l}\n`)
+          .join(''),
+      );
     const send = async (seq: number, data: Uint8Array, msgID: string) => {
       const h = headers();
       h.set(RECORDING_HEADER, 'rec-b');
