@@ -6,10 +6,9 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseNatsAddress } from '../../src/fleet/connection.js';
-import { readFleetStream, type RecordingInfo } from '../../src/fleet/stream-reader.js';
 import { readTrace, type TraceRecord } from '../../src/trace/trace-reader.js';
 import { runCli, spawnCli } from '../support/cli.js';
+import { eventsOf, readAll } from '../support/fleet.js';
 import { requireLive, skipLive } from '../support/live-gate.js';
 import { natsServerInstalled, startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { startRecord } from '../support/record.js';
@@ -38,29 +37,6 @@ async function fileRecords(path: string): Promise<TraceRecord[]> {
   for await (const r of readTrace(path)) out.push(r);
   return out;
 }
-
-/** Every recording's records as the stream reader hands them out. */
-async function streamRecords(
-  url: string,
-): Promise<{ recordings: Map<string, { info: RecordingInfo; records: TraceRecord[] }>; duplicates: number; batches: number }> {
-  const recordings = new Map<string, { info: RecordingInfo; records: TraceRecord[] }>();
-  const summary = await readFleetStream({
-    address: parseNatsAddress(url, { allowHostname: true }),
-    security: {},
-    follow: false,
-    open: (info) => {
-      const r = { info, records: [] as TraceRecord[] };
-      recordings.set(info.recording, r);
-      return { push: (b) => void r.records.push(...b), end: () => {} };
-    },
-    onProblem: (m) => {
-      throw new Error(m);
-    },
-  });
-  return { recordings, duplicates: summary.duplicates, batches: summary.batches };
-}
-
-const eventsOf = (recs: TraceRecord[]) => recs.flatMap((r) => (r.type === 'event' ? [r.event] : []));
 
 /** The parts of an analyze JSON report these tests look at. */
 interface AnalyzeDoc {
@@ -129,11 +105,12 @@ describe.skipIf(skipFleet())('fleet over NATS JetStream (live)', () => {
     expect(readdirSync(dir).filter((n) => n.startsWith('exetrace-spool-'))).toEqual([]);
 
     const file = await fileRecords(out);
-    const stream = await streamRecords(`${nats.url}/fleet-a`);
-    expect(stream.recordings.size).toBe(1);
-    const [only] = [...stream.recordings.values()];
+    const stream = await readAll(`${nats.url}/fleet-a`);
+    expect(stream.problems).toEqual([]);
+    expect(stream.recordings).toHaveLength(1);
+    const [only] = stream.recordings;
     expect(only!.info.host).toBe('fleet-a');
-    expect(stream.batches).toBe(Number(published![1]));
+    expect(stream.summary.batches).toBe(Number(published![1]));
     // Same records, same line numbers, same order: nothing lost, nothing twice.
     expect(only!.records.filter((r) => r.type === 'error')).toEqual([]);
     expect(only!.records.length).toBe(file.length);

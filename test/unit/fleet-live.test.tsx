@@ -10,32 +10,18 @@ import { Dashboard } from '../../dashboards/components/Dashboard.js';
 import { FleetStore, selectFleetView } from '../../dashboards/fleet-store.js';
 import { initialUiState } from '../../dashboards/ui-state.js';
 import { parseNatsAddress } from '../../src/fleet/connection.js';
-import { DEFAULT_STREAM_LIMITS, TracePublisher } from '../../src/fleet/publisher.js';
 import { readFleetStream } from '../../src/fleet/stream-reader.js';
 import { replayTrace, type TraceRecord } from '../../src/trace/trace-reader.js';
 import { REPO_ROOT, runCli, spawnCli } from '../support/cli.js';
-import { requireLive } from '../support/live-gate.js';
-import { natsServerInstalled, startNatsServer, type NatsServer } from '../support/nats-server.js';
+import { skipNoNats, testPublisher } from '../support/fleet.js';
+import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 
 const SAMPLE = join(REPO_ROOT, 'samples', 'lab.trace.jsonl');
 const HOSTS = ['alpha', 'beta.host'];
 const dir = mkdtempSync(join(tmpdir(), 'fleet-live-unit-'));
 
-function skipNoNats(): boolean {
-  if (natsServerInstalled()) return false;
-  if (requireLive) throw new Error('nats-server is not installed (scripts/setup.sh) but EXETRACE_REQUIRE_LIVE=1');
-  return true;
-}
-
 async function publish(url: string, hostname: string): Promise<void> {
-  const p = new TracePublisher({
-    address: parseNatsAddress(url, { allowHostname: false }),
-    security: {},
-    spoolParent: dir,
-    spoolMaxBytes: 64 * 1024 * 1024,
-    streamLimits: DEFAULT_STREAM_LIMITS,
-    log: () => {},
-  });
+  const p = testPublisher(url, dir);
   await replayTrace(SAMPLE, { onHeader: (h) => p.onHeader({ ...h, hostname }), onEvent: (e) => p.onEvent(e), onEnd: (t) => p.onEnd(t) });
   expect((await p.close(20_000)).unsent).toBe(0);
 }

@@ -6,26 +6,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, headers } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseNatsAddress } from '../../src/fleet/connection.js';
-import { DEFAULT_STREAM_LIMITS, TracePublisher } from '../../src/fleet/publisher.js';
-import { readFleetStream, type RecordingInfo } from '../../src/fleet/stream-reader.js';
+import type { TracePublisher } from '../../src/fleet/publisher.js';
 import { BATCH_HEADER, hostSubject, RECORDING_HEADER, STREAM_NAME } from '../../src/fleet/subject.js';
 import { SCHEMA_VERSION } from '../../src/trace/trace-format.js';
 import { readTrace, replayTrace, type TraceRecord } from '../../src/trace/trace-reader.js';
 import { TraceWriter } from '../../src/trace/trace-writer.js';
 import { runCli, REPO_ROOT } from '../support/cli.js';
-import { requireLive } from '../support/live-gate.js';
-import { freePort, natsServerInstalled, startNatsServer, type NatsServer } from '../support/nats-server.js';
+import { eventsOf, readAll, skipNoNats, testPublisher } from '../support/fleet.js';
+import { freePort, startNatsServer, type NatsServer } from '../support/nats-server.js';
 
 const SAMPLE = join(REPO_ROOT, 'samples', 'lab.trace.jsonl');
 const dir = mkdtempSync(join(tmpdir(), 'fleet-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function skipNoNats(): boolean {
-  if (natsServerInstalled()) return false;
-  if (requireLive) throw new Error('nats-server is not installed (scripts/setup.sh) but EXETRACE_REQUIRE_LIVE=1');
-  return true;
-}
 
 async function records(path: string): Promise<TraceRecord[]> {
   const out: TraceRecord[] = [];
@@ -33,37 +25,11 @@ async function records(path: string): Promise<TraceRecord[]> {
   return out;
 }
 
-async function readAll(url: string) {
-  const recordings: Array<{ info: RecordingInfo; records: TraceRecord[]; ended: boolean }> = [];
-  const problems: string[] = [];
-  const summary = await readFleetStream({
-    address: parseNatsAddress(url, { allowHostname: true }),
-    security: {},
-    follow: false,
-    open: (info) => {
-      const r = { info, records: [] as TraceRecord[], ended: false };
-      recordings.push(r);
-      return { push: (b) => void r.records.push(...b), end: () => (r.ended = true) };
-    },
-    onProblem: (m) => problems.push(m),
-  });
-  return { recordings, problems, summary };
-}
-
-const eventsOf = (recs: TraceRecord[]) => recs.flatMap((r) => (r.type === 'event' ? [r.event] : []));
-
 /** Replay the sample into a publisher and, like record --out, into a trace file at `out`. */
 async function publishSample(url: string, hostname: string, out: string = join(dir, `${hostname}.trace`)): Promise<TracePublisher> {
   const writer = TraceWriter.create(out);
   const logs: string[] = [];
-  const p = new TracePublisher({
-    address: parseNatsAddress(url, { allowHostname: false }),
-    security: {},
-    spoolParent: dir,
-    spoolMaxBytes: 64 * 1024 * 1024,
-    streamLimits: DEFAULT_STREAM_LIMITS,
-    log: (m) => logs.push(m),
-  });
+  const p = testPublisher(url, dir, logs);
   await replayTrace(SAMPLE, {
     onHeader: (h) => {
       const header = { ...h, hostname, schemaVersion: SCHEMA_VERSION };
@@ -175,20 +141,10 @@ describe.skipIf(skipNoNats())('fleet stream on a real nats-server', () => {
 });
 
 describe.skipIf(skipNoNats())('the publisher without a server', () => {
-  const newPublisher = (url: string, spoolMaxBytes: number, logs: string[]) =>
-    new TracePublisher({
-      address: parseNatsAddress(url, { allowHostname: false }),
-      security: {},
-      spoolParent: dir,
-      spoolMaxBytes,
-      streamLimits: DEFAULT_STREAM_LIMITS,
-      log: (m) => logs.push(m),
-    });
-
   it('spools while no server is there yet and sends everything, in order, once one starts', async () => {
     const port = await freePort();
     const logs: string[] = [];
-    const p = newPublisher(`nats://127.0.0.1:${port}`, 64 * 1024 * 1024, logs);
+    const p = testPublisher(`nats://127.0.0.1:${port}`, dir, logs);
     const file = await records(SAMPLE);
     const events = eventsOf(file);
     const header = file[0]!.type === 'header' ? file[0]!.header : null;
@@ -214,7 +170,7 @@ describe.skipIf(skipNoNats())('the publisher without a server', () => {
 
   it('a full spool ends the stream of the recording, counted and said, and keeps what it could not send', async () => {
     const logs: string[] = [];
-    const p = newPublisher(`nats://127.0.0.1:${await freePort()}`, 300 * 1024, logs);
+    const p = testPublisher(`nats://127.0.0.1:${await freePort()}`, dir, logs, 300 * 1024);
     await replayTrace(SAMPLE, { onHeader: (h) => p.onHeader(h), onEvent: (e) => p.onEvent(e), onEnd: (t) => p.onEnd(t) });
     const { unsent, spoolDir } = await p.close(500);
     expect(logs.join('\n')).toMatch(/the spool is full \(307200 bytes\); the stream of this recording stops here/);
