@@ -42,12 +42,12 @@ export interface NatsServer {
   stop(): Promise<void>;
 }
 
-/** Start one; `port` to reuse a known one (a publisher already pointed at it). */
-export async function startNatsServer(dir: string, port?: number): Promise<NatsServer> {
+/** Start one; `port` to reuse a known one (a publisher already pointed at it); `extraArgs` e.g. for TLS. */
+export async function startNatsServer(dir: string, port?: number, extraArgs: readonly string[] = []): Promise<NatsServer> {
   port ??= await freePort();
   let child: ChildProcess | null = null;
   const launch = async (): Promise<void> => {
-    const c = spawn(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', String(port!), '-sd', join(dir, 'jetstream')], { stdio: 'ignore' });
+    const c = spawn(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', String(port!), '-sd', join(dir, 'jetstream'), ...extraArgs], { stdio: 'ignore' });
     child = c;
     const until = Date.now() + 15_000;
     while (!(await accepts(port!))) {

@@ -1,7 +1,7 @@
 // Where the NATS server is and how to reach it: a nats://HOST:PORT[/HOSTNAME] address, plus the
 // usual NATS credentials (a .creds file) and TLS files (CA, client cert and key), by path only:
 // a secret typed on the command line shows in ps and in the shell history.
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { credsAuthenticator, type ConnectionOptions } from 'nats';
 
 export interface NatsAddress {
@@ -53,6 +53,8 @@ export function connectionOptions(addr: NatsAddress, sec: NatsSecurity, name: st
     const creds = readFileSync(sec.creds); // read once: a typo fails at start, not at the first reconnect
     opts.authenticator = credsAuthenticator(new Uint8Array(creds));
   }
+  // The client reads TLS files only when it connects: a wrong path must fail now, by name.
+  for (const file of [sec.ca, sec.cert, sec.key]) if (file !== undefined) accessSync(file, constants.R_OK);
   if (addr.tls || sec.ca !== undefined || sec.cert !== undefined) {
     opts.tls = { ...(sec.ca !== undefined ? { caFile: sec.ca } : {}), ...(sec.cert !== undefined ? { certFile: sec.cert, keyFile: sec.key } : {}) };
   }

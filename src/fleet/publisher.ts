@@ -8,7 +8,18 @@
 // the Nats-Msg-Id is both (JetStream drops a re-sent batch within its duplicate window), and
 // readers drop any batch whose sequence they already have (stream-reader.ts).
 import { randomUUID } from 'node:crypto';
-import { connect, DiscardPolicy, ErrorCode, headers, nanos, RetentionPolicy, StorageType, type JetStreamClient, type NatsConnection } from 'nats';
+import {
+  connect,
+  DiscardPolicy,
+  ErrorCode,
+  headers,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+  type ConnectionOptions,
+  type JetStreamClient,
+  type NatsConnection,
+} from 'nats';
 import type { TraceConsumer } from '../trace/consumer.js';
 import type { TraceEvent } from '../trace/events.js';
 import type { TraceHeader, TraceTrailer } from '../trace/trace-format.js';
@@ -78,7 +89,11 @@ export class TracePublisher implements TraceConsumer {
   private pump: Promise<void> | null = null;
   private down = false;
 
+  private readonly connectOptions: ConnectionOptions;
+
+  /** Throws when the creds or TLS files cannot be read: better before recording than at the first connect. */
   constructor(private readonly opts: PublisherOptions) {
+    this.connectOptions = connectionOptions(opts.address, opts.security, `exetrace ${this.recording}`);
     this.spool = new BatchSpool(opts.spoolParent, opts.spoolMaxBytes);
   }
 
@@ -178,7 +193,7 @@ export class TracePublisher implements TraceConsumer {
     // after it, the client reconnects by itself.
     while (this.nc === null) {
       try {
-        this.nc = await connect(connectionOptions(this.opts.address, this.opts.security, `exetrace ${this.recording}`));
+        this.nc = await connect(this.connectOptions);
       } catch (err) {
         if (this.closing) return;
         this.noteDown(`cannot connect to ${this.opts.address.server}: ${(err as Error).message}`);
