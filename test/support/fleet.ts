@@ -1,5 +1,5 @@
 // What the fleet tests share: a publisher to a test server, reading a stream back, the gate for nats-server.
-import { parseNatsAddress } from '../../src/fleet/connection.js';
+import { parseNatsAddress, type NatsSecurity } from '../../src/fleet/connection.js';
 import { DEFAULT_STREAM_LIMITS, TracePublisher } from '../../src/fleet/publisher.js';
 import { readFleetStream, type RecordingInfo } from '../../src/fleet/stream-reader.js';
 import type { TraceRecord } from '../../src/trace/trace-reader.js';
@@ -14,10 +14,16 @@ export function skipNoNats(): boolean {
 }
 
 /** A publisher to `url` spooling under `spoolParent`; its log lines go to `logs`. */
-export function testPublisher(url: string, spoolParent: string, logs: string[] = [], spoolMaxBytes = 64 * 1024 * 1024): TracePublisher {
+export function testPublisher(
+  url: string,
+  spoolParent: string,
+  logs: string[] = [],
+  spoolMaxBytes = 64 * 1024 * 1024,
+  security: NatsSecurity = {},
+): TracePublisher {
   return new TracePublisher({
     address: parseNatsAddress(url, { allowHostname: false }),
-    security: {},
+    security,
     spoolParent,
     spoolMaxBytes,
     streamLimits: DEFAULT_STREAM_LIMITS,

@@ -6,11 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseNatsAddress } from '../../src/fleet/connection.js';
-import { DEFAULT_STREAM_LIMITS, TracePublisher } from '../../src/fleet/publisher.js';
 import { replayTrace } from '../../src/trace/trace-reader.js';
 import { REPO_ROOT, runCli } from '../support/cli.js';
-import { skipNoNats } from '../support/fleet.js';
+import { skipNoNats, testPublisher } from '../support/fleet.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 
 const SAMPLE = join(REPO_ROOT, 'samples', 'lab.trace.jsonl');
@@ -23,7 +21,23 @@ function makeCertificates(): void {
   ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=exetrace test CA', '-keyout', f('ca.key'), '-out', f('ca.pem'));
   ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr'));
   writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  ssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', f('san.ext'), '-out', f('server.pem'));
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    f('san.ext'),
+    '-out',
+    f('server.pem'),
+  );
 }
 
 describe.skipIf(skipNoNats())('NATS over TLS with a CA file', () => {
@@ -40,14 +54,7 @@ describe.skipIf(skipNoNats())('NATS over TLS with a CA file', () => {
   it('publishes and analyzes through TLS with --nats-ca, and refuses without it', async () => {
     const url = `tls://127.0.0.1:${nats.port}`;
     const logs: string[] = [];
-    const p = new TracePublisher({
-      address: parseNatsAddress(url, { allowHostname: false }),
-      security: { ca: f('ca.pem') },
-      spoolParent: dir,
-      spoolMaxBytes: 64 * 1024 * 1024,
-      streamLimits: DEFAULT_STREAM_LIMITS,
-      log: (m) => logs.push(m),
-    });
+    const p = testPublisher(url, dir, logs, 64 * 1024 * 1024, { ca: f('ca.pem') });
     await replayTrace(SAMPLE, { onHeader: (h) => p.onHeader({ ...h, hostname: 'tls-host' }), onEvent: (e) => p.onEvent(e), onEnd: (t) => p.onEnd(t) });
     expect((await p.close(20_000)).unsent, logs.join('\n')).toBe(0);
 
