@@ -1,5 +1,5 @@
 // Layers (docs/architecture.md), checked by `npm test` through scripts/test.sh:
-//   src/kernel ← src/trace ← src/model ← src/report, dashboards/ ← src/cli
+//   src/kernel ← src/trace ← src/model ← src/report, src/fleet ← dashboards/ ← src/cli
 // ("←" reads "may be imported by"). The model imports nothing outside itself except
 // src/trace/events.ts (the event types and the kernel ABI constants they are read with), which
 // itself imports nothing: so the model reaches no module that does I/O. No cycles anywhere.
@@ -18,14 +18,14 @@ module.exports = {
       severity: 'error',
       comment: 'src/kernel reads facts from the running kernel; it uses no other layer.',
       from: { path: '^src/kernel/' },
-      to: { path: '^(src/(trace|model|report|cli)|dashboards)/' },
+      to: { path: '^(src/(trace|model|report|fleet|cli)|dashboards)/' },
     },
     {
       name: 'trace-below-model',
       severity: 'error',
       comment: 'src/trace turns bpftrace output into events; it may use src/kernel only.',
       from: { path: '^src/trace/' },
-      to: { path: '^(src/(model|report|cli)|dashboards)/' },
+      to: { path: '^(src/(model|report|fleet|cli)|dashboards)/' },
     },
     {
       name: 'model-is-pure',
@@ -40,6 +40,19 @@ module.exports = {
       comment: 'src/trace/events.ts (event types and the kernel ABI constants they use) imports nothing, so the model cannot reach I/O through it.',
       from: { path: '^src/trace/events\\.ts$' },
       to: {},
+    },
+    {
+      name: 'fleet-is-a-consumer',
+      comment:
+        'src/fleet (NATS publisher and reader, metrics exporter) consumes events like src/report; the dashboards and the CLI sit above it, and the report does not need it.',
+      from: { path: '^src/fleet/' },
+      to: { path: '^(src/(report|cli)|dashboards)/' },
+    },
+    {
+      name: 'report-not-fleet',
+      comment: 'The report writers know nothing of where a trace came from.',
+      from: { path: '^src/report/' },
+      to: { path: '^src/fleet/' },
     },
     {
       name: 'report-below-cli',

@@ -5,7 +5,7 @@
 import { endedSince, initialState, reduce, type ModelOptions, type ModelState } from '../model/index.js';
 import type { EvidenceSource } from '../model/state.js';
 import type { TraceEvent } from '../trace/events.js';
-import { readTraceBatches } from '../trace/trace-reader.js';
+import { readTraceBatches, type TraceRecord } from '../trace/trace-reader.js';
 import type { TraceHeader, TraceTrailer } from '../trace/trace-format.js';
 import { buildReport, mmFilter, reportEndedMm, type AnalyzeReport, type ReportMm } from './analysis.js';
 
@@ -48,7 +48,12 @@ export interface AnalyzeResult {
  */
 export const OFFLINE_MODEL_OPTIONS: Partial<ModelOptions> = { maxEndedMms: 64, maxFindings: 100_000 };
 
-export async function analyzeTrace(file: string, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+export function analyzeTrace(file: string, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+  return analyzeRecords(readTraceBatches(file), file, opts);
+}
+
+/** The same analysis over records from any source (a stream); `file` names it in issues and the report. */
+export async function analyzeRecords(source: AsyncIterable<TraceRecord[]>, file: string, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
   let state = initialState({ ...OFFLINE_MODEL_OPTIONS, ...opts.model });
   let header: TraceHeader | null = null;
   let trailer: TraceTrailer | null = null;
@@ -74,7 +79,7 @@ export async function analyzeTrace(file: string, opts: AnalyzeOptions = {}): Pro
     }
     seenEnded = state.endedTotal;
   };
-  for await (const batch of readTraceBatches(file)) {
+  for await (const batch of source) {
     for (const rec of batch) {
       switch (rec.type) {
         case 'header':

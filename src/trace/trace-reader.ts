@@ -96,6 +96,40 @@ class LineParser {
 }
 
 /**
+ * The reading rules for a trace that arrives as text lines from elsewhere (a stream, not a file):
+ * the same validation and records as readTraceBatches, one complete line at a time.
+ */
+export class TraceLineReader {
+  private readonly parser = new LineParser();
+  private lineNo = 0;
+
+  /** Lines handed in so far (the next line's number is this + 1). */
+  get lines(): number {
+    return this.lineNo;
+  }
+
+  /** True once reading must stop (the first line was not a valid header). */
+  get stopped(): boolean {
+    return this.parser.stopped;
+  }
+
+  /** One complete line, without its newline; records are appended to `out`. */
+  line(text: string, out: TraceRecord[]): void {
+    if (this.parser.stopped) return;
+    this.lineNo++;
+    if (text.length * 3 > MAX_LINE_BYTES && Buffer.byteLength(text) > MAX_LINE_BYTES) this.parser.oversized(out, this.lineNo);
+    else this.parser.line(out, this.lineNo, text);
+  }
+
+  /** The end of the input: the errors a file ending here would get (no header, no trailer). */
+  end(out: TraceRecord[]): void {
+    if (this.parser.stopped) return;
+    if (!this.parser.sawHeader) out.push({ type: 'error', line: this.lineNo, cause: 'empty trace: no header', raw: '' });
+    else if (this.parser.trailerLine === 0) out.push({ type: 'error', line: this.lineNo, cause: `truncated: no trailer after line ${this.lineNo}`, raw: '' });
+  }
+}
+
+/**
  * The records of a trace, a batch at a time (one await per batch instead of one per line).
  * The last batch ends with the truncation or read error, if any.
  */
