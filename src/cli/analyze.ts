@@ -7,6 +7,7 @@ import { markdownFormat } from '../report/markdown.js';
 import { sanitize } from '../report/sanitize.js';
 import { Spool } from '../report/spool.js';
 import { textFormat, type ReportFormat } from '../report/text.js';
+import { onOutputClosed } from './closed-output.js';
 import { parsePid } from './options.js';
 
 const EXAMPLES = `
@@ -19,7 +20,8 @@ Examples:
 
 Bad lines are reported on stderr as FILE:LINE: CAUSE and analysis goes on; a trace without
 its trailer line (recording cut short) is analysed up to the cut and flagged as truncated.
-Exit status: 0 when analysed, 2 when FILE is not a readable exetrace trace.`;
+Exit status: 0 when analysed, 2 when FILE is not a readable exetrace trace; a reader that
+closes the pipe early (| head) ends analysis quietly with 0.`;
 
 function parseCommOption(value: string): string {
   // A comm is at most 15 bytes (TASK_COMM_LEN 16).
@@ -50,6 +52,7 @@ export async function runAnalyze(
   // Each ended mm is rendered as it ends and parked on disk: the report's head (counts,
   // findings) is only known at the end, and nothing per mm may stay in memory.
   const spool = new Spool();
+  const unregister = onOutputClosed(() => spool.dispose());
   try {
     let mmCount = 0;
     const { report, header } = await analyzeTrace(file, {
@@ -74,6 +77,7 @@ export async function runAnalyze(
     await write(out, format.tail(report, total));
     return 0;
   } finally {
+    unregister();
     spool.dispose();
   }
 }

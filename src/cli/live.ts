@@ -3,6 +3,7 @@
 // optionally written to a trace with --record.
 import { Option, type Command } from 'commander';
 import type { FlavorRequest } from '../trace/flavor-ladder.js';
+import { onOutputClosed } from './closed-output.js';
 import { parsePid } from './options.js';
 
 interface LiveOptions {
@@ -38,8 +39,14 @@ export async function liveCommand(opts: LiveOptions): Promise<number> {
         onAttached: ({ probes, flavor }) => control.markAttached({ probes, flavor }),
       });
       let finished = false;
+      // Off a terminal, a reader that goes away (`| head`) ends the session like Ctrl-C: drained, trailer written.
+      const unregister = onOutputClosed(async () => {
+        recorder.stop('signal');
+        await done.catch(() => {});
+      });
       const done = recorder.run().then((result) => {
         finished = true;
+        unregister();
         if (result.error === null) return;
         const cause = result.error.cause !== result.error.shortMessage ? `\n  ${result.error.cause.replace(/\n/g, '\n  ')}` : '';
         throw new Error(`${result.error.shortMessage}${cause}`);

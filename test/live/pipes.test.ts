@@ -1,0 +1,71 @@
+// Live: `record` and `live` (off a TTY) with a reader that goes away, through a real shell pipe
+// into `head -1`. The command ends quietly (exit 0, no stack trace) and the trace it was writing
+// is complete: flushed, closed, with its trailer. Needs root and bpftrace.
+import { execa } from 'execa';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readTrace, type TraceRecord } from '../../src/trace/trace-reader.js';
+import { cliCommand, REPO_ROOT } from '../support/cli.js';
+import { skipLive } from '../support/live-gate.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'reader-live-pipes-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const STACK = /\n\s+at |Error: write|EPIPE|crashed/;
+
+async function records(path: string): Promise<TraceRecord[]> {
+  const out: TraceRecord[] = [];
+  for await (const r of readTrace(path)) out.push(r);
+  return out;
+}
+
+/** Execs in the background so there are events (and so lines to print) while the command runs. */
+function execStorm(): () => void {
+  const child = spawn('sh', ['-c', 'while :; do /bin/true; sleep 0.05; done'], { stdio: 'ignore' });
+  return () => child.kill('SIGKILL');
+}
+
+async function pipedToHead(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [node, argv] = cliCommand(args);
+  const r = await execa('bash', ['-c', '"$@" | head -1; exit "${PIPESTATUS[0]}"', 'bash', node, ...argv], { cwd: REPO_ROOT, reject: false, timeout: 180_000 });
+  return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+describe.skipIf(skipLive())('live: a closed stdout while recording', () => {
+  it('record --out F --duration 2 | head -1: exit 0, the trace has its trailer', async () => {
+    const out = join(dir, 'record.trace');
+    const stop = execStorm();
+    try {
+      const r = await pipedToHead(['record', '--out', out, '--duration', '2']);
+      expect(r.stderr).not.toMatch(STACK);
+      expect(r.stdout).toMatch(/^events: \d+$/);
+      expect(r.code).toBe(0);
+    } finally {
+      stop();
+    }
+    const recs = await records(out);
+    expect(recs.filter((x) => x.type === 'error')).toEqual([]);
+    expect(recs.at(-1)).toMatchObject({ type: 'trailer', trailer: { reason: 'duration' } });
+  }, 200_000);
+
+  it('live --record F | head -1 (the line printer): the reader leaving stops the session, trailer written', async () => {
+    const out = join(dir, 'live.trace');
+    const stop = execStorm();
+    let r;
+    try {
+      r = await pipedToHead(['live', '--record', out]);
+    } finally {
+      stop();
+    }
+    expect(r.stderr).not.toMatch(STACK);
+    expect(r.stdout).toMatch(/^# exetrace /);
+    expect(r.code).toBe(0);
+    const recs = await records(out);
+    expect(recs.filter((x) => x.type === 'error')).toEqual([]);
+    expect(recs.filter((x) => x.type === 'event').length).toBeGreaterThan(0);
+    expect(recs.at(-1)).toMatchObject({ type: 'trailer', trailer: { reason: 'signal' } });
+  }, 200_000);
+});
