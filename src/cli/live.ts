@@ -80,7 +80,7 @@ export function register(program: Command): void {
     .addOption(new Option('--flavor <flavor>', 'probe flavor').choices(['auto', 'tracepoint', 'kprobe', 'kfunc']).default('auto'))
     .option('-p, --pid <pid>', 'trace only this process (thread group id)', parsePid)
     .option('-c, --comm <comm>', 'trace only processes with this comm (at most 15 bytes)')
-    .option('--record <file>', 'also write the trace to this file (mode 0600)')
+    .option('--record <file>', 'also write the trace to this file (mode 0600; gzip when it ends in .gz)')
     .option('--findings-only', 'off a terminal, print findings only instead of every event')
     .addHelpText(
       'after',

@@ -35,21 +35,25 @@ async function pipedToHead(args: string[]): Promise<{ code: number; stdout: stri
 }
 
 describe.skipIf(skipLive())('live: a closed stdout while recording', () => {
-  it('record --out F --duration 2 | head -1: exit 0, the trace has its trailer', async () => {
-    const out = join(dir, 'record.trace');
-    const stop = execStorm();
-    try {
-      const r = await pipedToHead(['record', '--out', out, '--duration', '2']);
-      expect(r.stderr).not.toMatch(STACK);
-      expect(r.stdout).toMatch(/^events: \d+$/);
-      expect(r.code).toBe(0);
-    } finally {
-      stop();
-    }
-    const recs = await records(out);
-    expect(recs.filter((x) => x.type === 'error')).toEqual([]);
-    expect(recs.at(-1)).toMatchObject({ type: 'trailer', trailer: { reason: 'duration' } });
-  }, 200_000);
+  it.each(['record.trace', 'record.jsonl.gz'])(
+    'record --out %s --duration 2 | head -1: exit 0, the trace has its trailer',
+    async (name) => {
+      const out = join(dir, name);
+      const stop = execStorm();
+      try {
+        const r = await pipedToHead(['record', '--out', out, '--duration', '2']);
+        expect(r.stderr).not.toMatch(STACK);
+        expect(r.stdout).toMatch(/^events: \d+$/);
+        expect(r.code).toBe(0);
+      } finally {
+        stop();
+      }
+      const recs = await records(out);
+      expect(recs.filter((x) => x.type === 'error')).toEqual([]);
+      expect(recs.at(-1)).toMatchObject({ type: 'trailer', trailer: { reason: 'duration' } });
+    },
+    200_000,
+  );
 
   it('live --record F | head -1 (the line printer): the reader leaving stops the session, trailer written', async () => {
     const out = join(dir, 'live.trace');
