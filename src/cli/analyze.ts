@@ -18,9 +18,12 @@ Examples:
   exetrace analyze run.trace -p 1234              # only mms pid 1234 used
   exetrace analyze run.trace -c java              # only mms whose comm is "java"
 
-Bad lines are reported on stderr as FILE:LINE: CAUSE and analysis goes on; a trace without
-its trailer line (recording cut short) is analysed up to the cut and flagged as truncated.
-Exit status: 0 when analysed, 2 when FILE is not a readable exetrace trace; a reader that
+FILE may be gzip (any name). A bad line is an error, FILE:LINE: CAUSE on stderr, and analysis
+stops there; with --lenient it is skipped and counted and analysis goes on. A trace without its
+trailer line (recording cut short, kill -9, a partial copy) is analysed up to the cut and
+flagged as truncated.
+Exit status: 0 when analysed, 2 when FILE is not a readable exetrace trace or has a bad line
+(without --lenient); a reader that
 closes the pipe early (| head) ends analysis quietly with 0.`;
 
 function parseCommOption(value: string): string {
@@ -33,6 +36,7 @@ interface AnalyzeCliOptions {
   format: 'text' | 'json' | 'markdown';
   pid?: number;
   comm?: string;
+  lenient?: boolean;
 }
 
 const FORMATS: Record<AnalyzeCliOptions['format'], ReportFormat> = { text: textFormat, json: jsonFormat, markdown: markdownFormat };
@@ -55,8 +59,9 @@ export async function runAnalyze(
   const unregister = onOutputClosed(() => spool.dispose());
   try {
     let mmCount = 0;
-    const { report, header } = await analyzeTrace(file, {
+    const { report, header, badLine } = await analyzeTrace(file, {
       filters: { pid: opts.pid ?? null, comm: opts.comm ?? null },
+      lenient: opts.lenient === true,
       onIssue: (i) => err.write(`${sanitize(i.file)}:${i.line}: ${sanitize(i.cause)}\n`),
       onEndedMm: (m, h) => {
         spool.write(format.mm(m, { trace: { header: h } }, mmCount === 0));
@@ -65,6 +70,10 @@ export async function runAnalyze(
     });
     if (header === null) {
       err.write(`exetrace analyze: ${sanitize(file)} is not a readable exetrace trace\n`);
+      return 2;
+    }
+    if (badLine !== null) {
+      err.write(`exetrace analyze: stopped at the bad line ${sanitize(file)}:${badLine.line}; --lenient skips bad lines and counts them\n`);
       return 2;
     }
     const total = mmCount + report.mms.length;
@@ -90,6 +99,7 @@ export function register(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
     .option('-p, --pid <pid>', 'only mms this pid used', parsePid)
     .option('-c, --comm <comm>', 'only mms with this comm', parseCommOption)
+    .option('--lenient', 'skip bad lines (counted in the report) instead of stopping at the first')
     .addHelpText('after', EXAMPLES)
     .action(async (file: string, opts: AnalyzeCliOptions) => {
       process.exitCode = await runAnalyze(file, opts);

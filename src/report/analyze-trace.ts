@@ -24,6 +24,12 @@ export interface AnalyzeOptions {
    * only the live ones; without it ended mms are collected into the report (small traces only).
    */
   onEndedMm?: (mm: ReportMm, header: TraceHeader | null) => void;
+  /**
+   * Skip bad lines and count them (true), or stop reading at the first one (false, the
+   * default): `badLine` names it. A trace that merely ends early (no trailer, a partial last
+   * line, a cut gzip stream) is read up to the cut either way.
+   */
+  lenient?: boolean;
   /** Offline analysis can keep far more history than a live dashboard. */
   model?: Partial<ModelOptions>;
 }
@@ -36,6 +42,8 @@ export interface AnalyzeResult {
   report: AnalyzeReport;
   /** Ended mms handed to onEndedMm. */
   streamedMms: number;
+  /** Without `lenient`: the bad line that stopped reading, else null. */
+  badLine: TraceIssue | null;
 }
 
 /**
@@ -70,7 +78,8 @@ export async function analyzeTrace(file: string, opts: AnalyzeOptions = {}): Pro
     }
     seenEnded = state.endedTotal;
   };
-  for await (const batch of readTraceBatches(file)) {
+  let badLine: TraceIssue | null = null;
+  reading: for await (const batch of readTraceBatches(file)) {
     for (const rec of batch) {
       switch (rec.type) {
         case 'header':
@@ -88,13 +97,19 @@ export async function analyzeTrace(file: string, opts: AnalyzeOptions = {}): Pro
           trailer = rec.trailer;
           break;
         case 'error':
-          // A missing trailer is reported as `truncated` in the report, not as a bad line.
-          if (!rec.cause.startsWith('truncated:')) parseErrors++;
           opts.onIssue?.({ file, line: rec.line, cause: rec.cause });
+          // A trace cut short is reported as `truncated` in the report, not as a bad line.
+          if (rec.truncation === true) break;
+          parseErrors++;
+          // Before a header nothing is read anyway: that is "not a trace", not a bad line.
+          if (opts.lenient !== true && header !== null) {
+            badLine = { file, line: rec.line, cause: rec.cause };
+            break reading;
+          }
           break;
       }
     }
   }
   const report = buildReport(state, { file, header, trailer, parseErrors, filters }, collected, missedEnded);
-  return { state, header, trailer, parseErrors, report, streamedMms };
+  return { state, header, trailer, parseErrors, report, streamedMms, badLine };
 }

@@ -16,7 +16,14 @@ export type TraceRecord =
   | { type: 'header'; header: TraceHeader; line: number }
   | { type: 'event'; event: TraceEvent; line: number }
   | { type: 'trailer'; trailer: TraceTrailer; line: number }
-  | { type: 'error'; line: number; cause: string; raw: string };
+  | {
+      type: 'error';
+      line: number;
+      cause: string;
+      raw: string;
+      /** Set when the error is the trace ending early (no trailer, a partial last line, a cut gzip stream): what came before is sound. */
+      truncation?: true;
+    };
 
 /** Lines longer than this are reported and skipped rather than buffered (a hostile file). */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -90,7 +97,7 @@ function compressionIssue(c: Compression, line: number): TraceRecord {
     e.code === 'Z_BUF_ERROR'
       ? `truncated: the compressed trace is cut short after ${c.bytes} decompressed bytes (gzip stream ends mid-way); read up to the cut`
       : `the compressed data is corrupt after ${c.bytes} decompressed bytes (${e.message}); read up to there`;
-  return { type: 'error', line, cause, raw: '' };
+  return e.code === 'Z_BUF_ERROR' ? { type: 'error', line, cause, raw: '', truncation: true } : { type: 'error', line, cause, raw: '' };
 }
 
 const clip = (s: string): string => (s.length > RAW_KEEP ? `${s.slice(0, RAW_KEEP)}…` : s);
@@ -118,7 +125,7 @@ class LineParser {
   }
 
   partial(out: TraceRecord[], line: number, text: string): void {
-    out.push({ type: 'error', line, cause: 'partial last line (no newline): the trace was cut short', raw: clip(text) });
+    out.push({ type: 'error', line, cause: 'partial last line (no newline): the trace was cut short', raw: clip(text), truncation: true });
   }
 
   line(out: TraceRecord[], line: number, text: string): void {
@@ -302,7 +309,7 @@ export async function* readTraceBatches(path: string): AsyncGenerator<TraceRecor
     return;
   }
   if (!parser.sawHeader) out.push({ type: 'error', line: lineNo, cause: 'empty trace: no header', raw: '' });
-  else if (parser.trailerLine === 0) out.push({ type: 'error', line: lineNo, cause: `truncated: no trailer after line ${lineNo}`, raw: '' });
+  else if (parser.trailerLine === 0) out.push({ type: 'error', line: lineNo, cause: `truncated: no trailer after line ${lineNo}`, raw: '', truncation: true });
   if (out.length > 0) yield out;
 }
 
