@@ -54,8 +54,8 @@ const isGzip = (b: Buffer): boolean => b.length >= 2 && b[0] === 0x1f && b[1] ==
  * The bytes of the file, gunzipped when it starts with the gzip magic. Open and read errors
  * throw; a zlib error (truncated or corrupt compressed data) ends the bytes and is kept in `c`.
  */
-async function* traceBytes(path: string, c: Compression): AsyncGenerator<Buffer> {
-  const raw = (createReadStream(path, { highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+async function* traceBytes(path: string, c: Compression, source?: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const raw = (source ?? (createReadStream(path, { highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>))[Symbol.asyncIterator]();
   const first = await raw.next();
   if (first.done === true) return;
   const gzip = isGzip(first.value);
@@ -175,7 +175,12 @@ class LineParser {
  * The records of a trace, a batch at a time (one await per batch instead of one per line).
  * The last batch ends with the truncation or read error, if any.
  */
-export async function* readTraceBatches(path: string): AsyncGenerator<TraceRecord[]> {
+export interface ReadTraceOptions {
+  /** Read these bytes instead of opening `path`, which then only names the trace (stdin, a socket, tests). */
+  source?: AsyncIterable<Buffer>;
+}
+
+export async function* readTraceBatches(path: string, options: ReadTraceOptions = {}): AsyncGenerator<TraceRecord[]> {
   const parser = new LineParser();
   const compression: Compression = { gzip: false, error: null, bytes: 0 };
   let lineNo = 0;
@@ -264,7 +269,7 @@ export async function* readTraceBatches(path: string): AsyncGenerator<TraceRecor
 
   try {
     // Open errors (ENOENT, EACCES) surface on the first iteration and land in the catch below.
-    for await (const chunk of traceBytes(path, compression)) {
+    for await (const chunk of traceBytes(path, compression, options.source)) {
       const last = chunk.lastIndexOf(NL);
       if (last < 0) {
         addCarry(chunk);
@@ -285,7 +290,9 @@ export async function* readTraceBatches(path: string): AsyncGenerator<TraceRecor
     }
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    yield [{ type: 'error', line: lineNo, cause: `cannot read ${path}: ${e.code ?? ''} ${e.message}`.trim(), raw: '' }];
+    // Only the system's errors (ENOENT, EISDIR, EIO) are the file's: a bug must not pass for one.
+    if (typeof e.code !== 'string') throw err;
+    yield [{ type: 'error', line: lineNo, cause: `cannot read ${path}: ${e.code} ${e.message}`, raw: '' }];
     return;
   }
   const out: TraceRecord[] = [];
@@ -313,8 +320,8 @@ export async function* readTraceBatches(path: string): AsyncGenerator<TraceRecor
   if (out.length > 0) yield out;
 }
 
-export async function* readTrace(path: string): AsyncGenerator<TraceRecord> {
-  for await (const batch of readTraceBatches(path)) yield* batch;
+export async function* readTrace(path: string, options: ReadTraceOptions = {}): AsyncGenerator<TraceRecord> {
+  for await (const batch of readTraceBatches(path, options)) yield* batch;
 }
 
 export interface ReplaySummary {
