@@ -2,31 +2,18 @@
 // into `head -1`. The command ends quietly (exit 0, no stack trace) and the trace it was writing
 // is complete: flushed, closed, with its trailer. Needs root and bpftrace.
 import { execa } from 'execa';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readTrace, type TraceRecord } from '../../src/trace/trace-reader.js';
 import { cliCommand, REPO_ROOT } from '../support/cli.js';
 import { skipLive } from '../support/live-gate.js';
+import { execStorm, traceRecords } from '../support/record.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'reader-live-pipes-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const STACK = /\n\s+at |Error: write|EPIPE|crashed/;
-
-async function records(path: string): Promise<TraceRecord[]> {
-  const out: TraceRecord[] = [];
-  for await (const r of readTrace(path)) out.push(r);
-  return out;
-}
-
-/** Execs in the background so there are events (and so lines to print) while the command runs. */
-function execStorm(): () => void {
-  const child = spawn('sh', ['-c', 'while :; do /bin/true; sleep 0.05; done'], { stdio: 'ignore' });
-  return () => child.kill('SIGKILL');
-}
 
 async function pipedToHead(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const [node, argv] = cliCommand(args);
@@ -39,7 +26,7 @@ describe.skipIf(skipLive())('live: a closed stdout while recording', () => {
     'record --out %s --duration 2 | head -1: exit 0, the trace has its trailer',
     async (name) => {
       const out = join(dir, name);
-      const stop = execStorm();
+      const stop = execStorm(0.05);
       try {
         const r = await pipedToHead(['record', '--out', out, '--duration', '2']);
         expect(r.stderr).not.toMatch(STACK);
@@ -48,7 +35,7 @@ describe.skipIf(skipLive())('live: a closed stdout while recording', () => {
       } finally {
         stop();
       }
-      const recs = await records(out);
+      const recs = await traceRecords(out);
       expect(recs.filter((x) => x.type === 'error')).toEqual([]);
       expect(recs.at(-1)).toMatchObject({ type: 'trailer', trailer: { reason: 'duration' } });
     },
@@ -57,7 +44,7 @@ describe.skipIf(skipLive())('live: a closed stdout while recording', () => {
 
   it('live --record F | head -1 (the line printer): the reader leaving stops the session, trailer written', async () => {
     const out = join(dir, 'live.trace');
-    const stop = execStorm();
+    const stop = execStorm(0.05);
     let r;
     try {
       r = await pipedToHead(['live', '--record', out]);
@@ -67,7 +54,7 @@ describe.skipIf(skipLive())('live: a closed stdout while recording', () => {
     expect(r.stderr).not.toMatch(STACK);
     expect(r.stdout).toMatch(/^# exetrace /);
     expect(r.code).toBe(0);
-    const recs = await records(out);
+    const recs = await traceRecords(out);
     expect(recs.filter((x) => x.type === 'error')).toEqual([]);
     expect(recs.filter((x) => x.type === 'event').length).toBeGreaterThan(0);
     expect(recs.at(-1)).toMatchObject({ type: 'trailer', trailer: { reason: 'signal' } });

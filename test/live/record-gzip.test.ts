@@ -2,31 +2,17 @@
 // mode 0600, with its trailer, and analyze reads it; a recorder killed -9 leaves a gzip stream
 // without its end that still holds what was recorded, which analyze reads up to the cut and
 // reports as truncated. Needs root and bpftrace.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readTrace, type TraceRecord } from '../../src/trace/trace-reader.js';
 import { runCli } from '../support/cli.js';
 import { skipLive } from '../support/live-gate.js';
-import { startRecord } from '../support/record.js';
+import { execStorm, startRecord, traceRecords } from '../support/record.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'reader-live-gzip-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function records(path: string): Promise<TraceRecord[]> {
-  const out: TraceRecord[] = [];
-  for await (const r of readTrace(path)) out.push(r);
-  return out;
-}
-
-/** Execs of a marker program in the background, so the trace has events we can recognise. */
-function execStorm(): () => void {
-  const child = spawn('sh', ['-c', 'while :; do /bin/true; sleep 0.02; done'], { stdio: 'ignore' });
-  return () => child.kill('SIGKILL');
-}
 
 describe.skipIf(skipLive())('live: compressed recording', () => {
   it('record --out F.jsonl.gz: gzip, 0600, trailer; analyze reads it', async () => {
@@ -41,7 +27,7 @@ describe.skipIf(skipLive())('live: compressed recording', () => {
     expect(end.code, end.stderr).toBe(0);
     expect(statSync(out).mode & 0o777).toBe(0o600);
     expect([...readFileSync(out).subarray(0, 2)]).toEqual([0x1f, 0x8b]);
-    const recs = await records(out);
+    const recs = await traceRecords(out);
     expect(recs.filter((r) => r.type === 'error')).toEqual([]);
     expect(recs.some((r) => r.type === 'event' && r.event.kind === 'exec' && r.event.comm === 'true')).toBe(true);
     const trailer = recs.at(-1);
@@ -64,7 +50,7 @@ describe.skipIf(skipLive())('live: compressed recording', () => {
     } finally {
       stop();
     }
-    const recs = await records(out);
+    const recs = await traceRecords(out);
     expect(recs[0]?.type).toBe('header');
     const execs = recs.filter((r) => r.type === 'event' && r.event.kind === 'exec' && r.event.comm === 'true');
     // Two seconds of one exec every ~25 ms: dozens, not the handful a final-flush-only writer would keep.

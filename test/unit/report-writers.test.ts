@@ -3,13 +3,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runAnalyze } from '../../src/cli/analyze.js';
 import { FINDING_CLASSES } from '../../src/model/state.js';
 import type { TraceEvent } from '../../src/trace/events.js';
 import { DECOY, SLEEP, ev, file, maps, ordinaryLaunch, ordinaryMaps } from './fixtures/model-events.fixture.js';
 import { testHeader } from './fixtures/trace-header.fixture.js';
+import { sink } from './fixtures/text-sink.fixture.js';
 
 const A = '0xffff888100000a00';
 const B = '0xffff888100000b00';
@@ -41,17 +41,6 @@ function writeTrace(lines: string[]): string {
   const path = join(dir, 'run.trace');
   writeFileSync(path, lines.join('\n') + '\n');
   return path;
-}
-
-function sink(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(c, _e, cb) {
-      chunks.push(String(c));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
 }
 
 async function analyze(path: string, format: 'text' | 'json' | 'markdown', extra: { pid?: number; comm?: string; lenient?: boolean } = {}) {

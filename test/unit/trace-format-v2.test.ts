@@ -4,7 +4,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { syntheticEvents, syntheticTrace } from '../../bench/synthetic-trace.js';
 import { runAnalyze } from '../../src/cli/analyze.js';
@@ -13,6 +12,7 @@ import { SCHEMA_VERSION, TRAILER_MAGIC, type TraceTrailer } from '../../src/trac
 import { readTrace, type TraceRecord } from '../../src/trace/trace-reader.js';
 import { TraceEncoder, TraceWriter } from '../../src/trace/trace-writer.js';
 import { testHeader } from './fixtures/trace-header.fixture.js';
+import { sink } from './fixtures/text-sink.fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'exetrace-v2-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -73,19 +73,6 @@ function writeWith(encoder: TraceEncoder, evs: TraceEvent[]): string {
   const p = path();
   writeFileSync(p, encoder.header(header(encoder.schemaVersion)) + evs.map((e) => encoder.event(e)).join('') + encoder.line(trailer));
   return p;
-}
-
-function sink(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  return {
-    stream: new Writable({
-      write(c, _e, cb) {
-        chunks.push(String(c));
-        cb();
-      },
-    }),
-    text: () => chunks.join(''),
-  };
 }
 
 describe('trace schema 2', () => {

@@ -6,7 +6,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,6 +21,7 @@ import { readTrace, replayTrace } from '../../src/trace/trace-reader.js';
 import { TraceEncoder } from '../../src/trace/trace-writer.js';
 import { DECOY, SLEEP, ev, file, maps, ordinaryMaps } from './fixtures/model-events.fixture.js';
 import { testHeader } from './fixtures/trace-header.fixture.js';
+import { sink } from './fixtures/text-sink.fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'reader-fuzz-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,19 +39,7 @@ const SEED_EVENTS: TraceEvent[] = [
   ev.exec(101, 500, A, SLEEP),
   ev.mmap(102, 500, A, 0x10000, 0x2000, DECOY),
   ev.snapshot(103, 500, 'exe_read', SLEEP, [maps(DECOY, 0x10000, 0x12000), ...ordinaryMaps(SLEEP)]),
-  {
-    kind: 'exe_read',
-    ts: 104,
-    pid: 7,
-    tid: 7,
-    comm: 'cat\x1b]0;x\x07',
-    syscall: 'readlink',
-    path: '/proc/500/exe',
-    dirName: null,
-    targetPid: 500,
-    ret: 14,
-    answer: '/usr/bin/sleep',
-  },
+  ev.exeRead(104, 500, '/usr/bin/sleep', 'cat\x1b]0;x\x07'),
   ev.fork(105, 500, 501, A),
   ev.attach(106, 501, B, HOSTILE),
   ev.prctl(107, 501, B, HOSTILE, DECOY),
@@ -193,19 +181,6 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.record({
   gzip: fc.boolean(),
   gzipCut: fc.option(frac, { freq: 3 }),
 });
-
-function sink(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  return {
-    stream: new Writable({
-      write(c, _e, cb) {
-        chunks.push(String(c));
-        cb();
-      },
-    }),
-    text: () => chunks.join(''),
-  };
-}
 
 const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : undefined;
 let n = 0;
