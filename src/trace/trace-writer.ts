@@ -5,9 +5,9 @@
 // Compressed (`--out FILE.gz`): one gzip stream, compressed off the main thread by node:zlib,
 // with a Z_SYNC_FLUSH at every batch flush, so the file always ends at most one batch interval
 // (FLUSH_MS) behind and a kill -9 leaves a readable prefix. A sync flush keeps the dictionary:
-// it costs under 1% in size at 64 KiB batches, where separate gzip members per batch cost 12%
-// (and 136% at 4 KiB, a quiet host's batch). The price: a crash of the collector itself loses
-// the batch in flight, which the 'exit' hook cannot compress synchronously.
+// it costs 0.5% in size at 64 KiB batches and 9% at 4 KiB (a quiet host's batch), where separate
+// gzip members per batch cost 7-11% and 94-120% (docs/trace-format.md). The price: a crash of the
+// collector itself loses the batch in flight, which the 'exit' hook cannot compress synchronously.
 // Schema 2: each file identity is written once, as a dictionary line just before the first
 // event that refers to it; events carry `{ref, file}` instead (TraceEncoder).
 import { once } from 'node:events';
