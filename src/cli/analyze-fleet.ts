@@ -36,7 +36,7 @@ export async function runAnalyzeFleet(
         follow: false,
         open: (info) => {
           const channel = new BatchChannel<TraceRecord[]>();
-          sections.push(prepareSection((o) => analyzeRecords(channel, info.name, o), doc.section(0, 1), { filters }, err));
+          sections.push(prepareSection((o) => analyzeRecords(channel, info.name, o), doc.section(0, 1), { filters, lenient: opts.lenient === true }, err));
           return { push: (batch) => channel.push(batch), end: () => channel.end() };
         },
         onProblem: (m) => err.write(`exetrace analyze: ${sanitize(m)}\n`),

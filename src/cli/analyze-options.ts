@@ -8,6 +8,7 @@ export interface AnalyzeCliOptions {
   format: 'text' | 'json' | 'markdown' | 'html';
   pid?: number;
   comm?: string;
+  lenient?: boolean;
 }
 
 export const DOCUMENTS: Record<AnalyzeCliOptions['format'], ReportDocument> = {

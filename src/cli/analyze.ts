@@ -4,6 +4,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { analyzeFiles } from '../report/analyze-files.js';
 import { readProgress } from '../report/progress.js';
 import { DOCUMENTS, type AnalyzeCliOptions } from './analyze-options.js';
+import { onOutputClosed } from './closed-output.js';
 import { addNatsSecurityOptions, type NatsCliOptions } from './fleet-options.js';
 import { isNatsAddress, parsePid } from './options.js';
 
@@ -19,10 +20,14 @@ Examples:
   exetrace analyze nats://central:4222            # every recording the fleet published, a report each
   exetrace analyze nats://central:4222/web1       # only host web1's
 
-Bad lines are reported on stderr as FILE:LINE: CAUSE and analysis goes on; a trace without
-its trailer line (recording cut short) is analysed up to the cut and flagged as truncated.
-On a terminal, stderr shows a progress bar (bytes read, events, findings, ETA); stdout gets only the report.
-Exit status: 0 when analysed, 2 when a FILE is not a readable exetrace trace (the others are still reported).`;
+FILE may be gzip (any name). A bad line is an error, FILE:LINE: CAUSE on stderr, and analysis of
+that file stops there; with --lenient it is skipped and counted and analysis goes on. A trace
+without its trailer line (recording cut short, kill -9, a partial copy) is analysed up to the cut
+and flagged as truncated. On a terminal, stderr shows a progress bar (bytes read, events,
+findings, ETA); stdout gets only the report.
+Exit status: 0 when analysed, 2 when a FILE is not a readable exetrace trace or has a bad line
+(without --lenient; the other files are still reported); a reader that closes the pipe early
+(| head) ends analysis quietly with 0.`;
 
 function parseCommOption(value: string): string {
   // A comm is at most 15 bytes (TASK_COMM_LEN 16).
@@ -47,7 +52,7 @@ export async function runAnalyze(
   }
   const progress = readProgress(list, err, out);
   try {
-    return await analyzeFiles(list, DOCUMENTS[opts.format], { filters: { pid: opts.pid ?? null, comm: opts.comm ?? null }, progress }, out, err);
+    return await analyzeFiles(list, DOCUMENTS[opts.format], { filters: { pid: opts.pid ?? null, comm: opts.comm ?? null }, progress, lenient: opts.lenient === true, registerCleanup: onOutputClosed }, out, err);
   } finally {
     progress.stop();
   }
@@ -61,6 +66,7 @@ export function register(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown', 'html']).default('text'))
     .option('-p, --pid <pid>', 'only mms this pid used', parsePid)
     .option('-c, --comm <comm>', 'only mms with this comm', parseCommOption)
+    .option('--lenient', 'skip bad lines (counted in the report) instead of stopping at the first')
     .addHelpText('after', EXAMPLES);
   addNatsSecurityOptions(cmd).action(async (files: string[], opts: AnalyzeCliOptions & NatsCliOptions) => {
     process.exitCode = await runAnalyze(files, opts);

@@ -6,6 +6,7 @@ import type { FlavorRequest } from '../trace/flavor-ladder.js';
 import { sanitizeForDisplay } from '../../dashboards/sanitize-display.js';
 import { startFleetConsumers } from './fleet-consumers.js';
 import { addPublishOptions, type PublishCliOptions } from './fleet-options.js';
+import { onOutputClosed } from './closed-output.js';
 import { parsePid } from './options.js';
 
 type LiveOptions = {
@@ -48,8 +49,14 @@ export async function liveCommand(opts: LiveOptions): Promise<number> {
         },
       });
       let finished = false;
+      // Off a terminal, a reader that goes away (`| head`) ends the session like Ctrl-C: drained, trailer written.
+      const unregister = onOutputClosed(async () => {
+        recorder.stop('signal');
+        await done.catch(() => {});
+      });
       const done = recorder.run().then((result) => {
         finished = true;
+        unregister();
         if (result.error === null) return;
         const cause = result.error.cause !== result.error.shortMessage ? `\n  ${result.error.cause.replace(/\n/g, '\n  ')}` : '';
         throw new Error(`${result.error.shortMessage}${cause}`);
@@ -85,7 +92,7 @@ export function register(program: Command): void {
     .addOption(new Option('--flavor <flavor>', 'probe flavor').choices(['auto', 'tracepoint', 'kprobe', 'kfunc']).default('auto'))
     .option('-p, --pid <pid>', 'trace only this process (thread group id)', parsePid)
     .option('-c, --comm <comm>', 'trace only processes with this comm (at most 15 bytes)')
-    .option('--record <file>', 'also write the trace to this file (mode 0600)')
+    .option('--record <file>', 'also write the trace to this file (mode 0600; gzip when it ends in .gz)')
     .option('--findings-only', 'off a terminal, print findings only instead of every event')
     .option('--from <nats-url>', 'watch the fleet instead of this host: nats://HOST:PORT[/HOSTNAME] (no root needed)')
     .addHelpText(

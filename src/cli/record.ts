@@ -16,6 +16,7 @@ const EXAMPLES = `
 Examples:
   exetrace record --out run.trace                 # record until Ctrl-C
   exetrace record --out run.trace --duration 10   # record for 10 seconds
+  exetrace record --out run.jsonl.gz              # gzip, still readable after a kill -9
   exetrace record --out run.trace -p 1234         # only the process 1234
   exetrace record --out run.trace -c nginx        # only processes whose comm is "nginx"
   exetrace record --out run.trace --flavor tracepoint
@@ -72,7 +73,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('record')
     .description('Record exe_file lifecycle events to a trace file (needs root).')
-    .requiredOption('-o, --out <file>', 'trace file to write (created with mode 0600)')
+    .requiredOption('-o, --out <file>', 'trace file to write (created with mode 0600; gzip when it ends in .gz)')
     .option('-d, --duration <seconds>', 'stop after this many seconds', parseDuration)
     .addOption(new Option('--flavor <flavor>', 'probe flavor').choices(['auto', 'tracepoint', 'kprobe', 'kfunc']).default('auto'))
     .option('-p, --pid <pid>', 'trace only this process (thread group id)', parsePid)

@@ -12,6 +12,8 @@ import { totalsOf, type ReportDocument } from './totals.js';
 export interface AnalyzeFilesOptions {
   filters: { pid: number | null; comm: string | null };
   progress?: ReadProgress;
+  lenient?: boolean;
+  registerCleanup?: (cleanup: () => void) => () => void;
 }
 
 /** Analyse `files` into one report on `out`; bad lines and unreadable files go to `err`. Exit status: 0, or 2 if a file was not a trace. */
@@ -29,13 +31,18 @@ export async function analyzeFiles(
   for (const [index, file] of files.entries()) {
     opts.progress?.file(index);
     const onBatch = opts.progress === undefined ? undefined : (state: ModelState) => opts.progress!.update(state);
-    const section = await prepareSection((o) => analyzeTrace(file, o), doc.section(written, n), { filters: opts.filters, onBatch }, err);
+    const section = await prepareSection((o) => analyzeTrace(file, o), doc.section(written, n), { filters: opts.filters, onBatch, lenient: opts.lenient, registerCleanup: opts.registerCleanup }, err);
     try {
-      const { report, header } = section.result;
+      const { report, header, badLine } = section.result;
       // Only what the totals need is kept: not the findings or mms of every trace.
       summaries.push({ ...report, findings: [], mms: [] });
       if (header === null) {
         err.write(`exetrace analyze: ${sanitize(file)} is not a readable exetrace trace\n`);
+        status = 2;
+        continue;
+      }
+      if (badLine !== null) {
+        err.write(`exetrace analyze: stopped at the bad line ${sanitize(file)}:${badLine.line}; --lenient skips bad lines and counts them\n`);
         status = 2;
         continue;
       }

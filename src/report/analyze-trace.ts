@@ -24,6 +24,12 @@ export interface AnalyzeOptions {
    * only the live ones; without it ended mms are collected into the report (small traces only).
    */
   onEndedMm?: (mm: ReportMm, header: TraceHeader | null) => void;
+  /**
+   * Skip bad lines and count them (true), or stop reading at the first one (false, the
+   * default): `badLine` names it. A trace that merely ends early (no trailer, a partial last
+   * line, a cut gzip stream) is read up to the cut either way.
+   */
+  lenient?: boolean;
   /** Offline analysis can keep far more history than a live dashboard. */
   model?: Partial<ModelOptions>;
   /** After each event is reduced (and the mms it ended went to onEndedMm): exporters follow the model here. */
@@ -40,6 +46,8 @@ export interface AnalyzeResult {
   report: AnalyzeReport;
   /** Ended mms handed to onEndedMm. */
   streamedMms: number;
+  /** Without `lenient`: the bad line that stopped reading, else null. */
+  badLine: TraceIssue | null;
 }
 
 /**
@@ -79,7 +87,8 @@ export async function analyzeRecords(source: AsyncIterable<TraceRecord[]>, file:
     }
     seenEnded = state.endedTotal;
   };
-  for await (const batch of source) {
+  let badLine: TraceIssue | null = null;
+  reading: for await (const batch of source) {
     for (const rec of batch) {
       switch (rec.type) {
         case 'header':
@@ -98,9 +107,15 @@ export async function analyzeRecords(source: AsyncIterable<TraceRecord[]>, file:
           trailer = rec.trailer;
           break;
         case 'error':
-          // A missing trailer is reported as `truncated` in the report, not as a bad line.
-          if (!rec.cause.startsWith('truncated:')) parseErrors++;
           opts.onIssue?.({ file, line: rec.line, cause: rec.cause });
+          // A trace cut short is reported as `truncated` in the report, not as a bad line.
+          if (rec.truncation === true) break;
+          parseErrors++;
+          // Before a header nothing is read anyway: that is "not a trace", not a bad line.
+          if (opts.lenient !== true && header !== null) {
+            badLine = { file, line: rec.line, cause: rec.cause };
+            break reading;
+          }
           break;
       }
     }
@@ -108,5 +123,5 @@ export async function analyzeRecords(source: AsyncIterable<TraceRecord[]>, file:
     if (wait !== undefined) await wait;
   }
   const report = buildReport(state, { file, header, trailer, parseErrors, filters }, collected, missedEnded);
-  return { state, header, trailer, parseErrors, report, streamedMms };
+  return { state, header, trailer, parseErrors, report, streamedMms, badLine };
 }

@@ -13,6 +13,10 @@ export interface SectionOptions {
   filters: { pid: number | null; comm: string | null };
   /** After each batch, with the model state so far (the progress bar). */
   onBatch?: (state: ModelState) => void;
+  /** Skip bad lines and count them, instead of stopping at the first (`result.badLine`). */
+  lenient?: boolean;
+  /** Registers a cleanup to run if the process must end early (its output closed); returns the unregister call. */
+  registerCleanup?: (cleanup: () => void) => () => void;
 }
 
 export interface PreparedSection {
@@ -35,6 +39,11 @@ export async function prepareSection(
   err: NodeJS.WritableStream,
 ): Promise<PreparedSection> {
   const spool = new Spool();
+  const unregister = opts.registerCleanup?.(() => spool.dispose()) ?? (() => undefined);
+  const dispose = (): void => {
+    unregister();
+    spool.dispose();
+  };
   try {
     let streamed = 0;
     const result = await analyze({
@@ -45,6 +54,7 @@ export async function prepareSection(
         streamed++;
       },
       onBatch: opts.onBatch,
+      lenient: opts.lenient === true,
     });
     const report: AnalyzeReport = result.report;
     return {
@@ -60,10 +70,10 @@ export async function prepareSection(
         }
         await writeAndWait(out, format.tail(report, total));
       },
-      dispose: () => spool.dispose(),
+      dispose,
     };
   } catch (e) {
-    spool.dispose();
+    dispose();
     throw e;
   }
 }
