@@ -35,6 +35,8 @@ export interface FindingRow {
   legacyWalk: string;
   uncertain: boolean;
   explanation: string;
+  /** The exception that labels it expected, or null. */
+  expected: string | null;
 }
 
 export interface TimelineEntry {
@@ -51,6 +53,8 @@ export interface MappingRow {
 
 export interface MmDetail {
   row: MmRow;
+  /** What was asked for at exec next to what runs: execve's filename (or script), argv[0], comm. */
+  asked: string;
   timeline: readonly TimelineEntry[];
   mappings: readonly MappingRow[];
   findings: readonly FindingRow[];

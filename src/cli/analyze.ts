@@ -7,6 +7,7 @@ import { markdownFormat } from '../report/markdown.js';
 import { sanitize } from '../report/sanitize.js';
 import { Spool } from '../report/spool.js';
 import { textFormat, type ReportFormat } from '../report/text.js';
+import { collectFile, loadExceptions, type ExceptionsCliOptions } from './exceptions-option.js';
 import { parsePid } from './options.js';
 
 const EXAMPLES = `
@@ -16,10 +17,15 @@ Examples:
   exetrace analyze run.trace --format markdown    # for a ticket or a review
   exetrace analyze run.trace -p 1234              # only mms pid 1234 used
   exetrace analyze run.trace -c java              # only mms whose comm is "java"
+  exetrace analyze run.trace --exceptions mine.json   # also label findings these rules expect
+
+Findings that an exception matches (docs/exceptions.md; the shipped list is
+config/default-exceptions.json, off with --no-default-exceptions) are still reported, marked
+expected, and counted apart.
 
 Bad lines are reported on stderr as FILE:LINE: CAUSE and analysis goes on; a trace without
 its trailer line (recording cut short) is analysed up to the cut and flagged as truncated.
-Exit status: 0 when analysed, 2 when FILE is not a readable exetrace trace.`;
+Exit status: 0 when analysed, 2 when FILE is not a readable exetrace trace or an exceptions file is bad.`;
 
 function parseCommOption(value: string): string {
   // A comm is at most 15 bytes (TASK_COMM_LEN 16).
@@ -27,7 +33,7 @@ function parseCommOption(value: string): string {
   return value;
 }
 
-interface AnalyzeCliOptions {
+interface AnalyzeCliOptions extends ExceptionsCliOptions {
   format: 'text' | 'json' | 'markdown';
   pid?: number;
   comm?: string;
@@ -47,6 +53,13 @@ export async function runAnalyze(
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
   const format = FORMATS[opts.format];
+  let exceptions;
+  try {
+    exceptions = loadExceptions(opts);
+  } catch (e) {
+    err.write(`exetrace analyze: ${sanitize((e as Error).message)}\n`);
+    return 2;
+  }
   // Each ended mm is rendered as it ends and parked on disk: the report's head (counts,
   // findings) is only known at the end, and nothing per mm may stay in memory.
   const spool = new Spool();
@@ -54,6 +67,7 @@ export async function runAnalyze(
     let mmCount = 0;
     const { report, header } = await analyzeTrace(file, {
       filters: { pid: opts.pid ?? null, comm: opts.comm ?? null },
+      model: { exceptions },
       onIssue: (i) => err.write(`${sanitize(i.file)}:${i.line}: ${sanitize(i.cause)}\n`),
       onEndedMm: (m, h) => {
         spool.write(format.mm(m, { trace: { header: h } }, mmCount === 0));
@@ -86,6 +100,8 @@ export function register(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'))
     .option('-p, --pid <pid>', 'only mms this pid used', parsePid)
     .option('-c, --comm <comm>', 'only mms with this comm', parseCommOption)
+    .option('--exceptions <file>', 'exception rules that label findings expected (repeatable; docs/exceptions.md)', collectFile)
+    .option('--no-default-exceptions', 'do not apply the shipped list (config/default-exceptions.json)')
     .addHelpText('after', EXAMPLES)
     .action(async (file: string, opts: AnalyzeCliOptions) => {
       process.exitCode = await runAnalyze(file, opts);

@@ -10,13 +10,13 @@ export function renderSummary(state: ModelState, maxListed = 10): string {
   const s = findingsSummary(state);
   const lines: string[] = [];
   lines.push(
-    `findings: ${s.mismatches} mismatch, ${s.notes} note${s.uncertain > 0 ? ` (${s.uncertain} uncertain: lost events)` : ''}; mms: ${s.liveMms} live, ${s.endedMms} ended`,
+    `findings: ${s.mismatches} mismatch, ${s.notes} note${s.uncertain > 0 ? ` (${s.uncertain} uncertain: lost events)` : ''}${s.expected > 0 ? `; ${s.total - s.expected} unexpected, ${s.expected} expected (exceptions)` : ''}; mms: ${s.liveMms} live, ${s.endedMms} ended`,
   );
   const counts = FINDING_CLASSES.filter((c) => s.byClass[c] > 0).map((c) => `${c}=${s.byClass[c]}`);
   if (counts.length > 0) lines.push(`  ${counts.join('  ')}`);
   for (const f of state.findings.slice(0, maxListed)) {
     lines.push(
-      `  ${f.class}${f.uncertain ? '?' : ''} pid ${f.pid} ${sanitize(f.comm)}: exe ${sanitize(displayName(f.exe))}, vma walk ${sanitize(displayName(f.vmaWalk))}`,
+      `  ${f.class}${f.uncertain ? '?' : ''}${f.expected !== null ? ` (expected: ${sanitize(f.expected)})` : ''} pid ${f.pid} ${sanitize(f.comm)}: exe ${sanitize(displayName(f.exe))}, vma walk ${sanitize(displayName(f.vmaWalk))}`,
     );
   }
   if (state.findings.length > maxListed) lines.push(`  … ${state.findings.length - maxListed} more (exetrace analyze FILE)`);

@@ -107,7 +107,18 @@ export const PROBE_KINDS = {
     }),
   }),
   exec: kind({
-    fields: { oldTid: 'int', ppid: 'int', mm: 'hex', startCode: 'int', endCode: 'int', exe: 'file' },
+    fields: {
+      oldTid: 'int',
+      ppid: 'int',
+      mm: 'hex',
+      startCode: 'int',
+      endCode: 'int',
+      exe: 'file',
+      exeMagic: 'int',
+      exeInternalMount: 'int',
+      exeOverlayUpper: 'int',
+      argv0Src: 'int',
+    },
     filePrefixes: { exe: 'exe' },
     build: (b, f, p) => ({
       ts: b.ts,
@@ -122,6 +133,11 @@ export const PROBE_KINDS = {
       endCode: f.endCode,
       exe: f.exe,
       filename: p.str('filename'),
+      // argv0Src 1: argv[0] equals comm, so the probe did not print it.
+      argv0: f.argv0Src === 1 ? b.comm : p.str('argv0'),
+      exeMagic: f.exeMagic,
+      exeInternalMount: f.exeInternalMount === 1,
+      exeOverlayUpper: f.exeOverlayUpper === 1,
     }),
   }),
   fork: kind({

@@ -57,6 +57,17 @@ export interface ExecEvent extends Base {
   startCode: number;
   endCode: number;
   filename: string;
+  /**
+   * argv[0] of the new image, read from its stack (for a #! script the kernel put the
+   * interpreter there). Absent in traces older than it, and when the exec's exec_begin was lost.
+   */
+  argv0?: string;
+  /** s_magic of the exe's superblock (0: no exe). Absent in older traces. */
+  exeMagic?: number;
+  /** The exe's mount is kernel-internal (MNT_INTERNAL: memfd's shm mount). Absent in older traces. */
+  exeInternalMount?: boolean;
+  /** The exe is an overlayfs inode with an upper (writable-layer) dentry. Absent in older traces. */
+  exeOverlayUpper?: boolean;
 }
 
 /** task:task_newtask in the parent: a new task was created. */
@@ -213,7 +224,37 @@ export interface ProcSnapshotEvent extends Base {
   exeIno: number | null;
   /** Only file-backed executable mappings plus every mapping of the exe's (dev, ino). */
   maps: MapsEntry[];
+  /**
+   * AT_BASE from /proc/pid/auxv: where the kernel mapped the ELF interpreter at exec, 0 when the
+   * image had none; null when unreadable. Absent in older traces.
+   */
+  interpBase?: number | null;
+  /** The exe's ELF structure (read only when interpBase is 0; 'dynamic' otherwise). Absent in older traces. */
+  exeElf?: ElfKind | null;
+  /** st_nlink of the exe (0: unlinked). Absent in older traces. */
+  exeNlink?: number | null;
+  /** statfs f_type of the exe's filesystem. Absent in older traces. */
+  exeFsMagic?: number | null;
+  /** Whether the exe's mount is in the process's mountinfo (false: kernel-internal, e.g. memfd). Absent in older traces. */
+  exeMountListed?: boolean | null;
+  /** start_code/end_code from /proc/pid/stat (start-up snapshots only: no exec event gave them). */
+  startCode?: number | null;
+  endCode?: number | null;
 }
+
+/**
+ * What an ELF file is, from its header, program headers and dynamic section:
+ * 'dynamic' has PT_INTERP; 'shared-object' is ET_DYN without PT_INTERP and without DF_1_PIE
+ * (a loader such as ld.so run as a program); 'static-pie' ET_DYN with DF_1_PIE and no
+ * PT_INTERP; 'static' ET_EXEC without PT_INTERP; 'not-elf' anything else.
+ */
+export const ELF_KINDS = ['dynamic', 'shared-object', 'static-pie', 'static', 'not-elf'] as const;
+export type ElfKind = (typeof ELF_KINDS)[number];
+
+/** Filesystem magics (statfs f_type, s_magic). */
+export const TMPFS_MAGIC = 0x01021994;
+export const HUGETLBFS_MAGIC = 0x958458f6;
+export const OVERLAYFS_MAGIC = 0x794c7630;
 
 /** Events the kernel dropped (bpftrace lost_events), or a gap the decoder could prove. */
 export interface GapEvent {

@@ -4,7 +4,7 @@
 // The validators here never trust the file: every field of every line is checked by kind. They
 // are the reader's hot path, so each kind's fields are checked by a precompiled list, no regex.
 import type { FileRef, TraceEvent, TraceEventKind } from './events.js';
-import { EXE_READ_SYSCALLS, SNAPSHOT_REASONS } from './events.js';
+import { ELF_KINDS, EXE_READ_SYSCALLS, SNAPSHOT_REASONS } from './events.js';
 
 export const SCHEMA_VERSION = 2;
 /** Versions this reader understands: 1 (inline file refs) and 2 (file dictionary). */
@@ -116,13 +116,26 @@ export function checkTrailer(v: Rec): Checked<TraceTrailer> {
 }
 
 // Field types of the event schema. `?` means the value may also be null.
-type FieldType = 'int' | 'int?' | 'str' | 'str?' | 'bool' | 'hex' | 'hex?' | 'file?' | 'maps' | readonly string[];
+type FieldType = 'int' | 'int?' | 'str' | 'str?' | 'bool' | 'bool?' | 'hex' | 'hex?' | 'file?' | 'maps' | readonly (string | null)[];
 
 const BASE: Record<string, FieldType> = { ts: 'int', pid: 'int', tid: 'int', comm: 'str' };
 
 const EVENT_FIELDS: Record<TraceEventKind, Record<string, FieldType>> = {
   exec_begin: { ...BASE, oldMm: 'hex?', filename: 'str', interp: 'str' },
-  exec: { ...BASE, oldTid: 'int', ppid: 'int', mm: 'hex', exe: 'file?', startCode: 'int', endCode: 'int', filename: 'str' },
+  exec: {
+    ...BASE,
+    oldTid: 'int',
+    ppid: 'int',
+    mm: 'hex',
+    exe: 'file?',
+    startCode: 'int',
+    endCode: 'int',
+    filename: 'str',
+    argv0: 'str',
+    exeMagic: 'int',
+    exeInternalMount: 'bool',
+    exeOverlayUpper: 'bool',
+  },
   fork: { ...BASE, childPid: 'int', childTid: 'int', cloneFlags: 'int', parentMm: 'hex?', thread: 'bool', sharesMm: 'bool' },
   mm_attach: { ...BASE, ppid: 'int', mm: 'hex', exe: 'file?' },
   mm_exit: { ...BASE, mm: 'hex', exe: 'file?' },
@@ -149,9 +162,31 @@ const EVENT_FIELDS: Record<TraceEventKind, Record<string, FieldType>> = {
     exeDev: 'int?',
     exeIno: 'int?',
     maps: 'maps',
+    interpBase: 'int?',
+    exeElf: [...ELF_KINDS, null],
+    exeNlink: 'int?',
+    exeFsMagic: 'int?',
+    exeMountListed: 'bool?',
+    startCode: 'int?',
+    endCode: 'int?',
   },
   gap: { ts: 'int', lost: 'int', source: ['bpftrace', 'decoder'] },
 };
+
+/** Fields added after schema 2 shipped: older traces lack them, so they may be absent. */
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set([
+  'exec.argv0',
+  'exec.exeMagic',
+  'exec.exeInternalMount',
+  'exec.exeOverlayUpper',
+  'proc_snapshot.interpBase',
+  'proc_snapshot.exeElf',
+  'proc_snapshot.exeNlink',
+  'proc_snapshot.exeFsMagic',
+  'proc_snapshot.exeMountListed',
+  'proc_snapshot.startCode',
+  'proc_snapshot.endCode',
+]);
 
 /** The fields of each kind that hold a file ref: the writer interns exactly these. */
 export const FILE_FIELDS: Readonly<Partial<Record<TraceEventKind, readonly string[]>>> = Object.fromEntries(
@@ -267,13 +302,15 @@ const T_INT = 0,
   T_HEX_N = 6,
   T_FILE_N = 7,
   T_MAPS = 8,
-  T_ENUM = 9;
-const CODE: Record<Exclude<FieldType, readonly string[]>, number> = {
+  T_ENUM = 9,
+  T_BOOL_N = 10;
+const CODE: Record<Exclude<FieldType, readonly (string | null)[]>, number> = {
   int: T_INT,
   'int?': T_INT_N,
   str: T_STR,
   'str?': T_STR_N,
   bool: T_BOOL,
+  'bool?': T_BOOL_N,
   hex: T_HEX,
   'hex?': T_HEX_N,
   'file?': T_FILE_N,
@@ -283,8 +320,9 @@ const CODE: Record<Exclude<FieldType, readonly string[]>, number> = {
 interface CompiledField {
   name: string;
   code: number;
-  values: readonly string[] | null;
-  missing: string;
+  values: readonly (string | null)[] | null;
+  /** The cause when absent, or null when the field may be absent (OPTIONAL_FIELDS). */
+  missing: string | null;
   /** `${kind}.${name} ` prefix of every cause for this field. */
   prefix: string;
 }
@@ -294,9 +332,9 @@ const COMPILED: ReadonlyMap<string, readonly CompiledField[]> = new Map(
     kind,
     Object.entries(fields).map(([name, type]) => ({
       name,
-      code: Array.isArray(type) ? T_ENUM : CODE[type as Exclude<FieldType, readonly string[]>],
-      values: Array.isArray(type) ? (type as readonly string[]) : null,
-      missing: `${kind}.${name} is missing`,
+      code: Array.isArray(type) ? T_ENUM : CODE[type as Exclude<FieldType, readonly (string | null)[]>],
+      values: Array.isArray(type) ? (type as readonly (string | null)[]) : null,
+      missing: OPTIONAL_FIELDS.has(`${kind}.${name}`) ? null : `${kind}.${name} is missing`,
       prefix: `${kind}.${name} `,
     })),
   ]),
@@ -308,6 +346,7 @@ const WHY: Record<number, string> = {
   [T_STR]: 'is not a string',
   [T_STR_N]: 'is not a string or null',
   [T_BOOL]: 'is not a boolean',
+  [T_BOOL_N]: 'is not a boolean or null',
   [T_HEX]: 'is not a 0x hex string',
   [T_HEX_N]: 'is not a 0x hex string or null',
 };
@@ -352,8 +391,11 @@ function compileKind(fields: readonly CompiledField[]): KindCheck {
   const body: string[] = ['let x;'];
   fields.forEach((f, i) => {
     body.push(`x = v[${q(f.name)}];`);
-    const missing = `if (x === undefined && !h.has(v, ${q(f.name)})) return ${q(f.missing)};`;
-    const bad = (test: string): string => `${missing} if (${test}) return ${q(f.prefix + (WHY[f.code] ?? ''))};`;
+    // An optional field that is absent skips its check; a present one is checked as usual.
+    const missing =
+      f.missing === null ? `if (x !== undefined || h.has(v, ${q(f.name)}))` : `if (x === undefined && !h.has(v, ${q(f.name)})) return ${q(f.missing)};`;
+    const bad = (test: string, why = f.prefix + (WHY[f.code] ?? '')): string =>
+      f.missing === null ? `${missing} { if (${test}) return ${q(why)}; }` : `${missing} if (${test}) return ${q(why)};`;
     switch (f.code) {
       case T_INT:
         body.push(bad('!h.isInt(x)'));
@@ -370,6 +412,9 @@ function compileKind(fields: readonly CompiledField[]): KindCheck {
       case T_BOOL:
         body.push(bad("typeof x !== 'boolean'"));
         break;
+      case T_BOOL_N:
+        body.push(bad("x !== null && typeof x !== 'boolean'"));
+        break;
       case T_HEX:
         body.push(bad('!h.isHex(x)'));
         break;
@@ -383,7 +428,7 @@ function compileKind(fields: readonly CompiledField[]): KindCheck {
         body.push(`${missing} { const why = h.maps(x); if (why !== null) return ${q(f.prefix)} + why; }`);
         break;
       default:
-        body.push(`${missing} if (${f.values!.map((val) => `x !== ${q(val)}`).join(' && ')}) return ${q(`${f.prefix}is not one of ${f.values!.join('|')}`)};`);
+        body.push(bad(f.values!.map((val) => `x !== ${JSON.stringify(val)}`).join(' && '), `${f.prefix}is not one of ${f.values!.join('|')}`));
     }
   });
   body.push('return null;');
