@@ -587,7 +587,7 @@ export class ProbeDecoder {
     const cpu = this.cpuOf(text.slice(2, s1));
     const seq = parseInt64(text.slice(s1 + 1, s2), 'part seq');
     const label = text.slice(s2 + 1, s3);
-    if (!/^[a-z]+(\.c[0-9]+)?$/.test(label)) throw new LineError(`bad part label "${label.slice(0, 32)}"`);
+    if (!/^[a-z][a-z0-9]*(\.c[0-9]+)?$/.test(label)) throw new LineError(`bad part label "${label.slice(0, 32)}"`);
     const h = this.pending.get(cpu);
     if (!h || h.seq !== seq) {
       // Its head was lost (a later seq than any head seen on this CPU): counted there.
