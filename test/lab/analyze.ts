@@ -23,13 +23,40 @@ export interface AnalyzeFinding {
   uncertain: boolean;
   explanation: string;
   evidence: unknown;
+  request: AnalyzeRequest;
+  /** The exception that labels it expected, or null. */
+  expected: string | null;
+  [key: string]: unknown;
+}
+
+export interface AnalyzeRequest {
+  filename: string | null;
+  argv0: string | null;
+  interp: string | null;
+}
+
+export interface AnalyzeMm {
+  key: string;
+  pids: number[];
+  comm: string;
+  exe: AnalyzeFileAnswer | null;
+  request: AnalyzeRequest;
   [key: string]: unknown;
 }
 
 export interface AnalyzeOutput {
-  counts: { total: number; mismatch: number; note: number; uncertain: number; byClass: Record<string, number> };
+  counts: {
+    total: number;
+    mismatch: number;
+    note: number;
+    uncertain: number;
+    expected: number;
+    unexpected: number;
+    byClass: Record<string, number>;
+    expectedByClass: Record<string, number>;
+  };
   findings: AnalyzeFinding[];
-  mms: unknown[];
+  mms: AnalyzeMm[];
   /** Findings and mms left out by the report's caps. */
   dropped?: { findings: number; mms: number };
 }
