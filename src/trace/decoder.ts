@@ -641,8 +641,12 @@ export class ProbeDecoder {
         if (c === undefined) complete = false;
         else comps.push(c);
       }
+      // Cut at the depth bound (or a component cut at the string bound): keep what is known,
+      // without the leading "/" (it may not reach the root), flagged so it shows as "…/tail".
       const truncated = f.ncomp < 0;
-      entry = { name: h.parts?.get(`${f.prefix}.c0`) ?? '', path: complete && !truncated ? '/' + comps.join('/') : null, pathTruncated: truncated };
+      const known = complete ? comps.join('/') : null;
+      const path = known === null || (truncated && known === '') ? null : truncated ? known : `/${known}`;
+      entry = { name: h.parts?.get(`${f.prefix}.c0`) ?? '', path, pathTruncated: truncated };
       // A walk with lost parts is not worth remembering: the next sight of the file may be luckier.
       if (complete && f.pathId !== 0) this.paths.set(f.pathId, entry);
     }

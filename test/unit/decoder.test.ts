@@ -370,9 +370,24 @@ describe('ProbeDecoder: malformed input never throws', () => {
     expect(issues(out)).toHaveLength(1);
   });
 
-  it('marks a truncated walk', () => {
-    const e = one([H('mmap', 1, 1, `0xa 1 4096 5 2 3 0 0xf ${MKDEV_254_0} 3 0 -1`), P(1, 'file.c0', 'deep')]);
-    expect(e).toMatchObject({ file: { name: 'deep', path: null, pathTruncated: true } });
+  it('marks a truncated walk and keeps the tail it knows (no leading "/": it may not reach the root)', () => {
+    const e = one([H('mmap', 1, 2, `0xa 1 4096 5 2 3 0 0xf ${MKDEV_254_0} 3 0 -2`), P(1, 'file.c0', 'deep'), P(1, 'file.c1', 'dir')]);
+    expect(e).toMatchObject({ file: { name: 'deep', path: 'dir/deep', pathTruncated: true } });
+  });
+
+  it('two files with the same truncated tail stay two files (identity is dev and ino, never the path)', () => {
+    const d = new ProbeDecoder();
+    const out = [
+      ...d.push(H('mmap', 1, 1, `0xa 1 4096 5 2 3 0 0xf1 ${MKDEV_254_0} 3 0 -1`), 1),
+      ...d.push(P(1, 'file.c0', 'same'), 2),
+      ...d.push(H('mmap', 2, 1, `0xa 1 4096 5 2 3 0 0xf2 ${MKDEV_254_0} 4 0 -1`), 3),
+      ...d.push(P(2, 'file.c0', 'same'), 4),
+    ];
+    const files = events(out).map((e) => (e.kind === 'mmap' ? e.file : null));
+    expect(files.map((f) => [f?.ino, f?.path, f?.pathTruncated])).toEqual([
+      [3, 'same', true],
+      [4, 'same', true],
+    ]);
   });
 });
 
