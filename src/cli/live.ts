@@ -3,9 +3,11 @@
 // optionally written to a trace with --record.
 import { Option, type Command } from 'commander';
 import type { FlavorRequest } from '../trace/flavor-ladder.js';
+import { collectFile, loadExceptions, type ExceptionsCliOptions } from './exceptions-option.js';
 import { parsePid } from './options.js';
+import { sanitize } from '../report/sanitize.js';
 
-interface LiveOptions {
+interface LiveOptions extends ExceptionsCliOptions {
   flavor: FlavorRequest;
   pid?: number;
   comm?: string;
@@ -14,14 +16,22 @@ interface LiveOptions {
 }
 
 export async function liveCommand(opts: LiveOptions): Promise<number> {
+  // A bad exceptions file fails before anything starts, naming the file and the cause.
+  let exceptions;
+  try {
+    exceptions = loadExceptions(opts);
+  } catch (err) {
+    process.stderr.write(`exetrace: ${sanitize((err as Error).message)}\n`);
+    return 2;
+  }
   // Loaded on use: other commands and --help do not pay for the pipeline or the UI (ink, React).
-  const [{ Recorder }, { runDashboard }, { exetraceModel }] = await Promise.all([
+  const [{ Recorder }, { runDashboard }, { exetraceModelWith }] = await Promise.all([
     import('../trace/recorder.js'),
     import('../../dashboards/run-dashboard.js'),
     import('../../dashboards/exetrace-model.js'),
   ]);
   return runDashboard({
-    model: exetraceModel,
+    model: exetraceModelWith({ exceptions }),
     source: 'live',
     printEvents: opts.findingsOnly !== true,
     // The stop drains the probes first: as long as bpftrace delivers a backlog (seconds when it is
@@ -75,6 +85,8 @@ export function register(program: Command): void {
     .option('-c, --comm <comm>', 'trace only processes with this comm (at most 15 bytes)')
     .option('--record <file>', 'also write the trace to this file (mode 0600)')
     .option('--findings-only', 'off a terminal, print findings only instead of every event')
+    .option('--exceptions <file>', 'exception rules that label findings expected (repeatable; docs/exceptions.md)', collectFile)
+    .option('--no-default-exceptions', 'do not apply the shipped list (config/default-exceptions.json)')
     .addHelpText(
       'after',
       `

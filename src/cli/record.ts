@@ -4,6 +4,8 @@ import type { FlavorRequest } from '../trace/flavor-ladder.js';
 import type { RecordResult } from '../trace/recorder.js';
 import { sanitizeForDisplay } from '../../dashboards/sanitize-display.js';
 import { summarizeTrace } from '../report/summary.js';
+import type { ExceptionRule } from '../model/index.js';
+import { collectFile, loadExceptions, type ExceptionsCliOptions } from './exceptions-option.js';
 import { parsePid } from './options.js';
 
 /** Kernel strings and paths are hostile; multi-line text is sanitised line by line. */
@@ -32,9 +34,9 @@ export function parseDuration(value: string): number {
 }
 
 /** The findings summary (sanitised by summarizeTrace); a model failure never fails a finished recording. */
-async function modelSummary(tracePath: string): Promise<string> {
+async function modelSummary(tracePath: string, exceptions: ExceptionRule[]): Promise<string> {
   try {
-    return await summarizeTrace(tracePath);
+    return await summarizeTrace(tracePath, { exceptions });
   } catch (err) {
     return `findings: unavailable (${sanitizeForTerminal((err as Error).message)})`;
   }
@@ -70,13 +72,32 @@ export function register(program: Command): void {
     .option('-p, --pid <pid>', 'trace only this process (thread group id)', parsePid)
     .option('-c, --comm <comm>', 'trace only processes with this comm (at most 15 bytes)')
     .option('-q, --quiet', 'no summary at the end')
+    .option('--exceptions <file>', 'exception rules that label findings expected in the summary (repeatable; docs/exceptions.md)', collectFile)
+    .option('--no-default-exceptions', 'do not apply the shipped list (config/default-exceptions.json)')
     .addHelpText('after', EXAMPLES)
-    .action(async (opts: { out: string; duration?: number; flavor: FlavorRequest; pid?: number; comm?: string; quiet?: boolean }) => {
+    .action(async (opts: RecordCliOptions) => {
       process.exitCode = await runRecord(opts);
     });
 }
 
-async function runRecord(opts: { out: string; duration?: number; flavor: FlavorRequest; pid?: number; comm?: string; quiet?: boolean }): Promise<number> {
+interface RecordCliOptions extends ExceptionsCliOptions {
+  out: string;
+  duration?: number;
+  flavor: FlavorRequest;
+  pid?: number;
+  comm?: string;
+  quiet?: boolean;
+}
+
+async function runRecord(opts: RecordCliOptions): Promise<number> {
+  // A bad exceptions file fails before recording, not after it.
+  let exceptions: ExceptionRule[];
+  try {
+    exceptions = loadExceptions(opts);
+  } catch (err) {
+    process.stderr.write(`exetrace: ${sanitizeForTerminal((err as Error).message)}\n`);
+    return 2;
+  }
   // Loaded on use: --help and the other commands do not pay for (or depend on) the pipeline.
   const { Recorder } = await import('../trace/recorder.js');
   const recorder = new Recorder({
@@ -116,7 +137,7 @@ async function runRecord(opts: { out: string; duration?: number; flavor: FlavorR
   }
   if (!opts.quiet && result.trailer) {
     process.stdout.write(`${formatSummary(result)}\n`);
-    process.stdout.write(`${await modelSummary(opts.out)}\n`);
+    process.stdout.write(`${await modelSummary(opts.out, exceptions)}\n`);
   }
   return result.exitCode;
 }

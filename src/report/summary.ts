@@ -1,7 +1,7 @@
 // The short end-of-run summary `record` prints: counts per class and the first findings, as
 // text for a terminal. Sanitised here, once; callers print it as it is.
 import { displayName } from '../model/files.js';
-import { FINDING_CLASSES, findingsSummary, type ModelState } from '../model/index.js';
+import { FINDING_CLASSES, findingsSummary, type ModelOptions, type ModelState } from '../model/index.js';
 import { analyzeTrace } from './analyze-trace.js';
 import { sanitize } from './sanitize.js';
 
@@ -25,8 +25,8 @@ export function renderSummary(state: ModelState, maxListed = 10): string {
 }
 
 /** Analyse a finished trace file and return its summary text (already sanitised). */
-export async function summarizeTrace(tracePath: string): Promise<string> {
+export async function summarizeTrace(tracePath: string, model: Partial<ModelOptions> = {}): Promise<string> {
   // Ended mms are not summarised: let them go as they end (bounded memory on a long trace).
-  const { state } = await analyzeTrace(tracePath, { onEndedMm: () => {} });
+  const { state } = await analyzeTrace(tracePath, { onEndedMm: () => {}, model });
   return renderSummary(state);
 }
