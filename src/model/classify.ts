@@ -102,8 +102,10 @@ export function classify(mm: MmRecord, isInterpreter: InterpreterTest): Verdict[
  */
 export function decoyMapping(mm: MmRecord, exe: FileId, isInterpreter: InterpreterTest): Mapping | null {
   const low = exeLowest(mm);
-  if (low === null) return null;
-  let loaderLow: number | null = mm.interpBase !== null && mm.interpBase > 0 ? mm.interpBase : null;
+  // Where the interpreter is must be known (AT_BASE, 0 for none): without it (a trace older
+  // than the field, an unreadable auxv) rule 3 cannot be applied, so no verdict.
+  if (low === null || mm.interpBase === null) return null;
+  let loaderLow: number | null = mm.interpBase > 0 ? mm.interpBase : null;
   if (loaderLow === null) {
     for (const m of mm.mappings) {
       if (!sameFile(m.file, exe) && isInterpreter(m.file)) {
