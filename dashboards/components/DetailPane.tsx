@@ -27,7 +27,10 @@ export function DetailPane({ detail, scroll, height, width, clockRef }: DetailPa
       <Text>{clip(`asked: ${asked}`, width)}</Text>
       {findings.slice(-findingLines).map((f) => (
         <Text key={f.id} color={f.expected !== null ? 'gray' : f.uncertain ? 'yellow' : 'red'}>
-          {clip(`${f.uncertain ? '?' : '!'}${f.class}${f.expected !== null ? ` (expected: ${f.expected})` : ''}: ${f.explanation} (legacy walk: ${f.legacyWalk || '-'})`, width)}
+          {clip(
+            `${f.uncertain ? '?' : '!'}${f.class}${f.expected !== null ? ` (expected: ${f.expected})` : ''}: ${f.explanation} (legacy walk: ${f.legacyWalk || '-'})`,
+            width,
+          )}
         </Text>
       ))}
       <Text bold>{clip(`timeline (${timeline.length}, lines ${first + 1}-${Math.min(timeline.length, first + timelineRows)})`, width)}</Text>

@@ -65,7 +65,10 @@ export async function replayCommand(file: string, opts: ReplayOptions): Promise<
     await close();
     return 1;
   }
-  const [{ runDashboard }, { exetraceModelWith }] = await Promise.all([import('../../dashboards/run-dashboard.js'), import('../../dashboards/exetrace-model.js')]);
+  const [{ runDashboard }, { exetraceModelWith }] = await Promise.all([
+    import('../../dashboards/run-dashboard.js'),
+    import('../../dashboards/exetrace-model.js'),
+  ]);
   // Off a terminal the line printer batches its writes itself (dashboards/line-printer.ts).
   return runDashboard({
     model: exetraceModelWith({ exceptions }),

@@ -2,33 +2,11 @@
 // one comparison each; `values` holds tuples, and a finding matches when every field of any one
 // tuple compares true. A match labels the finding expected (it is still reported and counted).
 // Parsing is pure (text in, rules or an error out); reading the file is the CLI's job.
-import { sameFile } from './files.js';
+import { EXCEPTION_COMPS, EXCEPTION_FIELDS, type ExceptionComp, type ExceptionField, type ExceptionRule } from './exception-rule.js';
 import { FINDING_CLASSES, type FindingClass } from './finding-classes.js';
 import type { FileId } from './state.js';
 
-export const EXCEPTION_FIELDS = [
-  'exe.path',
-  'exe.id',
-  'comm',
-  'argv0',
-  'filename',
-  'parent.exe.path',
-  'parent.exe.id',
-  'prev.exe.path',
-  'prev.exe.id',
-] as const;
-export type ExceptionField = (typeof EXCEPTION_FIELDS)[number];
-
-export const EXCEPTION_COMPS = ['=', '!=', 'startswith', 'endswith', 'contains'] as const;
-export type ExceptionComp = (typeof EXCEPTION_COMPS)[number];
-
-export interface ExceptionRule {
-  name: string;
-  classes: readonly FindingClass[];
-  fields: readonly ExceptionField[];
-  comps: readonly ExceptionComp[];
-  values: readonly (readonly string[])[];
-}
+export type { ExceptionRule } from './exception-rule.js';
 
 /** What a rule is matched against: the finding's process at the time it was raised. */
 export interface ExceptionSubject {
@@ -96,11 +74,6 @@ export function matchException(rules: readonly ExceptionRule[], s: ExceptionSubj
   return null;
 }
 
-/** Two exes are the same file when a rule asks by id; kept here so callers never compare paths. */
-export function sameExe(a: FileId | null, b: FileId | null): boolean {
-  return sameFile(a, b);
-}
-
 export class ExceptionsError extends Error {}
 
 const isStrArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
@@ -129,21 +102,25 @@ export function parseExceptions(text: string, source: string): ExceptionRule[] {
     seen.add(r.name);
     if (!isStrArray(r.classes) || r.classes.length === 0) throw new ExceptionsError(`${at}.classes must be a non-empty array of class names`);
     for (const c of r.classes) {
-      if (!(FINDING_CLASSES as readonly string[]).includes(c)) throw new ExceptionsError(`${at}.classes: unknown class "${c}" (known: ${FINDING_CLASSES.join(', ')})`);
+      if (!(FINDING_CLASSES as readonly string[]).includes(c))
+        throw new ExceptionsError(`${at}.classes: unknown class "${c}" (known: ${FINDING_CLASSES.join(', ')})`);
     }
     if (!isStrArray(r.fields) || r.fields.length === 0) throw new ExceptionsError(`${at}.fields must be a non-empty array of field names`);
     for (const f of r.fields) {
-      if (!(EXCEPTION_FIELDS as readonly string[]).includes(f)) throw new ExceptionsError(`${at}.fields: unknown field "${f}" (known: ${EXCEPTION_FIELDS.join(', ')})`);
+      if (!(EXCEPTION_FIELDS as readonly string[]).includes(f))
+        throw new ExceptionsError(`${at}.fields: unknown field "${f}" (known: ${EXCEPTION_FIELDS.join(', ')})`);
     }
     const fields = r.fields;
     const comps = r.comps === undefined ? fields.map(() => '=') : r.comps;
     if (!isStrArray(comps) || comps.length !== fields.length) throw new ExceptionsError(`${at}.comps must hold one comparison per field`);
     for (const c of comps) {
-      if (!(EXCEPTION_COMPS as readonly string[]).includes(c)) throw new ExceptionsError(`${at}.comps: unknown comparison "${c}" (known: ${EXCEPTION_COMPS.join(', ')})`);
+      if (!(EXCEPTION_COMPS as readonly string[]).includes(c))
+        throw new ExceptionsError(`${at}.comps: unknown comparison "${c}" (known: ${EXCEPTION_COMPS.join(', ')})`);
     }
     if (!Array.isArray(r.values) || r.values.length === 0) throw new ExceptionsError(`${at}.values must be a non-empty array of tuples`);
     r.values.forEach((t: unknown, j) => {
-      if (!isStrArray(t) || t.length !== fields.length) throw new ExceptionsError(`${at}.values[${j}] must be an array of ${fields.length} strings, one per field`);
+      if (!isStrArray(t) || t.length !== fields.length)
+        throw new ExceptionsError(`${at}.values[${j}] must be an array of ${fields.length} strings, one per field`);
     });
     return {
       name: r.name,

@@ -5,4 +5,4 @@ export * from './selectors.js';
 export { findingsSummary } from './summary.js';
 export { NOTE_CLASSES } from './finding-classes.js';
 export { requestOf } from './request.js';
-export { parseExceptions, ExceptionsError, type ExceptionRule } from './exceptions.js';
+export { parseExceptions, type ExceptionRule } from './exceptions.js';

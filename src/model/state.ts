@@ -5,7 +5,7 @@ import type { ElfKind, Hex, TraceEventKind } from '../trace/events.js';
 import { emptyPMap, type PMap } from './pmap.js';
 import { FINDING_CLASSES, type FindingClass, type FindingKind } from './finding-classes.js';
 import { emptyRing, type Ring } from './ring.js';
-import type { ExceptionRule } from './exceptions.js';
+import type { ExceptionRule } from './exception-rule.js';
 
 /** A file by identity (dev, ino); path and name are for display only, never compared. */
 export interface FileId {

@@ -35,7 +35,10 @@ function head(r: AnalyzeReport): string {
   out.push('## Findings', '');
   if (r.findings.length === 0) out.push('None.', '');
   for (const f of r.findings) {
-    out.push(`### ${f.class} — pid ${f.pid} ${md(f.comm)}${f.uncertain ? ' (uncertain: lost events)' : ''}${f.expected !== null ? ` (expected: ${md(f.expected)})` : ''}`, '');
+    out.push(
+      `### ${f.class} — pid ${f.pid} ${md(f.comm)}${f.uncertain ? ' (uncertain: lost events)' : ''}${f.expected !== null ? ` (expected: ${md(f.expected)})` : ''}`,
+      '',
+    );
     out.push('| | file |', '|---|---|');
     out.push(`| asked for | ${md(requestLine(f.request, f.comm))} |`);
     out.push(`| /proc/PID/exe | ${md(fileLine(f.exe))} |`);

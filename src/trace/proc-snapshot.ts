@@ -42,7 +42,9 @@ export function parseMapsLine(line: string): MapsEntry | null {
  */
 export function selectMaps(entries: readonly MapsEntry[], exe: { dev: number; ino: number } | null, interpBase: number | null = null): MapsEntry[] {
   return entries.filter(
-    (e) => (e.ino !== 0 && (e.perms[2] === 'x' || (interpBase !== null && interpBase > 0 && e.start === interpBase))) || (exe !== null && e.ino === exe.ino && e.dev === exe.dev),
+    (e) =>
+      (e.ino !== 0 && (e.perms[2] === 'x' || (interpBase !== null && interpBase > 0 && e.start === interpBase))) ||
+      (exe !== null && e.ino === exe.ino && e.dev === exe.dev),
   );
 }
 

@@ -402,7 +402,18 @@ const registry = [
       const dir = tempDir('memfdname');
       return {
         command: 'unshare',
-        args: ['-m', '--propagation', 'private', '--', 'sh', '-c', 'mount -t tmpfs tmpfs "$1" && cp "$2" "$1/memfd:payload" && exec "$1/memfd:payload"', 'sh', dir, bins.sleeper],
+        args: [
+          '-m',
+          '--propagation',
+          'private',
+          '--',
+          'sh',
+          '-c',
+          'mount -t tmpfs tmpfs "$1" && cp "$2" "$1/memfd:payload" && exec "$1/memfd:payload"',
+          'sh',
+          dir,
+          bins.sleeper,
+        ],
         workDir: dir,
         describe: (l) => {
           const path = join(dir, 'memfd:payload');
@@ -471,9 +482,16 @@ const registry = [
     null,
   ),
 
-  scenario('upper-layer', "a binary copied into a single overlay's merged view (the upper layer) after mounting, then run", (bins) => singleOverlay(bins, 'upper')),
+  scenario('upper-layer', "a binary copied into a single overlay's merged view (the upper layer) after mounting, then run", (bins) =>
+    singleOverlay(bins, 'upper'),
+  ),
 
-  scenario('lower-layer', "the sleeper shipped in a single overlay's lower layer and run from the merged view: no finding", (bins) => singleOverlay(bins, 'lower'), null),
+  scenario(
+    'lower-layer',
+    "the sleeper shipped in a single overlay's lower layer and run from the merged view: no finding",
+    (bins) => singleOverlay(bins, 'lower'),
+    null,
+  ),
 
   scenario('hostile-name', 'a copy of the sleeper whose file name and comm hold terminal escapes and bad bytes', (bins) => {
     const dir = tempDir('hostile');

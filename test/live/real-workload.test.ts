@@ -27,7 +27,7 @@ describe.skipIf(skipLive())('zero mismatch findings on a real workload (>= 2,000
 
   beforeAll(async () => {
     const rec = startRecord({ out, args: [] });
-    let rootPid = 0;
+    let rootPid: number;
     try {
       await rec.ready;
       const child = execa('sh', [join(labDir, 'workload', 'workload.sh'), join(dir, 'w'), labDir], { reject: false, all: true });

@@ -58,8 +58,19 @@ describe('ProbeDecoder: every kind', () => {
   });
 
   it('exec: argv0 is a part unless it equals comm; exe mount, superblock magic and overlay layer are head fields', () => {
-    const masq = one([H('exec', 1, 2, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 0 255 16914836 1 0 0`, 'memfd:x'), P(1, 'argv0', 'sshd: root'), P(1, 'filename', '/dev/fd/3')]);
-    expect(masq).toMatchObject({ kind: 'exec', argv0: 'sshd: root', filename: '/dev/fd/3', exeMagic: 0x01021994, exeInternalMount: true, exeOverlayUpper: false });
+    const masq = one([
+      H('exec', 1, 2, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 0 255 16914836 1 0 0`, 'memfd:x'),
+      P(1, 'argv0', 'sshd: root'),
+      P(1, 'filename', '/dev/fd/3'),
+    ]);
+    expect(masq).toMatchObject({
+      kind: 'exec',
+      argv0: 'sshd: root',
+      filename: '/dev/fd/3',
+      exeMagic: 0x01021994,
+      exeInternalMount: true,
+      exeOverlayUpper: false,
+    });
     const plain = one([H('exec', 1, 0, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 0 255 2035054128 0 1 1`, 'prog')]);
     expect(plain).toMatchObject({ argv0: 'prog', exeMagic: 0x794c7630, exeInternalMount: false, exeOverlayUpper: true });
   });

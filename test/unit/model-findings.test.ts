@@ -61,7 +61,14 @@ describe('no findings for ordinary processes', () => {
   });
 
   it('a program named like a loader, a memfd or a deleted file is an ordinary program', () => {
-    for (const path of ['/tmp/x/ld-linux-x86-64.so.2', '/tmp/x/ld.so.1', '/memfd:payload', '/tmp/x/memfd:payload', '/tmp/x/prog (deleted)', '/tmp/x/libfoo.so.1']) {
+    for (const path of [
+      '/tmp/x/ld-linux-x86-64.so.2',
+      '/tmp/x/ld.so.1',
+      '/memfd:payload',
+      '/tmp/x/memfd:payload',
+      '/tmp/x/prog (deleted)',
+      '/tmp/x/libfoo.so.1',
+    ]) {
       const LOOKALIKE = file(ROOT_DEV, 5001, path);
       const s = run([
         ev.execBegin(1, 100, null, path),
@@ -75,7 +82,10 @@ describe('no findings for ordinary processes', () => {
   it('a static-pie (ET_DYN without PT_INTERP, but DF_1_PIE) is not a loader', () => {
     const STATIC = file(ROOT_DEV, 5002, '/usr/local/bin/tool');
     const own = [maps(STATIC, 0x7ffff7f00000, 0x7ffff7f01000, 'r--p'), maps(STATIC, 0x7ffff7f01000, 0x7ffff7f80000, 'r-xp', 0x1000)];
-    const s = run([ev.exec(1, 100, A, STATIC, { startCode: 0x7ffff7f01000, endCode: 0x7ffff7f80000 }), ev.snapshot(2, 100, 'exec', STATIC, own, { interpBase: 0, exeElf: 'static-pie' })]);
+    const s = run([
+      ev.exec(1, 100, A, STATIC, { startCode: 0x7ffff7f01000, endCode: 0x7ffff7f80000 }),
+      ev.snapshot(2, 100, 'exec', STATIC, own, { interpBase: 0, exeElf: 'static-pie' }),
+    ]);
     expect(s.findings).toEqual([]);
   });
 
@@ -215,7 +225,13 @@ describe('exceptions', () => {
   const rules = parseExceptions(
     JSON.stringify({
       exceptions: [
-        { name: 'runc-clone', classes: ['exe-memfd'], fields: ['exe.path', 'prev.exe.path'], comps: ['startswith', 'endswith'], values: [['/memfd:runc_cloned:', '/runc']] },
+        {
+          name: 'runc-clone',
+          classes: ['exe-memfd'],
+          fields: ['exe.path', 'prev.exe.path'],
+          comps: ['startswith', 'endswith'],
+          values: [['/memfd:runc_cloned:', '/runc']],
+        },
       ],
     }),
     'test',
@@ -239,9 +255,14 @@ describe('exceptions', () => {
   });
 
   it('a path cut at the probe bound matches nothing (not even !=)', () => {
-    const cut = parseExceptions(JSON.stringify({ exceptions: [{ name: 'n', classes: ['exe-memfd'], fields: ['exe.path'], comps: ['!='], values: [['/x']] }] }), 't');
+    const cut = parseExceptions(
+      JSON.stringify({ exceptions: [{ name: 'n', classes: ['exe-memfd'], fields: ['exe.path'], comps: ['!='], values: [['/x']] }] }),
+      't',
+    );
     const CUT = { ...CLONE, pathTruncated: true };
-    const s = reduceAll(initialState({ exceptions: cut }), [{ ...ev.exec(1, 100, A, CUT), exeMagic: TMPFS_MAGIC, exeInternalMount: true, exeOverlayUpper: false }]);
+    const s = reduceAll(initialState({ exceptions: cut }), [
+      { ...ev.exec(1, 100, A, CUT), exeMagic: TMPFS_MAGIC, exeInternalMount: true, exeOverlayUpper: false },
+    ]);
     expect(s.findings.map((f) => f.expected)).toEqual([null]);
   });
 
@@ -261,7 +282,10 @@ describe('stacked-fs', () => {
   const INNER = file(0x2a, 77, '/lowbin');
   it('stacked-fs is proved by the text range, not by a name: another name on the lower layer still counts', () => {
     const RENAMED = file(0x2a, 77, '/something-else');
-    const s = run([ev.exec(1, 100, A, OUTER), ev.snapshot(2, 100, 'exec', OUTER, [maps(RENAMED, ...EXE_TEXT), maps(LIBC, ...LIBC_TEXT), maps(LDSO, ...LDSO_TEXT)])]);
+    const s = run([
+      ev.exec(1, 100, A, OUTER),
+      ev.snapshot(2, 100, 'exec', OUTER, [maps(RENAMED, ...EXE_TEXT), maps(LIBC, ...LIBC_TEXT), maps(LDSO, ...LDSO_TEXT)]),
+    ]);
     expect(classes(s.findings)).toEqual(['stacked-fs']);
   });
 
@@ -303,7 +327,12 @@ describe('exe-replaced and notes', () => {
     const MEMFD = { ...file(1, 9, '/memfd:payload'), name: 'memfd:payload' };
     const s = run([
       { ...ev.exec(1, 100, A, MEMFD), exeMagic: TMPFS_MAGIC, exeInternalMount: true, exeOverlayUpper: false },
-      ev.snapshot(2, 100, 'exec', MEMFD, ordinaryMaps(MEMFD), { exeLink: '/memfd:payload (deleted)', exeNlink: 0, exeMountListed: false, exeFsMagic: TMPFS_MAGIC }),
+      ev.snapshot(2, 100, 'exec', MEMFD, ordinaryMaps(MEMFD), {
+        exeLink: '/memfd:payload (deleted)',
+        exeNlink: 0,
+        exeMountListed: false,
+        exeFsMagic: TMPFS_MAGIC,
+      }),
     ]);
     expect(classes(s.findings)).toEqual(['exe-memfd']);
     expect(mismatches(s.findings)).toEqual([]);
@@ -325,7 +354,10 @@ describe('exe-replaced and notes', () => {
   });
 
   it('deleted executable is a note: its link count went to 0 (snapshot at an exe read)', () => {
-    const s = run([...ordinaryLaunch(10, 100, A), ev.snapshot(30, 100, 'exe_read', SLEEP, ordinaryMaps(SLEEP), { exeLink: '/usr/bin/sleep (deleted)', exeNlink: 0 })]);
+    const s = run([
+      ...ordinaryLaunch(10, 100, A),
+      ev.snapshot(30, 100, 'exe_read', SLEEP, ordinaryMaps(SLEEP), { exeLink: '/usr/bin/sleep (deleted)', exeNlink: 0 }),
+    ]);
     expect(classes(s.findings)).toEqual(['exe-deleted']);
     expect(s.findings[0]!.kind).toBe('note');
   });

@@ -152,7 +152,9 @@ describe('text and markdown writers', () => {
     expect(out).toContain('\\|\\`&lt;b&gt;\\`');
     expect(/[\x00-\x08\x0b-\x1f\x7f-\x9f]|\p{Cs}/u.test(out)).toBe(false);
     for (const row of out.split('\n').filter((l) => l.startsWith('| ') && l.includes('pwned'))) {
-      expect(row.split(/(?<!\\)\|/).length).toBe(row.startsWith('| /proc') || row.startsWith('| asked') || row.startsWith('| VMA') || row.startsWith('| legacy') ? 4 : 8);
+      expect(row.split(/(?<!\\)\|/).length).toBe(
+        row.startsWith('| /proc') || row.startsWith('| asked') || row.startsWith('| VMA') || row.startsWith('| legacy') ? 4 : 8,
+      );
     }
   });
 });
