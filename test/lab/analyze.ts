@@ -1,5 +1,6 @@
 // Runs `exetrace analyze FILE --format json` from source and parses its output, for the live
 // scenario tests. Types cover only the documented fields the tests read.
+import type { AnalyzeReport } from '../../src/report/analysis.js';
 import { runCli } from '../support/cli.js';
 
 export interface AnalyzeFileAnswer {
@@ -45,16 +46,7 @@ export interface AnalyzeMm {
 }
 
 export interface AnalyzeOutput {
-  counts: {
-    total: number;
-    mismatch: number;
-    note: number;
-    uncertain: number;
-    expected: number;
-    unexpected: number;
-    byClass: Record<string, number>;
-    expectedByClass: Record<string, number>;
-  };
+  counts: AnalyzeReport['counts'];
   findings: AnalyzeFinding[];
   mms: AnalyzeMm[];
   /** Findings and mms left out by the report's caps. */

@@ -346,10 +346,7 @@ const registry = [
     'ldso-renamed-copy',
     'a copy of ld.so under an ordinary name runs the sleeper: no name says "loader"',
     (bins) => {
-      const dir = tempDir('ldcopy');
-      const copy = join(dir, 'helper-tool');
-      copyFileSync(realpathSync(LDSO), copy);
-      chmodSync(copy, 0o755);
+      const { dir, copy } = copyInTemp(realpathSync(LDSO), 'ldcopy', 'helper-tool');
       return {
         command: copy,
         args: [bins.sleeper],
@@ -365,10 +362,7 @@ const registry = [
     "a runtime's self-clone (runc >= 1.1.15): /proc/self/exe copied to a sealed memfd runc_cloned:/proc/self/exe and re-exec'd",
     (bins) => {
       // Installed as .../runc: the shipped default exceptions expect this clone from runc.
-      const dir = tempDir('runc');
-      const runc = join(dir, 'runc');
-      copyFileSync(bins.selfclone, runc);
-      chmodSync(runc, 0o755);
+      const { dir, copy: runc } = copyInTemp(bins.selfclone, 'runc', 'runc');
       return {
         command: runc,
         args: ['init'],
@@ -385,13 +379,7 @@ const registry = [
   scenario(
     'named-like-loader',
     'a copy of the sleeper named ld-linux-x86-64.so.2: an ordinary program, no finding',
-    (bins) => {
-      const dir = tempDir('ldname');
-      const copy = join(dir, 'ld-linux-x86-64.so.2');
-      copyFileSync(bins.sleeper, copy);
-      chmodSync(copy, 0o755);
-      return { command: copy, args: [], workDir: dir, describe: () => plain(identityOf(Buffer.from(copy))) };
-    },
+    (bins) => namedCopy(bins.sleeper, 'ldname', 'ld-linux-x86-64.so.2'),
     null,
   ),
 
@@ -431,13 +419,7 @@ const registry = [
   scenario(
     'named-like-deleted',
     'a copy of the sleeper whose file name ends in " (deleted)", still linked: no finding',
-    (bins) => {
-      const dir = tempDir('delname');
-      const copy = join(dir, 'prog (deleted)');
-      copyFileSync(bins.sleeper, copy);
-      chmodSync(copy, 0o755);
-      return { command: copy, args: [], workDir: dir, describe: () => plain(identityOf(Buffer.from(copy))) };
-    },
+    (bins) => namedCopy(bins.sleeper, 'delname', 'prog (deleted)'),
     null,
   ),
 
@@ -463,24 +445,11 @@ const registry = [
   scenario(
     'execveat-empty-path',
     'execveat(fd, "", AT_EMPTY_PATH) of an O_PATH fd of the sleeper, argv[0] "sshd": no finding',
-    (bins) => ({
-      command: bins.execat,
-      args: ['empty-path', bins.sleeper, 'sshd'],
-      describe: (l) => ({ ...plain(identityOf(Buffer.from(bins.sleeper))), request: { filename: `/dev/fd/${l.facts.get('fd')?.[0]}`, argv0: 'sshd' } }),
-    }),
+    (bins) => fdExec(bins, 'empty-path', 'sshd'),
     null,
   ),
 
-  scenario(
-    'fexecve',
-    'glibc fexecve() of the sleeper, argv[0] "kworker/0:1": no finding',
-    (bins) => ({
-      command: bins.execat,
-      args: ['fexecve', bins.sleeper, 'kworker/0:1'],
-      describe: (l) => ({ ...plain(identityOf(Buffer.from(bins.sleeper))), request: { filename: `/dev/fd/${l.facts.get('fd')?.[0]}`, argv0: 'kworker/0:1' } }),
-    }),
-    null,
-  ),
+  scenario('fexecve', 'glibc fexecve() of the sleeper, argv[0] "kworker/0:1": no finding', (bins) => fdExec(bins, 'fexecve', 'kworker/0:1'), null),
 
   scenario('upper-layer', "a binary copied into a single overlay's merged view (the upper layer) after mounting, then run", (bins) =>
     singleOverlay(bins, 'upper'),
@@ -515,6 +484,31 @@ const registry = [
 ];
 
 export const scenarios: readonly Scenario[] = registry;
+
+/** The sleeper exec'd through a file descriptor (test/lab/src/execat.c) with a chosen argv[0]. */
+function fdExec(bins: Record<LabProgramName, string>, mode: 'empty-path' | 'fexecve', argv0: string): StartSpec {
+  return {
+    command: bins.execat,
+    args: [mode, bins.sleeper, argv0],
+    // The kernel names an exec through an fd /dev/fd/N (bprm->filename).
+    describe: (l) => ({ ...plain(identityOf(Buffer.from(bins.sleeper))), request: { filename: `/dev/fd/${l.facts.get('fd')?.[0]}`, argv0 } }),
+  };
+}
+
+/** An executable copy of a file under NAME in a new temp dir. */
+function copyInTemp(program: string, tag: string, name: string): { dir: string; copy: string } {
+  const dir = tempDir(tag);
+  const copy = join(dir, name);
+  copyFileSync(program, copy);
+  chmodSync(copy, 0o755);
+  return { dir, copy };
+}
+
+/** A copy of a lab program under NAME in a temp dir, run as it is. */
+function namedCopy(program: string, tag: string, name: string): StartSpec {
+  const { dir, copy } = copyInTemp(program, tag, name);
+  return { command: copy, args: [], workDir: dir, describe: () => plain(identityOf(Buffer.from(copy))) };
+}
 
 function singleOverlay(bins: Record<LabProgramName, string>, layer: 'lower' | 'upper'): StartSpec {
   const dir = tempDir(`overlay-${layer}`);

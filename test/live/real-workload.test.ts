@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipLive } from '../support/live-gate.js';
 import { startRecord } from '../support/record.js';
-import { readTrace } from '../../src/trace/trace-reader.js';
+import { workloadTree } from '../support/process-tree.js';
 import { analyzeJson, mismatchFindings, type AnalyzeOutput } from '../lab/analyze.js';
 import { labDir } from '../lab/build.js';
 
@@ -40,31 +40,12 @@ describe.skipIf(skipLive())('zero mismatch findings on a real workload (>= 2,000
       // eslint-disable-next-line no-unsafe-finally -- a recorder that did not stop cleanly is the failure to report
       if (stopped.code !== 0) throw new Error(`record exited ${stopped.code}: ${stopped.stderr}`);
     }
-    // The workload's process tree from the trace's own forks (other tools share this host).
-    const children = new Map<number, number[]>();
-    const execComms: [number, string][] = [];
-    for await (const r of readTrace(out)) {
-      if (r.type === 'trailer') trailer = `${r.trailer.events} events, ${r.trailer.lostEvents} lost, ${r.trailer.skippedSnapshots ?? 0} snapshots skipped`;
-      if (r.type !== 'event') continue;
-      const e = r.event;
-      if (e.kind === 'fork' && !e.thread) children.set(e.pid, [...(children.get(e.pid) ?? []), e.childPid]);
-      if (e.kind === 'exec') execComms.push([e.pid, e.comm]);
-    }
-    tree = new Set([rootPid]);
-    const queue = [rootPid];
-    while (queue.length > 0) {
-      for (const c of children.get(queue.pop()!) ?? []) {
-        if (!tree.has(c)) {
-          tree.add(c);
-          queue.push(c);
-        }
-      }
-    }
-    for (const [pid, comm] of execComms) {
-      if (!tree.has(pid)) continue;
-      execs++;
-      execsByComm[comm] = (execsByComm[comm] ?? 0) + 1;
-    }
+    const found = await workloadTree(out, rootPid);
+    const t = found.trailer;
+    if (t) trailer = `${t.events} events, ${t.lostEvents} lost, ${t.skippedSnapshots ?? 0} snapshots skipped`;
+    tree = found.pids;
+    execs = found.execs.length;
+    Object.assign(execsByComm, found.execsByComm);
     analysis = await analyzeJson(out);
   }, WORKLOAD_TIMEOUT_MS);
 
