@@ -713,7 +713,9 @@ function onPrctl(d: Draft, e: PrctlMmEvent): void {
   const before = fileFromRef(e.exeBefore) ?? mm0.exe;
   const after = fileFromRef(e.exeAfter);
   if (after === null || sameFile(before, after)) return;
-  let mm: MmRecord = withTransition(patch(mm0, { exe: after, exeLink: null }), transition(e, 'prctl-replace', after), d.options.maxTimeline);
+  // What was known about where the old exe lives does not hold for the new one: a snapshot tells.
+  const unknownExe = { exeLink: null, exeElf: null, exeInternal: null, exeOverlayUpper: null, exeNlink: null };
+  let mm: MmRecord = withTransition(patch(mm0, { exe: after, ...unknownExe }), transition(e, 'prctl-replace', after), d.options.maxTimeline);
   mm = raise(d, mm, e, { class: 'exe-replaced', evidence: [ref(e)] }, before);
   putMm(d, evaluate(d, mm, e));
 }
