@@ -47,7 +47,9 @@ export async function runExport(file: string, opts: ExportCliOptions, err: NodeJ
       return 2;
     }
     if (result.badLine !== null) {
-      err.write(`exetrace export: stopped at the bad line ${sanitize(file)}:${result.badLine.line} (OUT holds what came before it); --lenient skips bad lines and counts them\n`);
+      err.write(
+        `exetrace export: stopped at the bad line ${sanitize(file)}:${result.badLine.line} (OUT holds what came before it); --lenient skips bad lines and counts them\n`,
+      );
       return 2;
     }
     return 0;
