@@ -101,7 +101,8 @@ function replaceAll(body: string[], from: string, to: string, where: string): st
 /** The line saying which bpftrace and which kernels a generated program is for. */
 function variantLine(v: ProgramVariant, flavor: ProbeFlavor): string {
   const lang = v.dialect === '0.23' ? "bpftrace 0.23+'s language (fentry/fexit, args.x, config block)" : "bpftrace 0.17's language";
-  const kernels = flavor === 'tracepoint' ? 'Linux 6.8+' : v.execEntry === 'flush_old_exec' ? 'kernels before 5.8 (flush_old_exec)' : 'Linux 5.8+ (begin_new_exec)';
+  const kernels =
+    flavor === 'tracepoint' ? 'Linux 6.8+' : v.execEntry === 'flush_old_exec' ? 'kernels before 5.8 (flush_old_exec)' : 'Linux 5.8+ (begin_new_exec)';
   return ` * VARIANT: ${lang}; ${kernels}.`;
 }
 

@@ -73,7 +73,7 @@ export async function buildDoctorReport(): Promise<DoctorReport> {
       trials[flavor] = { loads: null, reason: !root ? 'not tried: needs root' : 'not tried: no bpftrace', detects: [] };
       continue;
     }
-    const t = await tryFlavor(flavor, { bpftrace: bpftracePath, timeoutMs: 15000, dialect });
+    const t = await tryFlavor(flavor, { bpftrace: bpftracePath, dialect });
     ran.push(t);
     trials[flavor] = { loads: t.loads, reason: t.reason, detects: detectableHere(flavor, t.loads) };
   }
@@ -130,7 +130,12 @@ export function formatDoctor(r: DoctorReport): string {
     ['bpftrace', r.bpftrace.path ? `${r.bpftrace.path} ${r.bpftrace.version ?? `(${r.bpftrace.note})`}` : 'not found'],
     ['bpftrace language', `${r.bpftrace.dialect} (programs in ${r.bpftrace.programs})${r.bpftrace.version && r.bpftrace.note ? `; ${r.bpftrace.note}` : ''}`],
     ...r.bpftrace.changes.map((c): [string, string] => [`  since ${c.since}`, `${c.change} -> ${c.handling}`]),
-    ['exec entry function', r.execEntry.function ? `${r.execEntry.function} (from ${r.execEntry.source})${r.execEntry.note ? `; ${r.execEntry.note}` : ''}` : `unknown (${r.execEntry.note})`],
+    [
+      'exec entry function',
+      r.execEntry.function
+        ? `${r.execEntry.function} (from ${r.execEntry.source})${r.execEntry.note ? `; ${r.execEntry.note}` : ''}`
+        : `unknown (${r.execEntry.note})`,
+    ],
     ['kfunc (fentry) loads', `${yesNo(r.trials.kfunc.loads)}: ${r.trials.kfunc.reason}`],
     ['kprobe loads', `${yesNo(r.trials.kprobe.loads)}: ${r.trials.kprobe.reason}`],
     ['tracepoint loads', `${yesNo(r.trials.tracepoint.loads)}: ${r.trials.tracepoint.reason}`],

@@ -34,7 +34,10 @@ export function detectExecEntry(btf: Btf | null, kallsyms: string | null = null)
     try {
       text = readFileSync(KALLSYMS_PATH, 'utf8');
     } catch (err) {
-      return { ok: false, reason: `neither begin_new_exec nor flush_old_exec in BTF, and ${KALLSYMS_PATH}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}` };
+      return {
+        ok: false,
+        reason: `neither begin_new_exec nor flush_old_exec in BTF, and ${KALLSYMS_PATH}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`,
+      };
     }
   }
   const found = kallsymsHas(text, CANDIDATES);

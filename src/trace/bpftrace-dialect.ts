@@ -71,7 +71,8 @@ export const DIALECT_CHANGES: readonly (DialectChange & { sinceVersion: [number,
     since: '0.21',
     sinceVersion: [0, 21],
     change: 'strings are no longer limited to 200 bytes on the BPF stack',
-    handling: 'max_strlen = 256 in the 0.23 programs: a path component (NAME_MAX 255) is never cut; path arguments and readlink answers keep 255 bytes instead of 63',
+    handling:
+      'max_strlen = 256 in the 0.23 programs: a path component (NAME_MAX 255) is never cut; path arguments and readlink answers keep 255 bytes instead of 63',
   },
   {
     since: '0.22',
@@ -114,7 +115,11 @@ export const DIALECT_CHANGES: readonly (DialectChange & { sinceVersion: [number,
 /** The changes that apply to this version (all of them for versions newer than 0.23). */
 export function changesFor(version: BpftraceVersion | null): DialectChange[] {
   if (version === null) return [];
-  return DIALECT_CHANGES.filter((c) => atLeast(version, c.sinceVersion[0], c.sinceVersion[1])).map(({ since, change, handling }) => ({ since, change, handling }));
+  return DIALECT_CHANGES.filter((c) => atLeast(version, c.sinceVersion[0], c.sinceVersion[1])).map(({ since, change, handling }) => ({
+    since,
+    change,
+    handling,
+  }));
 }
 
 /** Said when exetrace's tests never ran this version. */

@@ -45,7 +45,10 @@ export function classifyStderr(lines: readonly string[]): RunnerError | null {
     if (tp) {
       return { kind: 'attach-failed', shortMessage: `tracepoint:${tp[1]} does not exist on this kernel`, cause: line.trim(), probe: `tracepoint:${tp[1]}` };
     }
-    const kfunc = /^(?:.*?:\d+(?::\d+)?(?:-\d+)?: )?ERROR: ((?:kfunc\/kretfunc|fentry\/fexit) not available.*|(?:fentry|fexit|kfunc|kretfunc):\S+: could not read traceable functions.*)$/.exec(line);
+    const kfunc =
+      /^(?:.*?:\d+(?::\d+)?(?:-\d+)?: )?ERROR: ((?:kfunc\/kretfunc|fentry\/fexit) not available.*|(?:fentry|fexit|kfunc|kretfunc):\S+: could not read traceable functions.*)$/.exec(
+        line,
+      );
     if (kfunc) {
       return { kind: 'attach-failed', shortMessage: 'kfunc (fentry) probes cannot load on this kernel', cause: kfunc[1]!, probe: 'kfunc' };
     }

@@ -5,18 +5,34 @@ import { execa } from 'execa';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VM_CACHE, log } from './paths.js';
+import type { UserlandSuite } from './rootfs.js';
+import type { Flavor } from '../../src/trace/trace-format.js';
 
 export interface KernelTarget {
   /** Label used in test names and cache keys. */
   name: string;
   /** apt "pkg/suite" selector for the kernel meta-package. */
-  suite: 'bookworm' | 'bookworm-backports';
+  suite: 'bullseye' | 'bookworm' | 'bookworm-backports' | 'trixie';
+  /** The guest's userland, and with it its bpftrace (bookworm 0.17, trixie 0.23). */
+  userland: UserlandSuite;
+  /** Flavors that record the lab there; each must give the host baseline's classes. */
+  flavors: Flavor[];
+  /** Flavors that must refuse to load there, with a reason (the tracepoint flavor before 6.8). */
+  refused: Flavor[];
 }
 
 export const KERNEL_TARGETS: KernelTarget[] = [
-  { name: 'debian-6.1', suite: 'bookworm' },
-  { name: 'debian-6.12-bpo', suite: 'bookworm-backports' },
+  { name: 'debian-5.10', suite: 'bullseye', userland: 'bookworm', flavors: ['kfunc', 'kprobe'], refused: ['tracepoint'] },
+  { name: 'debian-6.1', suite: 'bookworm', userland: 'bookworm', flavors: ['kfunc', 'kprobe'], refused: ['tracepoint'] },
+  { name: 'debian-6.12-bpo', suite: 'bookworm-backports', userland: 'bookworm', flavors: ['kfunc', 'kprobe'], refused: [] },
+  { name: 'debian-13', suite: 'trixie', userland: 'trixie', flavors: ['kfunc', 'kprobe', 'tracepoint'], refused: [] },
 ];
+
+export function targetNamed(name: string): KernelTarget {
+  const t = KERNEL_TARGETS.find((k) => k.name === name);
+  if (!t) throw new Error(`unknown VM target ${JSON.stringify(name)}; known: ${KERNEL_TARGETS.map((k) => k.name).join(', ')}`);
+  return t;
+}
 
 export interface FetchedKernel {
   target: KernelTarget;
@@ -69,10 +85,13 @@ function writeAptConfig(): void {
   writeFileSync(
     join(aptDir, 'sources.list'),
     [
-      `deb ${opt} ${MIRROR} bookworm main`,
-      `deb ${opt} ${MIRROR} bookworm-updates main`,
-      `deb ${opt} ${SECURITY} bookworm-security main`,
-      // The harness adds backports itself: the host's sources are not ours to change.
+      // Every suite a target's kernel comes from (bullseye is still on deb.debian.org as
+      // oldoldstable), with its updates and security: the host's sources are not ours to change.
+      ...['bullseye', 'bookworm', 'trixie'].flatMap((suite) => [
+        `deb ${opt} ${MIRROR} ${suite} main`,
+        `deb ${opt} ${MIRROR} ${suite}-updates main`,
+        `deb ${opt} ${SECURITY} ${suite}-security main`,
+      ]),
       `deb ${opt} ${MIRROR} bookworm-backports main`,
       '',
     ].join('\n'),
@@ -92,7 +111,7 @@ let aptUpdated: Promise<void> | null = null;
 function aptUpdate(): Promise<void> {
   aptUpdated ??= (async () => {
     writeAptConfig();
-    log('apt-get update (private config, includes bookworm-backports)');
+    log('apt-get update (private config: bullseye, bookworm, bookworm-backports, trixie)');
     await apt('apt-get', ['-q', 'update']);
   })();
   return aptUpdated;
