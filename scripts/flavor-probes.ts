@@ -178,7 +178,8 @@ export function generateFlavorProgram(tracepointText: string, flavor: FunctionFl
         entry('finalize_exec'),
         '{',
         '  $oldtid = @oldtid[curtask];',
-        '  delete(@oldtid[curtask]);',
+        // A stashed tid is never 0; deleting a missing key is a helper error bpftrace 0.23 prints.
+        '  if ($oldtid != 0) { delete(@oldtid[curtask]); }',
         `  if ($oldtid != 0 && (${pred})) {`,
         `    $bprm = (struct linux_binprm *)${arg('bprm', 0)};`,
         ...indent(body),
@@ -202,7 +203,8 @@ export function generateFlavorProgram(tracepointText: string, flavor: FunctionFl
     } else if (spec === 'tracepoint:sched:sched_process_exit') {
       seen.add(spec);
       const body = b.body;
-      out.push(...b.lead, ...b.specs, '{', '  delete(@oldtid[curtask]);', `  if (${pred}) {`, ...indent(body), '  }', '}');
+      // Most exiting tasks never exec'd: delete only a stash that exists (0.23 reports the rest).
+      out.push(...b.lead, ...b.specs, '{', '  if (@oldtid[curtask] != 0) { delete(@oldtid[curtask]); }', `  if (${pred}) {`, ...indent(body), '  }', '}');
     } else if (spec === 'END') {
       out.push(...exeLinkBlock(kf, exeReadPredicate(blocks), walk));
       out.push(...b.lead, ...b.specs, '{', ...b.body, kf ? '  clear(@oldtid);' : '  clear(@oldtid); clear(@exe_link);', '}');

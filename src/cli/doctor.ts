@@ -1,7 +1,7 @@
 // `exetrace doctor`: what this host can trace and which flavor `auto` picks, found by trying.
 import { release, hostname } from 'node:os';
 import type { Command } from 'commander';
-import { btfPresent, bpftraceVersion, ensureTracefs, findBpftrace, isRoot, kprobeEventsPresent, lockdownMode } from '../kernel/host-facts.js';
+import { btfPresent, bpftraceFindsBtf, bpftraceVersion, ensureTracefs, findBpftrace, isRoot, kprobeEventsPresent, lockdownMode } from '../kernel/host-facts.js';
 import { Btf } from '../kernel/btf.js';
 import { detectExecEntry } from '../kernel/exec-entry.js';
 import { changesFor, dialectFor, parseBpftraceVersion, unprovenNote, type BpftraceDialect, type DialectChange } from '../trace/bpftrace-dialect.js';
@@ -32,6 +32,8 @@ export interface DoctorReport {
     version: string | null;
     note: string | null;
     /** The language the probe programs are written in for this version, and where they are. */
+    /** Does bpftrace find the kernel's BTF itself? When not, exetrace passes BPFTRACE_BTF. */
+    findsBtf: boolean | null;
     dialect: BpftraceDialect;
     programs: string;
     /** What changed since 0.17 that touches the probes, and what exetrace does about it. */
@@ -65,6 +67,11 @@ export async function buildDoctorReport(): Promise<DoctorReport> {
     // Reported as btf: false; kallsyms may still name the exec entry.
   }
   const entry = detectExecEntry(btf);
+  const findsBtf = bpftracePath && root ? bpftraceFindsBtf(bpftracePath) : null;
+  const btfNote =
+    findsBtf?.ok && !findsBtf.value && btfPresent()
+      ? 'bpftrace does not find the kernel BTF itself (it needs the kernel_btf flag of Linux 5.11+): exetrace passes BPFTRACE_BTF=/sys/kernel/btf/vmlinux, which serves kprobe; kfunc cannot load (bpftrace needs the BTF object id)'
+      : null;
 
   const trials = {} as DoctorReport['trials'];
   const ran: FlavorTrial[] = [];
@@ -96,7 +103,13 @@ export async function buildDoctorReport(): Promise<DoctorReport> {
     bpftrace: {
       path: bpftracePath,
       version: version?.ok ? version.value : null,
-      note: version && !version.ok ? version.reason : bpftracePath ? unprovenNote(parsed) : 'bpftrace not found; apt-get install bpftrace',
+      note:
+        version && !version.ok
+          ? version.reason
+          : bpftracePath
+            ? [unprovenNote(parsed), btfNote].filter((n) => n !== null).join('; ') || null
+            : 'bpftrace not found; apt-get install bpftrace',
+      findsBtf: findsBtf?.ok ? findsBtf.value : null,
       dialect,
       programs: programRelativePath('kfunc', { ...DEFAULT_VARIANT, dialect }).replace(/kfunc\.bt$/, ''),
       changes: changesFor(parsed),

@@ -126,3 +126,18 @@ describe('lost_events JSON across versions', () => {
     expect(r).toEqual({ type: 'error', cause: 'lost_events record without a valid data.events count' });
   });
 });
+
+describe('helper_error records (printed by default since 0.23)', () => {
+  it('reads 0.23 and 0.17 shapes', () => {
+    expect(
+      parseBpftraceJsonLine(
+        '{"type": "helper_error", "msg": "Can\'t delete map element because it does not exist.", "helper": "map_delete_elem", "retcode": -2, "line": 237, "col": 3}',
+      ),
+    ).toEqual({ type: 'helper_error', helper: 'map_delete_elem', retcode: -2, line: 237, message: "Can't delete map element because it does not exist." });
+    expect(parseBpftraceJsonLine('{"type": "helper_error", "helper": "map_update_elem", "retcode": -7, "line": 3, "col": 1}')).toMatchObject({
+      type: 'helper_error',
+      message: null,
+    });
+    expect(parseBpftraceJsonLine('{"type": "helper_error", "msg": "x"}')).toMatchObject({ type: 'error' });
+  });
+});

@@ -17,15 +17,29 @@ export interface KernelTarget {
   userland: UserlandSuite;
   /** Flavors that record the lab there; each must give the host baseline's classes. */
   flavors: Flavor[];
-  /** Flavors that must refuse to load there, with a reason (the tracepoint flavor before 6.8). */
-  refused: Flavor[];
+  /** What `--flavor auto` (and doctor) must pick there, by trying. */
+  auto: Flavor;
+  /** Flavors that must refuse to load there, and what their reason must say. */
+  refused: { flavor: Flavor; because: RegExp }[];
 }
 
+/** The tracepoint flavor before 6.8. */
+const NO_PREPARE_EXEC = { flavor: 'tracepoint', because: /sched_prepare_exec.*Linux 6\.8/ } as const;
+
 export const KERNEL_TARGETS: KernelTarget[] = [
-  { name: 'debian-5.10', suite: 'bullseye', userland: 'bookworm', flavors: ['kfunc', 'kprobe'], refused: ['tracepoint'] },
-  { name: 'debian-6.1', suite: 'bookworm', userland: 'bookworm', flavors: ['kfunc', 'kprobe'], refused: ['tracepoint'] },
-  { name: 'debian-6.12-bpo', suite: 'bookworm-backports', userland: 'bookworm', flavors: ['kfunc', 'kprobe'], refused: [] },
-  { name: 'debian-13', suite: 'trixie', userland: 'trixie', flavors: ['kfunc', 'kprobe', 'tracepoint'], refused: [] },
+  // bpftrace (0.17 to 0.23) finds vmlinux BTF through bpf_btf_info.kernel_btf, which 5.11 added:
+  // on 5.10 it reports "btf: no", so fentry cannot load and kprobe needs BPFTRACE_BTF.
+  {
+    name: 'debian-5.10',
+    suite: 'bullseye',
+    userland: 'bookworm',
+    flavors: ['kprobe'],
+    auto: 'kprobe',
+    refused: [NO_PREPARE_EXEC, { flavor: 'kfunc', because: /kfunc\/kretfunc not available/ }],
+  },
+  { name: 'debian-6.1', suite: 'bookworm', userland: 'bookworm', flavors: ['kfunc', 'kprobe'], auto: 'kfunc', refused: [NO_PREPARE_EXEC] },
+  { name: 'debian-6.12-bpo', suite: 'bookworm-backports', userland: 'bookworm', flavors: ['kfunc', 'kprobe'], auto: 'kfunc', refused: [] },
+  { name: 'debian-13', suite: 'trixie', userland: 'trixie', flavors: ['kfunc', 'kprobe', 'tracepoint'], auto: 'kfunc', refused: [] },
 ];
 
 export function targetNamed(name: string): KernelTarget {
@@ -179,13 +193,19 @@ export async function fetchKernel(target: KernelTarget): Promise<FetchedKernel> 
   const release = vmlinuzName.slice('vmlinuz-'.length);
   mkdirSync(join(scratch, 'out', 'modules'), { recursive: true });
   renameSync(join(tree, 'boot', vmlinuzName), join(scratch, 'out', 'vmlinuz'));
-  const modRoot = join(tree, 'lib', 'modules', release, 'kernel');
+  // Merged-/usr packages (trixie) ship modules under usr/lib/modules.
+  const modRoot = ['lib', 'usr/lib']
+    .map((d) => join(tree, d, 'modules', release, 'kernel'))
+    .find((d) => existsSync(d));
+  if (!modRoot) throw new Error(`${deb}: no lib/modules/${release} or usr/lib/modules/${release}`);
   for (const m of WANTED_MODULES) {
-    // Debian compresses modules in newer kernels (.ko.xz); keep whatever form is shipped, kmod reads both.
-    for (const suffix of ['', '.xz', '.zst']) {
-      const src = join(modRoot, m + suffix);
-      if (existsSync(src)) renameSync(src, join(scratch, 'out', 'modules', m.split('/').pop()! + suffix));
-    }
+    // Debian compresses modules in newer kernels (.ko.xz): decompress here, so any guest kmod loads them.
+    const dest = join(scratch, 'out', 'modules', m.split('/').pop()!);
+    const shipped = ['', '.xz', '.zst'].map((suffix) => join(modRoot, m + suffix)).find((p) => existsSync(p));
+    if (!shipped) throw new Error(`${deb}: ${m} is not in the package (the lab's stacked-filesystem scenario needs it)`);
+    if (shipped.endsWith('.xz')) await execa('sh', ['-c', `xz -dc '${shipped}' > '${dest}'`]);
+    else if (shipped.endsWith('.zst')) await execa('zstd', ['-q', '-d', shipped, '-o', dest]);
+    else renameSync(shipped, dest);
   }
   rmSync(dir, { recursive: true, force: true });
   renameSync(join(scratch, 'out'), dir);

@@ -67,7 +67,7 @@ export interface GuestRunOptions {
 export async function runInGuest(target: KernelTarget, opts: GuestRunOptions = {}): Promise<GuestResult> {
   const distDir = opts.distDir ?? join(PROJECT_ROOT, 'dist');
   if (!existsSync(join(distDir, 'src', 'cli', 'main.js'))) throw new Error(`${distDir} has no src/cli/main.js: run npm run build first`);
-  const plan: GuestPlan = opts.plan ?? { flavors: target.flavors, refused: target.refused };
+  const plan: GuestPlan = opts.plan ?? { flavors: target.flavors, refused: target.refused.map((r) => r.flavor) };
   const [kernel, rootfs, driver, modules] = await Promise.all([fetchKernel(target), ensureRootfs(target.userland), bundleDriver(), runtimeModules()]);
   // The lab compiles on first use; build on the host so the guest needs no gcc.
   const { buildLab } = await import('../lab/build.js');

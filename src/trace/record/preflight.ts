@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Btf, mountMntOffset, VMLINUX_BTF_PATH } from '../../kernel/btf.js';
 import { detectExecEntry } from '../../kernel/exec-entry.js';
 import { dialectFor, parseBpftraceVersion } from '../bpftrace-dialect.js';
-import { bpftraceVersion, ensureTracefs, findBpftrace, isRoot } from '../../kernel/host-facts.js';
+import { BTF_PATH, bpftraceFindsBtf, btfPresent, bpftraceVersion, ensureTracefs, findBpftrace, isRoot } from '../../kernel/host-facts.js';
 import { pickFlavor, type LadderResult } from '../flavor-ladder.js';
 import {
   buildProbeInvocation,
@@ -26,6 +26,8 @@ export interface SessionPlan {
   flavor: Flavor;
   ladder: LadderResult;
   invocation: ProbeInvocation;
+  /** Extra environment for bpftrace (BPFTRACE_BTF where it does not find the BTF itself). */
+  env: Record<string, string>;
   writer: TraceWriter | null;
 }
 
@@ -73,6 +75,10 @@ export async function preflight(opts: RecordOptions, stopped: () => boolean): Pr
     vmaRemovalFunction = 'remove_vma';
   }
   const execEntry = detectExecEntry(btf);
+  // Without BTF bpftrace parses the programs' struct casts with kernel headers, which stock
+  // systems lack: hand it the file. (kfunc still cannot load then: it needs the BTF object id.)
+  const findsBtf = bpftraceFindsBtf(bpftrace);
+  const env: Record<string, string> = findsBtf.ok && !findsBtf.value && btfPresent() ? { BPFTRACE_BTF: BTF_PATH } : {};
   const ladder = await trials;
   if (stopped()) return { ok: false, stopped: true };
   if (ladder.chosen === null) return failure(`no probe flavor loads on this kernel (requested ${opts.flavor})`, ladder.reason);
@@ -99,5 +105,5 @@ export async function preflight(opts: RecordOptions, stopped: () => boolean): Pr
       return failure(`cannot create ${opts.out}: ${e.code ?? e.message}`, e.message);
     }
   }
-  return { ok: true, plan: { bpftrace, bpftraceVersion: version.value, flavor, ladder, invocation, writer } };
+  return { ok: true, plan: { bpftrace, bpftraceVersion: version.value, flavor, ladder, invocation, env, writer } };
 }

@@ -115,7 +115,7 @@ export async function runSession(plan: SessionPlan, opts: RecordOptions, result:
     runner = new BpftraceRunner({
       bpftrace: plan.bpftrace,
       args: plan.invocation.args,
-      env: bpftraceEnv(),
+      env: { ...bpftraceEnv(), ...plan.env },
       tracepoints: tracepointsOf(readFileSync(plan.invocation.scriptPath, 'utf8')),
       decoder,
       onOutput: (out) => {
