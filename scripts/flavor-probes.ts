@@ -378,11 +378,6 @@ export function programPath(flavor: ProbeFlavor, variant: ProgramVariant = DEFAU
   return join(PROJECT_ROOT, programRelativePath(flavor, variant));
 }
 
-/** The 0.17 begin_new_exec program of a function flavor (the one the host's tests compile). */
-export function flavorProgramPath(flavor: FunctionFlavor): string {
-  return programPath(flavor);
-}
-
 export function generateFromRepo(flavor: ProbeFlavor, variant: ProgramVariant = DEFAULT_VARIANT): string {
   const tp = readFileSync(join(PROJECT_ROOT, 'probes', 'tracepoint.bt'), 'utf8');
   if (flavor === 'tracepoint') {

@@ -107,7 +107,8 @@ export function parseBpftraceJsonLine(line: string): BpftraceRecord {
     }
     case 'helper_error': {
       // 0.23: {"type": "helper_error", "msg": "...", "helper": "map_delete_elem", "retcode": -2, "line": 10, "col": 3}; 0.17 has no "msg".
-      if (typeof value.helper !== 'string' || typeof value.retcode !== 'number') return { type: 'error', cause: 'helper_error record without "helper" and "retcode"' };
+      if (typeof value.helper !== 'string' || typeof value.retcode !== 'number')
+        return { type: 'error', cause: 'helper_error record without "helper" and "retcode"' };
       return {
         type: 'helper_error',
         helper: value.helper,

@@ -3,9 +3,9 @@
 // each flavor, an attempt with each flavor that must refuse, or `exetrace record` around a
 // given script (npm run vm). Everything lands in /results, which guest-init.sh sends back over
 // ttyS1; the host does the asserting.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { recordAroundLab } from './lab-recording.js';
+import { recordAround, recordAroundLab } from './lab-recording.js';
 import type { GuestPlan } from './harness.js';
 
 const CLI = '/opt/exetrace/dist/src/cli/main.js';
@@ -39,36 +39,23 @@ if (plan.script) {
   ship('script.trace.jsonl', 'script.record.log', 'script.json');
 } else {
   for (const flavor of plan.flavors) {
-    await recordAroundLab(CLI, flavor, RESULTS, progress);
+    await recordAroundLab(CLI, flavor, RESULTS, progress, plan.only);
     ship(`${flavor}.scenarios.json`, `${flavor}.record.log`, `${flavor}.trace.jsonl`);
   }
 }
 
 /** `exetrace record` until its probes are attached, then the script, then SIGINT. */
 async function recordAroundScript(flavor: string): Promise<void> {
-  progress(`${flavor}: starting exetrace record around the script`);
-  const log: Buffer[] = [];
-  const rec = spawn(process.execPath, [CLI, 'record', '--flavor', flavor, '--out', `${RESULTS}/script.trace.jsonl`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  rec.stdout.on('data', (b: Buffer) => log.push(b));
-  rec.stderr.on('data', (b: Buffer) => log.push(b));
-  let dead = false;
-  const exited = new Promise<number>((r) =>
-    rec.on('close', (c) => {
-      dead = true;
-      r(c ?? -1);
-    }),
+  const r = await recordAround(
+    CLI,
+    flavor,
+    `${RESULTS}/script.trace.jsonl`,
+    `${RESULTS}/script.record.log`,
+    async () => {
+      const s = spawnSync('sh', ['/opt/exetrace/vm-script.sh'], { encoding: 'utf8', cwd: '/tmp', timeout: 600_000 });
+      return { rc: s.status, output: `${s.stdout}${s.stderr}` };
+    },
+    progress,
   );
-  const t0 = Date.now();
-  while (!dead && Date.now() - t0 < 300_000 && !/attached/i.test(Buffer.concat(log).toString())) await new Promise((r) => setTimeout(r, 250));
-  let script: { rc: number | null; output: string } | null = null;
-  if (!dead) {
-    progress(`${flavor}: attached after ${((Date.now() - t0) / 1000).toFixed(1)} s; running the script`);
-    const s = spawnSync('sh', ['/opt/exetrace/vm-script.sh'], { encoding: 'utf8', cwd: '/tmp', timeout: 600_000 });
-    script = { rc: s.status, output: `${s.stdout}${s.stderr}` };
-    await new Promise((r) => setTimeout(r, 2000));
-    rec.kill('SIGINT');
-  }
-  const recorderRc = await exited;
-  writeFileSync(`${RESULTS}/script.record.log`, Buffer.concat(log));
-  writeFileSync(`${RESULTS}/script.json`, JSON.stringify({ flavor, recorderRc, script }));
+  writeFileSync(`${RESULTS}/script.json`, JSON.stringify({ flavor, recorderRc: r.recorderRc, attachS: r.attachS, script: r.result, error: r.error }));
 }

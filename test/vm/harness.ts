@@ -9,6 +9,7 @@ import { fetchKernel, type KernelTarget } from './fetch.js';
 import { PROJECT_ROOT, VM_CACHE, log } from './paths.js';
 import { ensureRootfs, type OverlayFile } from './rootfs.js';
 import type { Flavor } from '../../src/trace/trace-format.js';
+import { scenarios, type ScenarioId } from '../lab/scenarios.js';
 
 /** Production dependencies only (what dist/ imports at run time). */
 async function runtimeModules(): Promise<OverlayFile[]> {
@@ -51,6 +52,8 @@ export interface GuestPlan {
   flavors: Flavor[];
   /** Try `exetrace record --flavor F` for each; it must refuse with a reason. */
   refused: Flavor[];
+  /** Only these lab scenarios (default: all). */
+  only?: ScenarioId[];
   /** Instead of the lab: run this script under `exetrace record --flavor flavors[0]` (npm run vm). */
   script?: boolean;
 }
@@ -67,7 +70,12 @@ export interface GuestRunOptions {
 export async function runInGuest(target: KernelTarget, opts: GuestRunOptions = {}): Promise<GuestResult> {
   const distDir = opts.distDir ?? join(PROJECT_ROOT, 'dist');
   if (!existsSync(join(distDir, 'src', 'cli', 'main.js'))) throw new Error(`${distDir} has no src/cli/main.js: run npm run build first`);
-  const plan: GuestPlan = opts.plan ?? { flavors: target.flavors, refused: target.refused.map((r) => r.flavor) };
+  const skip = new Set((target.skipScenarios ?? []).map((x) => x.id));
+  const plan: GuestPlan = opts.plan ?? {
+    flavors: target.flavors,
+    refused: target.refused.map((r) => r.flavor),
+    ...(skip.size ? { only: scenarios.map((s) => s.id).filter((id) => !skip.has(id)) } : {}),
+  };
   const [kernel, rootfs, driver, modules] = await Promise.all([fetchKernel(target), ensureRootfs(target.userland), bundleDriver(), runtimeModules()]);
   // The lab compiles on first use; build on the host so the guest needs no gcc.
   const { buildLab } = await import('../lab/build.js');
@@ -84,7 +92,7 @@ export async function runInGuest(target: KernelTarget, opts: GuestRunOptions = {
     kernel,
     rootfs,
     job,
-    timeoutMs: 25 * 60_000,
+    timeoutMs: 45 * 60_000,
     extraFiles: [
       { guestPath: '/opt/exetrace/vm-plan.json', content: JSON.stringify(plan) },
       ...(opts.scriptFile ? [{ guestPath: '/opt/exetrace/vm-script.sh', from: opts.scriptFile, mode: 0o755 }] : []),
