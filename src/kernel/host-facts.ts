@@ -115,6 +115,12 @@ export function bpftraceFindsBtf(path = 'bpftrace'): Fact<boolean> {
   delete env.BPFTRACE_BTF;
   const r = spawnSync(path, ['--info'], { encoding: 'utf8', timeout: 60_000, env });
   if (r.error) return { ok: false, reason: `bpftrace --info failed: ${r.error.message}` };
-  const m = /(?<!module )\bbtf: (yes|no)\b/.exec(`${r.stdout}\n${r.stderr}`);
-  return m ? { ok: true, value: m[1] === 'yes' } : { ok: false, reason: 'bpftrace --info does not say whether it has BTF' };
+  const v = btfFromBpftraceInfo(`${r.stdout}\n${r.stderr}`);
+  return v !== null ? { ok: true, value: v } : { ok: false, reason: 'bpftrace --info does not say whether it has BTF' };
+}
+
+/** The "btf: yes|no" of `bpftrace --info` (0.17: one per line; 0.23: two columns, and a separate "module btf"). */
+export function btfFromBpftraceInfo(text: string): boolean | null {
+  const m = /(?<!module )\bbtf: (yes|no)\b/.exec(text);
+  return m ? m[1] === 'yes' : null;
 }

@@ -8,6 +8,7 @@ import { classifyStderr } from '../../src/trace/bpftrace-stderr.js';
 import { TRIAL_PROGRAMS } from '../../src/trace/flavor-ladder.js';
 import { probeScriptPath, programRelativePath } from '../../src/trace/probe-program.js';
 import { existsSync } from 'node:fs';
+import { btfFromBpftraceInfo } from '../../src/kernel/host-facts.js';
 
 const v = (s: string) => parseBpftraceVersion(s);
 
@@ -139,5 +140,16 @@ describe('helper_error records (printed by default since 0.23)', () => {
       message: null,
     });
     expect(parseBpftraceJsonLine('{"type": "helper_error", "msg": "x"}')).toMatchObject({ type: 'error' });
+  });
+});
+
+describe('bpftrace --info: does bpftrace find the kernel BTF itself?', () => {
+  it('reads 0.17 (one feature a line) and 0.23 (two columns, "module btf" apart)', () => {
+    expect(btfFromBpftraceInfo('Kernel features\n  Instruction limit: 1000000\n  btf: no\n  map batch: yes\n')).toBe(false);
+    expect(
+      btfFromBpftraceInfo('  Instruction limit: 1000000       btf: yes                           \n  module btf: yes                  Kernel DWARF: no\n'),
+    ).toBe(true);
+    expect(btfFromBpftraceInfo('  module btf: no                   Kernel DWARF: no\n  Instruction limit: 1000000       btf: yes\n')).toBe(true);
+    expect(btfFromBpftraceInfo('no such line')).toBeNull();
   });
 });
