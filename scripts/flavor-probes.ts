@@ -1,11 +1,14 @@
-// Generates probes/kfunc.bt and probes/kprobe.bt from probes/tracepoint.bt, so the three flavors
-// print the same line protocol by construction: every probe block is copied verbatim except the
-// ones the four kernel functions replace. `npm run probes:gen` rewrites the two files;
-// test/unit/probe-generator.test.ts (in npm test) fails when they are stale, and
-// test/vm/flavor-probes.test.ts compiles them.
+// Generates every program but probes/tracepoint.bt from it, so the three flavors print the same
+// line protocol by construction: every probe block is copied verbatim except the ones the four
+// kernel functions replace. Variants (src/trace/probe-program.ts names their files):
+//   - the kfunc and kprobe flavors, for begin_new_exec kernels (5.8+) and flush_old_exec ones;
+//   - each of those and tracepoint.bt again in bpftrace 0.23's language (probes/bpftrace-0.23/).
+// `npm run probes:gen` rewrites them; test/unit/probe-generator.test.ts (in npm test) fails when
+// one is stale, and test/vm/flavor-probes.test.ts compiles them.
 //
 // Replaced blocks (tracepoint → function):
-//   sched:sched_prepare_exec → begin_new_exec entry (exec_begin; stashes the pre-de_thread tid)
+//   sched:sched_prepare_exec → begin_new_exec entry (exec_begin; stashes the pre-de_thread tid);
+//                              flush_old_exec before 5.8 (same argument, same point of no return)
 //   sched:sched_process_exec → finalize_exec entry (exec; start_code is set by then, unlike at
 //                              begin_new_exec's return, which only drops the stash on failure)
 //   mmap:exit_mmap           → mmput entry when mm_users is 1 (the final put)
@@ -13,15 +16,24 @@
 //                              tracepoint.bt: the tracepoint field only exists since 6.16)
 // Added: the VMA-removal function ($5: remove_vma, or vm_area_free where remove_vma is inlined),
 // and proc_exe_link's return (exe_read with sys 4: the kernel resolving a /proc/PID/exe link).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_VARIANT, programRelativePath, type ExecEntry, type ProbeFlavor, type ProgramVariant } from '../src/trace/probe-program.js';
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 export type FunctionFlavor = 'kfunc' | 'kprobe';
-/** bpftrace 0.17 spells fentry `kfunc:` and reads `args->x`; newer versions use `fentry:` and `args.x`. */
-export type Syntax = '0.17' | 'modern';
+
+/** Every generated program: the function flavors in each variant, and tracepoint.bt in 0.23's language. */
+export const GENERATED_PROGRAMS: readonly { flavor: ProbeFlavor; variant: ProgramVariant }[] = [
+  ...(['0.17', '0.23'] as const).flatMap((dialect) =>
+    (['begin_new_exec', 'flush_old_exec'] as const).flatMap((execEntry) =>
+      (['kfunc', 'kprobe'] as const).map((flavor) => ({ flavor, variant: { dialect, execEntry } })),
+    ),
+  ),
+  { flavor: 'tracepoint', variant: { dialect: '0.23', execEntry: 'begin_new_exec' } },
+];
 
 interface Block {
   lead: string[];
@@ -86,13 +98,23 @@ function replaceAll(body: string[], from: string, to: string, where: string): st
   return joined.split(from).join(to).split('\n');
 }
 
-function header(flavor: FunctionFlavor): string[] {
+/** The line saying which bpftrace and which kernels a generated program is for. */
+function variantLine(v: ProgramVariant, flavor: ProbeFlavor): string {
+  const lang = v.dialect === '0.23' ? "bpftrace 0.23+'s language (fentry/fexit, args.x, config block)" : "bpftrace 0.17's language";
+  const kernels =
+    flavor === 'tracepoint' ? 'Linux 6.8+' : v.execEntry === 'flush_old_exec' ? 'kernels before 5.8 (flush_old_exec)' : 'Linux 5.8+ (begin_new_exec)';
+  return ` * VARIANT: ${lang}; ${kernels}.`;
+}
+
+function header(flavor: FunctionFlavor, v: ProgramVariant): string[] {
   const how = flavor === 'kfunc' ? 'fentry/fexit (BTF; bpftrace 0.17 spells them kfunc/kretfunc)' : 'kprobe/kretprobe';
+  const ex = v.execEntry.padEnd(16);
   return `#!/usr/bin/env bpftrace
 /*
  * ${flavor}.bt  exetrace probes, ${flavor} flavor. GENERATED from tracepoint.bt by
  *            scripts/flavor-probes.ts: edit that file or tracepoint.bt, then npm run probes:gen.
  *            Prints the same line protocol as tracepoint.bt (docs/line-protocol.md).
+${variantLine(v, flavor)}
  *
  * USAGE: bpftrace -f json ${flavor}.bt PID COMM SELFPID MNTOFF VMAFREE
  *   $1..$4  as in tracepoint.bt (pid filter, comm filter, exetrace's pid, offsetof(mount, mnt))
@@ -100,7 +122,7 @@ function header(flavor: FunctionFlavor): string[] {
  *               (Debian 6.1 inlines remove_vma); chosen from BTF, never from user input.
  *
  * The four kernel functions through ${how}:
- *   begin_new_exec   exec_begin (old mm, bprm->filename, bprm->interp); its return drops
+ *   ${ex} exec_begin (old mm, bprm->filename, bprm->interp); its return drops
  *                    the stashed pre-de_thread tid when exec fails before the point of no return
  *   finalize_exec    exec (new mm, exe_file = bprm->file, code range: set by now)
  *   mmput            mm_exit, only for the final put (mm_users 1 -> 0)
@@ -112,14 +134,15 @@ function header(flavor: FunctionFlavor): string[] {
  */`.split('\n');
 }
 
-export function generateFlavorProgram(tracepointText: string, flavor: FunctionFlavor, syntax: Syntax = '0.17'): string {
+export function generateFlavorProgram(tracepointText: string, flavor: FunctionFlavor, variant: ProgramVariant = DEFAULT_VARIANT): string {
   const { blocks, tail } = parse(tracepointText);
+  const execEntry: ExecEntry = variant.execEntry;
   const kf = flavor === 'kfunc';
   const entry = (fn: string): string => (kf ? `kfunc:${fn}` : `kprobe:${fn}`);
   const ret = (fn: string): string => (kf ? `kretfunc:${fn}` : `kretprobe:${fn}`);
   const arg = (name: string, idx: number): string => (kf ? `args->${name}` : `arg${idx}`);
   const seen = new Set<string>();
-  const out: string[] = [...header(flavor)];
+  const out: string[] = [...header(flavor, variant)];
   const walk = pathWalk(blocks);
   for (const b of blocks) {
     const spec = b.specs[0]!.replace(/,$/, '');
@@ -130,7 +153,7 @@ export function generateFlavorProgram(tracepointText: string, flavor: FunctionFl
       body = replaceAll(body, 'args->interp', '$bprm->interp', spec);
       out.push(
         ...b.lead,
-        entry('begin_new_exec'),
+        entry(execEntry),
         '{',
         '  // Unfiltered: the comm filter may match only the new image (checked at finalize_exec).',
         '  @oldtid[curtask] = tid;',
@@ -140,7 +163,7 @@ export function generateFlavorProgram(tracepointText: string, flavor: FunctionFl
         '  }',
         '}',
         '',
-        ret('begin_new_exec'),
+        ret(execEntry),
         '/ retval != 0 /',
         '{',
         '  delete(@oldtid[curtask]);',
@@ -155,7 +178,8 @@ export function generateFlavorProgram(tracepointText: string, flavor: FunctionFl
         entry('finalize_exec'),
         '{',
         '  $oldtid = @oldtid[curtask];',
-        '  delete(@oldtid[curtask]);',
+        // A stashed tid is never 0; deleting a missing key is a helper error bpftrace 0.23 prints.
+        '  if ($oldtid != 0) { delete(@oldtid[curtask]); }',
         `  if ($oldtid != 0 && (${pred})) {`,
         `    $bprm = (struct linux_binprm *)${arg('bprm', 0)};`,
         ...indent(body),
@@ -179,7 +203,8 @@ export function generateFlavorProgram(tracepointText: string, flavor: FunctionFl
     } else if (spec === 'tracepoint:sched:sched_process_exit') {
       seen.add(spec);
       const body = b.body;
-      out.push(...b.lead, ...b.specs, '{', '  delete(@oldtid[curtask]);', `  if (${pred}) {`, ...indent(body), '  }', '}');
+      // Most exiting tasks never exec'd: delete only a stash that exists (0.23 reports the rest).
+      out.push(...b.lead, ...b.specs, '{', '  if (@oldtid[curtask] != 0) { delete(@oldtid[curtask]); }', `  if (${pred}) {`, ...indent(body), '  }', '}');
     } else if (spec === 'END') {
       out.push(...exeLinkBlock(kf, exeReadPredicate(blocks), walk));
       out.push(...b.lead, ...b.specs, '{', ...b.body, kf ? '  clear(@oldtid);' : '  clear(@oldtid); clear(@exe_link);', '}');
@@ -198,7 +223,22 @@ export function generateFlavorProgram(tracepointText: string, flavor: FunctionFl
   out.push(...tail);
   let text = out.join('\n');
   if (!text.endsWith('\n')) text += '\n';
-  return syntax === 'modern' ? toModernSyntax(text) : text;
+  return variant.dialect === '0.23' ? toDialect023(text) : text;
+}
+
+/** tracepoint.bt in bpftrace 0.23's language: its own header, a variant line, the config block. */
+export function generateTracepointProgram023(tracepointText: string): string {
+  const lines = tracepointText.split('\n');
+  const end = lines.findIndex((l) => l.includes('*/'));
+  if (end < 0 || !lines[0]!.startsWith('#!')) throw new ProbeTemplateError('tracepoint.bt: no shebang and header comment');
+  const head = [
+    ...lines.slice(0, end),
+    ' *',
+    ' * GENERATED from probes/tracepoint.bt by scripts/flavor-probes.ts (npm run probes:gen).',
+    variantLine({ dialect: '0.23', execEntry: 'begin_new_exec' }, 'tracepoint'),
+    ...lines.slice(end),
+  ];
+  return toDialect023(head.join('\n'));
 }
 
 /** The readlink probe's predicate (pid, comm and self filters), applied to the reader. */
@@ -304,25 +344,54 @@ ${probe}
 }`.split('\n');
 }
 
-/** bpftrace >= 0.20 spelling: fentry/fexit and `args.x`. */
-export function toModernSyntax(text: string): string {
-  return text
+/**
+ * 0.23's settings, right after the header comment (docs/flavors.md, src/trace/bpftrace-dialect.ts):
+ * 256-byte strings (0.17: 64) so a path component (NAME_MAX 255) is never cut; a cut string
+ * without the ".." trailer (0.18+), so it stays a byte prefix; no map dump at exit; and a
+ * probe that cannot attach fails the program instead of a warning.
+ */
+export const CONFIG_023 = `
+// bpftrace 0.23 settings: see the VARIANT line above and docs/flavors.md.
+config = {
+  max_strlen = 256;
+  str_trunc_trailer = "";
+  print_maps_on_exit = 0;
+  missing_probes = "error"
+}`;
+
+/**
+ * bpftrace 0.23's spelling: fentry/fexit (0.20+; kfunc/kretfunc are the old names) and `args.x`
+ * (0.19+: args is a struct; args->x is kept for compatibility), plus the config block.
+ */
+export function toDialect023(text: string): string {
+  const renamed = text
     .replace(/\bkretfunc:/g, 'fexit:')
     .replace(/\bkfunc:/g, 'fentry:')
     .replace(/\bargs->/g, 'args.');
+  const lines = renamed.split('\n');
+  const end = lines.findIndex((l) => l.includes('*/'));
+  if (end < 0) throw new ProbeTemplateError('program has no header comment to put the config block after');
+  return [...lines.slice(0, end + 1), ...CONFIG_023.split('\n'), ...lines.slice(end + 1)].join('\n');
 }
 
-export function flavorProgramPath(flavor: FunctionFlavor): string {
-  return join(PROJECT_ROOT, 'probes', `${flavor}.bt`);
+export function programPath(flavor: ProbeFlavor, variant: ProgramVariant = DEFAULT_VARIANT): string {
+  return join(PROJECT_ROOT, programRelativePath(flavor, variant));
 }
 
-export function generateFromRepo(flavor: FunctionFlavor): string {
-  return generateFlavorProgram(readFileSync(join(PROJECT_ROOT, 'probes', 'tracepoint.bt'), 'utf8'), flavor);
+export function generateFromRepo(flavor: ProbeFlavor, variant: ProgramVariant = DEFAULT_VARIANT): string {
+  const tp = readFileSync(join(PROJECT_ROOT, 'probes', 'tracepoint.bt'), 'utf8');
+  if (flavor === 'tracepoint') {
+    if (variant.dialect !== '0.23') throw new ProbeTemplateError('probes/tracepoint.bt is the source, not generated');
+    return generateTracepointProgram023(tp);
+  }
+  return generateFlavorProgram(tp, flavor, variant);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  for (const flavor of ['kfunc', 'kprobe'] as const) {
-    writeFileSync(flavorProgramPath(flavor), generateFromRepo(flavor));
-    process.stdout.write(`wrote ${flavorProgramPath(flavor)}\n`);
+  for (const { flavor, variant } of GENERATED_PROGRAMS) {
+    const path = programPath(flavor, variant);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, generateFromRepo(flavor, variant));
+    process.stdout.write(`wrote ${path}\n`);
   }
 }

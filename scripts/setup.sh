@@ -16,7 +16,7 @@ for pkg in bpftrace tmux gcc libc6-dev make git python3 chromium nats-server pro
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt="$need_apt $pkg"
 done
 if [ -n "${EXETRACE_WITH_VM:-}" ]; then
-  for pkg in qemu-system-x86 debootstrap cpio zstd; do
+  for pkg in qemu-system-x86 debootstrap cpio zstd xz-utils; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_apt="$need_apt $pkg"
   done
 fi

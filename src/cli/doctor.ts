@@ -1,8 +1,12 @@
 // `exetrace doctor`: what this host can trace and which flavor `auto` picks, found by trying.
 import { release, hostname } from 'node:os';
 import type { Command } from 'commander';
-import { btfPresent, bpftraceVersion, ensureTracefs, findBpftrace, isRoot, kprobeEventsPresent, lockdownMode } from '../kernel/host-facts.js';
+import { btfPresent, bpftraceFindsBtf, bpftraceVersion, ensureTracefs, findBpftrace, isRoot, kprobeEventsPresent, lockdownMode } from '../kernel/host-facts.js';
+import { Btf } from '../kernel/btf.js';
+import { detectExecEntry } from '../kernel/exec-entry.js';
+import { changesFor, dialectFor, parseBpftraceVersion, unprovenNote, type BpftraceDialect, type DialectChange } from '../trace/bpftrace-dialect.js';
 import { LADDER, pickFlavor, tryFlavor, type FlavorTrial } from '../trace/flavor-ladder.js';
+import { DEFAULT_VARIANT, programRelativePath } from '../trace/probe-program.js';
 import type { Flavor } from '../trace/trace-format.js';
 import { detectableHere } from '../report/flavor-capabilities.js';
 import type { FindingClass } from '../model/state.js';
@@ -23,7 +27,20 @@ export interface DoctorReport {
   btf: boolean;
   tracefs: { path: string | null; mountedNow: boolean; note: string | null };
   kprobeEvents: boolean;
-  bpftrace: { path: string | null; version: string | null; note: string | null };
+  bpftrace: {
+    path: string | null;
+    version: string | null;
+    note: string | null;
+    /** The language the probe programs are written in for this version, and where they are. */
+    /** Does bpftrace find the kernel's BTF itself? When not, exetrace passes BPFTRACE_BTF. */
+    findsBtf: boolean | null;
+    dialect: BpftraceDialect;
+    programs: string;
+    /** What changed since 0.17 that touches the probes, and what exetrace does about it. */
+    changes: DialectChange[];
+  };
+  /** exec's point-of-no-return function (kfunc/kprobe flavors hook it), from BTF or kallsyms. */
+  execEntry: { function: string | null; source: string | null; note: string | null };
   /** One trial per flavor: does a tiny program of that probe type load here? */
   trials: Record<Flavor, { loads: boolean | null; reason: string; detects: FindingClass[] }>;
   auto: { flavor: Flavor | null; reason: string };
@@ -41,6 +58,21 @@ export async function buildDoctorReport(): Promise<DoctorReport> {
   if (!bpftracePath) problems.push('bpftrace not found; apt-get install bpftrace');
   if (!tracefs.ok) problems.push(tracefs.reason);
 
+  const parsed = version?.ok ? parseBpftraceVersion(version.value) : null;
+  const dialect = dialectFor(parsed);
+  let btf: Btf | null = null;
+  try {
+    btf = Btf.fromFile();
+  } catch {
+    // Reported as btf: false; kallsyms may still name the exec entry.
+  }
+  const entry = detectExecEntry(btf);
+  const findsBtf = bpftracePath && root ? bpftraceFindsBtf(bpftracePath) : null;
+  const btfNote =
+    findsBtf?.ok && !findsBtf.value && btfPresent()
+      ? 'bpftrace does not find the kernel BTF itself (it needs the kernel_btf flag of Linux 5.11+): exetrace passes BPFTRACE_BTF=/sys/kernel/btf/vmlinux, which serves kprobe; kfunc cannot load (bpftrace needs the BTF object id)'
+      : null;
+
   const trials = {} as DoctorReport['trials'];
   const ran: FlavorTrial[] = [];
   for (const flavor of LADDER) {
@@ -48,13 +80,13 @@ export async function buildDoctorReport(): Promise<DoctorReport> {
       trials[flavor] = { loads: null, reason: !root ? 'not tried: needs root' : 'not tried: no bpftrace', detects: [] };
       continue;
     }
-    const t = await tryFlavor(flavor, { bpftrace: bpftracePath, timeoutMs: 15000 });
+    const t = await tryFlavor(flavor, { bpftrace: bpftracePath, dialect });
     ran.push(t);
     trials[flavor] = { loads: t.loads, reason: t.reason, detects: detectableHere(flavor, t.loads) };
   }
   let auto: DoctorReport['auto'] = { flavor: null, reason: 'not decided: the trials could not run' };
   if (ran.length > 0) {
-    const pick = await pickFlavor('auto', { bpftrace: bpftracePath!, trials: ran });
+    const pick = await pickFlavor('auto', { bpftrace: bpftracePath!, trials: ran, dialect });
     auto = { flavor: pick.chosen, reason: pick.reason };
     if (pick.chosen === null) problems.push(`no flavor can record here: ${pick.reason}`);
   }
@@ -71,8 +103,27 @@ export async function buildDoctorReport(): Promise<DoctorReport> {
     bpftrace: {
       path: bpftracePath,
       version: version?.ok ? version.value : null,
-      note: version && !version.ok ? version.reason : bpftracePath ? null : 'bpftrace not found; apt-get install bpftrace',
+      note:
+        version && !version.ok
+          ? version.reason
+          : bpftracePath
+            ? [unprovenNote(parsed), btfNote].filter((n) => n !== null).join('; ') || null
+            : 'bpftrace not found; apt-get install bpftrace',
+      findsBtf: findsBtf?.ok ? findsBtf.value : null,
+      dialect,
+      programs: programRelativePath('kfunc', { ...DEFAULT_VARIANT, dialect }).replace(/kfunc\.bt$/, ''),
+      changes: changesFor(parsed),
     },
+    execEntry: entry.ok
+      ? {
+          function: entry.fn,
+          source: entry.source,
+          note:
+            entry.fn === 'flush_old_exec'
+              ? 'flush_old_exec programs (probes/**/flush_old_exec/) are generated and unit-tested only: no kernel before 5.8 was available to prove them live'
+              : null,
+        }
+      : { function: null, source: null, note: entry.reason },
     trials,
     auto,
     problems,
@@ -90,6 +141,14 @@ export function formatDoctor(r: DoctorReport): string {
     ['tracefs', r.tracefs.path ? `${r.tracefs.path}${r.tracefs.mountedNow ? ' (mounted now)' : ''}` : `missing (${r.tracefs.note})`],
     ['kprobe_events', yesNo(r.kprobeEvents)],
     ['bpftrace', r.bpftrace.path ? `${r.bpftrace.path} ${r.bpftrace.version ?? `(${r.bpftrace.note})`}` : 'not found'],
+    ['bpftrace language', `${r.bpftrace.dialect} (programs in ${r.bpftrace.programs})${r.bpftrace.version && r.bpftrace.note ? `; ${r.bpftrace.note}` : ''}`],
+    ...r.bpftrace.changes.map((c): [string, string] => [`  since ${c.since}`, `${c.change} -> ${c.handling}`]),
+    [
+      'exec entry function',
+      r.execEntry.function
+        ? `${r.execEntry.function} (from ${r.execEntry.source})${r.execEntry.note ? `; ${r.execEntry.note}` : ''}`
+        : `unknown (${r.execEntry.note})`,
+    ],
     ['kfunc (fentry) loads', `${yesNo(r.trials.kfunc.loads)}: ${r.trials.kfunc.reason}`],
     ['kprobe loads', `${yesNo(r.trials.kprobe.loads)}: ${r.trials.kprobe.reason}`],
     ['tracepoint loads', `${yesNo(r.trials.tracepoint.loads)}: ${r.trials.tracepoint.reason}`],

@@ -1,6 +1,6 @@
 // Facts about the host read fresh on every call (nothing cached across runs): kernel release,
 // root, lockdown, BTF, tracefs, kprobe support files, the bpftrace binary and its version.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -102,4 +102,25 @@ export function bpftraceVersion(path = 'bpftrace'): Fact<string> {
     const code = (err as NodeJS.ErrnoException).code;
     return { ok: false, reason: code === 'ENOENT' ? 'bpftrace not found; apt-get install bpftrace' : (err as Error).message };
   }
+}
+
+/**
+ * Whether bpftrace finds the kernel's BTF by itself (`bpftrace --info`, "btf: yes"). bpftrace
+ * 0.17..0.23 look for it among the loaded BTF objects flagged kernel_btf, a flag Linux 5.11
+ * added: on 5.10 they see none although /sys/kernel/btf/vmlinux is there.
+ */
+export function bpftraceFindsBtf(path = 'bpftrace'): Fact<boolean> {
+  // 0.17 prints --info on stderr, 0.23 on stdout.
+  const env = { ...process.env };
+  delete env.BPFTRACE_BTF;
+  const r = spawnSync(path, ['--info'], { encoding: 'utf8', timeout: 60_000, env });
+  if (r.error) return { ok: false, reason: `bpftrace --info failed: ${r.error.message}` };
+  const v = btfFromBpftraceInfo(`${r.stdout}\n${r.stderr}`);
+  return v !== null ? { ok: true, value: v } : { ok: false, reason: 'bpftrace --info does not say whether it has BTF' };
+}
+
+/** The "btf: yes|no" of `bpftrace --info` (0.17: one per line; 0.23: two columns, and a separate "module btf"). */
+export function btfFromBpftraceInfo(text: string): boolean | null {
+  const m = /(?<!module )\bbtf: (yes|no)\b/.exec(text);
+  return m ? m[1] === 'yes' : null;
 }

@@ -7,6 +7,8 @@ export type BpftraceRecord =
   | { type: 'printf'; data: Buffer }
   | { type: 'lost_events'; events: number }
   | { type: 'attached_probes'; probes: number }
+  /** A BPF helper failed in the program: printed by default since 0.23 (0.17: only with -k). */
+  | { type: 'helper_error'; helper: string; retcode: number; line: number | null; message: string | null }
   | { type: 'other'; recordType: string; value: unknown }
   | { type: 'error'; cause: string };
 
@@ -102,6 +104,18 @@ export function parseBpftraceJsonLine(line: string): BpftraceRecord {
       const n = countField(value.data, 'probes');
       if (n === null) return { type: 'error', cause: 'attached_probes record without a valid data.probes count' };
       return { type: 'attached_probes', probes: n };
+    }
+    case 'helper_error': {
+      // 0.23: {"type": "helper_error", "msg": "...", "helper": "map_delete_elem", "retcode": -2, "line": 10, "col": 3}; 0.17 has no "msg".
+      if (typeof value.helper !== 'string' || typeof value.retcode !== 'number')
+        return { type: 'error', cause: 'helper_error record without "helper" and "retcode"' };
+      return {
+        type: 'helper_error',
+        helper: value.helper,
+        retcode: value.retcode,
+        line: typeof value.line === 'number' ? value.line : null,
+        message: typeof value.msg === 'string' ? value.msg : null,
+      };
     }
     default:
       return { type: 'other', recordType: value.type, value: value.data };

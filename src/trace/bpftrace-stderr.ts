@@ -22,6 +22,11 @@ export const isHarmlessStderr = (line: string): boolean => /RLIMIT_MEMLOCK/.test
  * "ERROR: Error attaching probe: 'kprobe:do_nanosleep'",
  * "stdin:1:1-32: ERROR: tracepoint not found: sched:nonexistent_tp",
  * "stdin:1:1-15: ERROR: kfunc/kretfunc not available for your kernel version."
+ * and with 0.23.2 on 6.18 (the others unchanged):
+ * "ERROR: Error attaching probe: kprobe:mmput" (no quotes),
+ * "stdin:1:1-13: ERROR: fentry/fexit not available for your kernel version.",
+ * "prog.bt:32-36: ERROR: fentry:begin_new_exec: could not read traceable functions from
+ * /sys/kernel/tracing/available_filter_functions (is tracefs mounted?)" (a line range, no column).
  */
 export function classifyStderr(lines: readonly string[]): RunnerError | null {
   const relevant = lines.filter((l) => !isHarmlessStderr(l));
@@ -31,22 +36,26 @@ export function classifyStderr(lines: readonly string[]): RunnerError | null {
     }
   }
   for (const line of relevant) {
-    const attach = /Error attaching probe: '([^']+)'/.exec(line);
+    const attach = /Error attaching probe: (?:'([^']+)'|(\S+))/.exec(line);
     if (attach) {
-      return { kind: 'attach-failed', shortMessage: `probe ${attach[1]} failed to attach`, cause: relevant.join('\n'), probe: attach[1]! };
+      const probe = attach[1] ?? attach[2]!;
+      return { kind: 'attach-failed', shortMessage: `probe ${probe} failed to attach`, cause: relevant.join('\n'), probe };
     }
     const tp = /ERROR: tracepoint not found: (\S+)/.exec(line);
     if (tp) {
       return { kind: 'attach-failed', shortMessage: `tracepoint:${tp[1]} does not exist on this kernel`, cause: line.trim(), probe: `tracepoint:${tp[1]}` };
     }
-    const kfunc = /^(?:.*?:\d+:\d+(?:-\d+)?: )?ERROR: (kfunc\/kretfunc not available.*)$/.exec(line);
+    const kfunc =
+      /^(?:.*?:\d+(?::\d+)?(?:-\d+)?: )?ERROR: ((?:kfunc\/kretfunc|fentry\/fexit) not available.*|(?:fentry|fexit|kfunc|kretfunc):\S+: could not read traceable functions.*)$/.exec(
+        line,
+      );
     if (kfunc) {
       return { kind: 'attach-failed', shortMessage: 'kfunc (fentry) probes cannot load on this kernel', cause: kfunc[1]!, probe: 'kfunc' };
     }
   }
   // A compile error is reported as FILE:LINE:COL: ERROR: ... followed by the source and a ~~~ marker.
   for (const line of relevant) {
-    const loc = /^(.*?:\d+:\d+(?:-\d+)?): ERROR: (.*)$/.exec(line);
+    const loc = /^(.*?:\d+(?::\d+)?(?:-\d+)?): ERROR: (.*)$/.exec(line);
     if (loc) return { kind: 'compile-failed', shortMessage: `bpftrace rejected the program at ${loc[1]}: ${loc[2]}`, cause: relevant.join('\n') };
   }
   const err = relevant.find((l) => /ERROR/.test(l));

@@ -419,6 +419,16 @@ export class ProbeDecoder {
         // numbers are the truth; this stays a cross-check in the trailer.
         this.counts.bpftraceLostRecords += rec.events;
         break;
+      case 'helper_error':
+        // The program went on, but without what that helper was to do: never silent.
+        out.push(
+          this.issue(
+            lineNo,
+            `bpftrace: helper ${rec.helper} failed (${rec.retcode})${rec.line !== null ? ` at program line ${rec.line}` : ''}${rec.message ? `: ${rec.message}` : ''}`,
+            line,
+          ),
+        );
+        break;
       case 'other':
         out.push(this.issue(lineNo, `unexpected bpftrace record type "${rec.recordType}"`, line));
         break;

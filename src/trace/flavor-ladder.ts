@@ -4,20 +4,32 @@
 // probe attached. Nothing is cached: the answer can change with a reboot or a new kernel.
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
+import type { BpftraceDialect } from './bpftrace-dialect.js';
 import { classifyStderr, isHarmlessStderr } from './bpftrace-stderr.js';
 import type { Flavor } from './trace-format.js';
-import { probeScriptPath } from './probe-program.js';
+import { DEFAULT_VARIANT, probeScriptPath } from './probe-program.js';
 
 export type FlavorRequest = Flavor | 'auto';
 
 /** Ladder order: cheapest and most precise first. */
 export const LADDER: readonly Flavor[] = ['kfunc', 'kprobe', 'tracepoint'];
 
-/** Trial programs. mmput and sched_process_exec exist on every kernel exetrace supports. */
-const TRIAL_PROGRAMS: Record<Flavor, string> = {
-  kfunc: 'kfunc:mmput { } BEGIN { exit(); }',
-  kprobe: 'kprobe:mmput { } BEGIN { exit(); }',
-  tracepoint: 'tracepoint:sched:sched_process_exec { } BEGIN { exit(); }',
+/**
+ * Trial programs, in each dialect's spelling (0.20+ names kfunc fentry). mmput exists on every
+ * kernel exetrace supports; the tracepoint trial attaches the one tracepoint the tracepoint
+ * flavor needs that older kernels lack, sched_prepare_exec (6.8+).
+ */
+export const TRIAL_PROGRAMS: Record<BpftraceDialect, Record<Flavor, string>> = {
+  '0.17': {
+    kfunc: 'kfunc:mmput { } BEGIN { exit(); }',
+    kprobe: 'kprobe:mmput { } BEGIN { exit(); }',
+    tracepoint: 'tracepoint:sched:sched_prepare_exec { } BEGIN { exit(); }',
+  },
+  '0.23': {
+    kfunc: 'fentry:mmput { } BEGIN { exit(); }',
+    kprobe: 'kprobe:mmput { } BEGIN { exit(); }',
+    tracepoint: 'tracepoint:sched:sched_prepare_exec { } BEGIN { exit(); }',
+  },
 };
 
 /** A trial takes 0.05-0.3 s here, but over 15 s was seen in a TCG guest on a loaded host. */
@@ -37,8 +49,9 @@ export interface LadderResult {
 }
 
 /** Run one trial program; it loads when bpftrace exits 0 from BEGIN with no error. */
-export async function tryFlavor(flavor: Flavor, opts: { bpftrace?: string; timeoutMs?: number } = {}): Promise<FlavorTrial> {
-  const res = await execa(opts.bpftrace ?? 'bpftrace', ['-f', 'json', '-e', TRIAL_PROGRAMS[flavor]], {
+export async function tryFlavor(flavor: Flavor, opts: { bpftrace?: string; timeoutMs?: number; dialect?: BpftraceDialect } = {}): Promise<FlavorTrial> {
+  const program = TRIAL_PROGRAMS[opts.dialect ?? '0.17'][flavor];
+  const res = await execa(opts.bpftrace ?? 'bpftrace', ['-f', 'json', '-e', program], {
     reject: false,
     stdin: 'ignore',
     timeout: opts.timeoutMs ?? TRIAL_TIMEOUT_MS,
@@ -48,7 +61,7 @@ export async function tryFlavor(flavor: Flavor, opts: { bpftrace?: string; timeo
   const stderr = String(res.stderr ?? '').split('\n');
   const err = classifyStderr(stderr);
   if (res.exitCode === 0 && err === null && /"attached_probes"/.test(String(res.stdout))) {
-    return { flavor, loads: true, reason: `a ${flavor} probe attached (${TRIAL_PROGRAMS[flavor].split(' ')[0]})` };
+    return { flavor, loads: true, reason: `a ${flavor} probe attached (${program.split(' ')[0]})` };
   }
   const why =
     err?.shortMessage ??
@@ -62,7 +75,9 @@ export async function tryFlavor(flavor: Flavor, opts: { bpftrace?: string; timeo
       ? ' (no kprobe_events: kernel built without kprobes)'
       : err?.probe === 'kfunc'
         ? ` (bpftrace: ${err.cause})`
-        : '';
+        : err?.probe === 'tracepoint:sched:sched_prepare_exec'
+          ? ' (the tracepoint flavor needs sched_prepare_exec: Linux 6.8 or later)'
+          : '';
   return { flavor, loads: false, reason: `${why}${detail}` };
 }
 
@@ -74,7 +89,7 @@ export async function tryFlavor(flavor: Flavor, opts: { bpftrace?: string; timeo
  */
 export async function pickFlavor(
   request: FlavorRequest,
-  opts: { bpftrace?: string; timeoutMs?: number; trials?: readonly FlavorTrial[]; untriedLast?: boolean } = {},
+  opts: { bpftrace?: string; timeoutMs?: number; trials?: readonly FlavorTrial[]; untriedLast?: boolean; dialect?: BpftraceDialect } = {},
 ): Promise<LadderResult> {
   const candidates = request === 'auto' ? LADDER : [request];
   // The trials run at once (each is a separate bpftrace); the ladder's order decides.
@@ -82,7 +97,8 @@ export async function pickFlavor(
   // too (its failure is reported with bpftrace's reason), so that rung skips the extra start.
   const trials = await Promise.all(
     candidates.map(async (flavor, i): Promise<FlavorTrial> => {
-      const script = probeScriptPath(flavor);
+      // Whichever exec entry the kernel has, the 5.8+ program's presence stands for the build's.
+      const script = probeScriptPath(flavor, { ...DEFAULT_VARIANT, dialect: opts.dialect ?? '0.17' });
       if (!existsSync(script)) return { flavor, loads: false, reason: `${script} is missing from this build` };
       const given = opts.trials?.find((t) => t.flavor === flavor);
       if (given) return given;

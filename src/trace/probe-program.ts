@@ -1,11 +1,24 @@
 // Which probe script to run and its bpftrace argv. Filters travel as positional parameters
 // ($1 pid, $2 comm, $3 collector pid, $4 offset of mnt in struct mount, and for kprobe/kfunc
-// $5 the VMA-removal function this kernel can trace), never as program text.
+// $5 the VMA-removal function this kernel can trace), never as program text. The program file
+// depends on the flavor, the bpftrace dialect and the kernel's exec entry function.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BpftraceDialect } from './bpftrace-dialect.js';
 
 export type ProbeFlavor = 'tracepoint' | 'kprobe' | 'kfunc';
+
+/** The exec function holding the point of no return: begin_new_exec since 5.8, flush_old_exec before. */
+export type ExecEntry = 'begin_new_exec' | 'flush_old_exec';
+
+/** What picks a program file besides the flavor. The tracepoint flavor has one per dialect only. */
+export interface ProgramVariant {
+  dialect: BpftraceDialect;
+  execEntry: ExecEntry;
+}
+
+export const DEFAULT_VARIANT: ProgramVariant = { dialect: '0.17', execEntry: 'begin_new_exec' };
 
 /** $2 when there is no comm filter: 16 bytes, longer than any comm (TASK_COMM_LEN - 1 = 15). */
 export const NO_COMM_SENTINEL = 'exetrace:no-comm';
@@ -18,6 +31,8 @@ export interface ProbeOptions {
   mountOffset: number;
   /** kprobe/kfunc: `remove_vma` where BTF has it as a function, else `vm_area_free` (inlined on 6.1). */
   vmaRemovalFunction?: VmaRemovalFunction;
+  /** Default: bpftrace 0.17's language on a begin_new_exec kernel. */
+  variant?: ProgramVariant;
 }
 
 export type VmaRemovalFunction = 'remove_vma' | 'vm_area_free';
@@ -39,8 +54,19 @@ export function packageRoot(from: string = fileURLToPath(import.meta.url)): stri
   }
 }
 
-export function probeScriptPath(flavor: ProbeFlavor): string {
-  return join(packageRoot(), 'probes', `${flavor}.bt`);
+/**
+ * `probes/[bpftrace-0.23/][flush_old_exec/]<flavor>.bt`. The tracepoint flavor needs
+ * sched_prepare_exec (6.8+), so it never has a flush_old_exec program.
+ */
+export function programRelativePath(flavor: ProbeFlavor, variant: ProgramVariant = DEFAULT_VARIANT): string {
+  const parts = ['probes'];
+  if (variant.dialect === '0.23') parts.push('bpftrace-0.23');
+  if (variant.execEntry === 'flush_old_exec' && flavor !== 'tracepoint') parts.push('flush_old_exec');
+  return join(...parts, `${flavor}.bt`);
+}
+
+export function probeScriptPath(flavor: ProbeFlavor, variant: ProgramVariant = DEFAULT_VARIANT): string {
+  return join(packageRoot(), programRelativePath(flavor, variant));
 }
 
 /** Throws with a message fit for the user when the comm filter cannot be a comm. */
@@ -66,7 +92,7 @@ export function buildProbeInvocation(opts: ProbeOptions): ProbeInvocation {
   if (!Number.isSafeInteger(opts.mountOffset) || opts.mountOffset < 0 || opts.mountOffset > 4096) {
     throw new Error(`bad struct mount offset ${opts.mountOffset}`);
   }
-  const scriptPath = probeScriptPath(opts.flavor);
+  const scriptPath = probeScriptPath(opts.flavor, opts.variant);
   const args = ['-f', 'json', scriptPath, String(pid), comm, String(opts.selfPid), String(opts.mountOffset)];
   if (opts.flavor !== 'tracepoint') {
     // Becomes a probe name (kfunc:$5), so only the two known names may pass.

@@ -81,7 +81,8 @@ export interface Scenario {
 }
 
 const LDSO = '/lib64/ld-linux-x86-64.so.2';
-const READY_TIMEOUT_MS = 15_000;
+// Generous: a TCG guest on a busy 2-core host took over 15 s to set up the nested overlay.
+const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 3_000;
 /** Passed to every lab program: the hard limit after which it exits on its own. */
 const LAB_TIMEOUT_S = 180;

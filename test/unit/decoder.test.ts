@@ -424,3 +424,13 @@ describe('helpers', () => {
     expect(resolveExeTarget('/tmp/exe', null, 5)).toBeNull();
   });
 });
+
+describe('ProbeDecoder: bpftrace 0.23 helper errors', () => {
+  it('reports each as an issue with the helper, its return code, the program line and the message', () => {
+    const line =
+      '{"type": "helper_error", "msg": "Map full; can\'t update element. Try increasing max_map_keys config", "helper": "map_update_elem", "retcode": -7, "line": 141, "col": 7}';
+    expect(issues(run([line])).map((i) => i.cause)).toEqual([
+      "bpftrace: helper map_update_elem failed (-7) at program line 141: Map full; can't update element. Try increasing max_map_keys config",
+    ]);
+  });
+});

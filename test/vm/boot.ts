@@ -1,9 +1,10 @@
-// Boots a kernel with the cached rootfs plus a per-run overlay under qemu (TCG; no KVM here),
+// Boots a kernel with the cached rootfs plus a per-run overlay under qemu (KVM if it works, else TCG),
 // runs a job script as the guest's work, and returns the files the guest sent back over ttyS1.
 import { execa } from 'execa';
 import { readFileSync, mkdirSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { buildOverlay, padTo4, type OverlayFile } from './rootfs.js';
+import { accelArgs, pickAccel } from './accel.js';
 import { PROJECT_ROOT, VM_CACHE, log } from './paths.js';
 import type { FetchedKernel } from './fetch.js';
 
@@ -77,6 +78,7 @@ export async function bootGuest(opts: BootOptions): Promise<GuestResult> {
   writeFileSync(initrd, readFileSync(overlay), { flag: 'a' });
   rmSync(overlay);
 
+  const accel = await pickAccel(opts.kernel.vmlinuz);
   const resultsFile = join(runDir, 'ttyS1.txt');
   const consoleFile = join(runDir, 'console.txt');
   const args = [
@@ -84,14 +86,11 @@ export async function bootGuest(opts: BootOptions): Promise<GuestResult> {
     // guests run side by side on this 2-core host anyway.
     '-machine',
     'q35',
-    '-cpu',
-    'max',
+    ...accelArgs(accel),
     '-smp',
     '1',
     '-m',
     String(opts.memoryMiB ?? 2048),
-    '-accel',
-    'tcg',
     '-nographic',
     '-no-reboot',
     '-kernel',
@@ -111,7 +110,7 @@ export async function bootGuest(opts: BootOptions): Promise<GuestResult> {
     'none',
     '-nodefaults',
   ];
-  log(`${opts.kernel.target.name}: booting ${opts.kernel.release} (qemu TCG)`);
+  log(`${opts.kernel.target.name}: booting ${opts.kernel.release} (qemu ${accel.toUpperCase()})`);
   const proc = execa('qemu-system-x86_64', args, { reject: false, timeout: opts.timeoutMs ?? 600_000, stdin: 'ignore', all: true });
   const qemuOut = createWriteStream(join(runDir, 'qemu.txt'));
   proc.all?.pipe(qemuOut);

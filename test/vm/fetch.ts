@@ -5,18 +5,57 @@ import { execa } from 'execa';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VM_CACHE, log } from './paths.js';
+import type { UserlandSuite } from './rootfs.js';
+import type { Flavor } from '../../src/trace/trace-format.js';
+import type { ScenarioId } from '../lab/scenarios.js';
 
 export interface KernelTarget {
   /** Label used in test names and cache keys. */
   name: string;
   /** apt "pkg/suite" selector for the kernel meta-package. */
-  suite: 'bookworm' | 'bookworm-backports';
+  suite: 'bullseye' | 'bookworm' | 'bookworm-backports' | 'trixie';
+  /** The guest's userland, and with it its bpftrace (bookworm 0.17, trixie 0.23). */
+  userland: UserlandSuite;
+  /** Flavors that record the lab there; each must give the host baseline's classes. */
+  flavors: Flavor[];
+  /** What `--flavor auto` (and doctor) must pick there, by trying. */
+  auto: Flavor;
+  /** Flavors that must refuse to load there, and what their reason must say. */
+  refused: { flavor: Flavor; because: RegExp }[];
+  /** Lab scenarios the kernel cannot stage, with what was measured (the rest must match). */
+  skipScenarios?: { id: ScenarioId; why: string }[];
 }
 
+/** The tracepoint flavor before 6.8. */
+const NO_PREPARE_EXEC = { flavor: 'tracepoint', because: /sched_prepare_exec.*Linux 6\.8/ } as const;
+
 export const KERNEL_TARGETS: KernelTarget[] = [
-  { name: 'debian-6.1', suite: 'bookworm' },
-  { name: 'debian-6.12-bpo', suite: 'bookworm-backports' },
+  // bpftrace (0.17 to 0.23) finds vmlinux BTF through bpf_btf_info.kernel_btf, which 5.11 added:
+  // on 5.10 it reports "btf: no", so fentry cannot load and kprobe needs BPFTRACE_BTF.
+  {
+    name: 'debian-5.10',
+    suite: 'bullseye',
+    userland: 'bookworm',
+    flavors: ['kprobe'],
+    auto: 'kprobe',
+    refused: [NO_PREPARE_EXEC, { flavor: 'kfunc', because: /kfunc\/kretfunc not available/ }],
+    skipScenarios: [
+      {
+        id: 'memfd-exec',
+        why: 'fexecve of a memfd fails with ENOENT on this kernel with no tracing at all (same bookworm userland and binaries work on 6.1)',
+      },
+    ],
+  },
+  { name: 'debian-6.1', suite: 'bookworm', userland: 'bookworm', flavors: ['kfunc', 'kprobe'], auto: 'kfunc', refused: [NO_PREPARE_EXEC] },
+  { name: 'debian-6.12-bpo', suite: 'bookworm-backports', userland: 'bookworm', flavors: ['kfunc', 'kprobe'], auto: 'kfunc', refused: [] },
+  { name: 'debian-13', suite: 'trixie', userland: 'trixie', flavors: ['kfunc', 'kprobe', 'tracepoint'], auto: 'kfunc', refused: [] },
 ];
+
+export function targetNamed(name: string): KernelTarget {
+  const t = KERNEL_TARGETS.find((k) => k.name === name);
+  if (!t) throw new Error(`unknown VM target ${JSON.stringify(name)}; known: ${KERNEL_TARGETS.map((k) => k.name).join(', ')}`);
+  return t;
+}
 
 export interface FetchedKernel {
   target: KernelTarget;
@@ -69,10 +108,13 @@ function writeAptConfig(): void {
   writeFileSync(
     join(aptDir, 'sources.list'),
     [
-      `deb ${opt} ${MIRROR} bookworm main`,
-      `deb ${opt} ${MIRROR} bookworm-updates main`,
-      `deb ${opt} ${SECURITY} bookworm-security main`,
-      // The harness adds backports itself: the host's sources are not ours to change.
+      // Every suite a target's kernel comes from (bullseye is still on deb.debian.org as
+      // oldoldstable), with its updates and security: the host's sources are not ours to change.
+      ...['bullseye', 'bookworm', 'trixie'].flatMap((suite) => [
+        `deb ${opt} ${MIRROR} ${suite} main`,
+        `deb ${opt} ${MIRROR} ${suite}-updates main`,
+        `deb ${opt} ${SECURITY} ${suite}-security main`,
+      ]),
       `deb ${opt} ${MIRROR} bookworm-backports main`,
       '',
     ].join('\n'),
@@ -92,7 +134,7 @@ let aptUpdated: Promise<void> | null = null;
 function aptUpdate(): Promise<void> {
   aptUpdated ??= (async () => {
     writeAptConfig();
-    log('apt-get update (private config, includes bookworm-backports)');
+    log('apt-get update (private config: bullseye, bookworm, bookworm-backports, trixie)');
     await apt('apt-get', ['-q', 'update']);
   })();
   return aptUpdated;
@@ -160,13 +202,17 @@ export async function fetchKernel(target: KernelTarget): Promise<FetchedKernel> 
   const release = vmlinuzName.slice('vmlinuz-'.length);
   mkdirSync(join(scratch, 'out', 'modules'), { recursive: true });
   renameSync(join(tree, 'boot', vmlinuzName), join(scratch, 'out', 'vmlinuz'));
-  const modRoot = join(tree, 'lib', 'modules', release, 'kernel');
+  // Merged-/usr packages (trixie) ship modules under usr/lib/modules.
+  const modRoot = ['lib', 'usr/lib'].map((d) => join(tree, d, 'modules', release, 'kernel')).find((d) => existsSync(d));
+  if (!modRoot) throw new Error(`${deb}: no lib/modules/${release} or usr/lib/modules/${release}`);
   for (const m of WANTED_MODULES) {
-    // Debian compresses modules in newer kernels (.ko.xz); keep whatever form is shipped, kmod reads both.
-    for (const suffix of ['', '.xz', '.zst']) {
-      const src = join(modRoot, m + suffix);
-      if (existsSync(src)) renameSync(src, join(scratch, 'out', 'modules', m.split('/').pop()! + suffix));
-    }
+    // Debian compresses modules in newer kernels (.ko.xz): decompress here, so any guest kmod loads them.
+    const dest = join(scratch, 'out', 'modules', m.split('/').pop()!);
+    const shipped = ['', '.xz', '.zst'].map((suffix) => join(modRoot, m + suffix)).find((p) => existsSync(p));
+    if (!shipped) throw new Error(`${deb}: ${m} is not in the package (the lab's stacked-filesystem scenario needs it)`);
+    if (shipped.endsWith('.xz')) await execa('sh', ['-c', `xz -dc '${shipped}' > '${dest}'`]);
+    else if (shipped.endsWith('.zst')) await execa('zstd', ['-q', '-d', shipped, '-o', dest]);
+    else renameSync(shipped, dest);
   }
   rmSync(dir, { recursive: true, force: true });
   renameSync(join(scratch, 'out'), dir);

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { flavorProgramPath } from '../../scripts/flavor-probes.js';
+import { programPath } from '../../scripts/flavor-probes.js';
+import { DEFAULT_VARIANT } from '../../src/trace/probe-program.js';
 import { parseResults } from './boot.js';
 
 function hasBpftrace(): boolean {
@@ -20,14 +21,22 @@ function hasBpftrace(): boolean {
 }
 
 describe('generated function-flavor probes compile', () => {
-  it.skipIf(!hasBpftrace())(
-    'kprobe.bt compiles with bpftrace --emit-elf (both VMA-removal variants)',
-    () => {
-      const dir = mkdtempSync(join(tmpdir(), 'exetrace-emit-'));
-      try {
-        for (const fn of ['remove_vma', 'vm_area_free']) {
+  // The 5.8+ program with both VMA-removal functions, and the flush_old_exec one (kernels before
+  // 5.8: compiled here, never loaded, as no such kernel is available).
+  const cases = [
+    { variant: DEFAULT_VARIANT, fn: 'remove_vma' },
+    { variant: DEFAULT_VARIANT, fn: 'vm_area_free' },
+    { variant: { dialect: '0.17', execEntry: 'flush_old_exec' } as const, fn: 'remove_vma' },
+  ];
+  for (const { variant, fn } of cases) {
+    const rel = programPath('kprobe', variant).split('/probes/')[1];
+    it.skipIf(!hasBpftrace())(
+      `probes/${rel} compiles with bpftrace --emit-elf ($5 = ${fn})`,
+      () => {
+        const dir = mkdtempSync(join(tmpdir(), 'exetrace-emit-'));
+        try {
           const out = join(dir, `${fn}.o`);
-          const r = spawnSync('bpftrace', ['--emit-elf', out, flavorProgramPath('kprobe'), '0', 'exetrace:no-comm', '1', '32', fn], {
+          const r = spawnSync('bpftrace', ['--emit-elf', out, programPath('kprobe', variant), '0', 'exetrace:no-comm', '1', '32', fn], {
             encoding: 'utf8',
             timeout: 300_000,
           });
@@ -35,13 +44,13 @@ describe('generated function-flavor probes compile', () => {
           expect(errors, r.stderr).toEqual([]);
           expect(r.status).toBe(0);
           expect(statSync(out).size).toBeGreaterThan(0);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
         }
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-    600_000,
-  );
+      },
+      600_000,
+    );
+  }
 });
 
 describe('ttyS1 result framing', () => {

@@ -1,6 +1,6 @@
-// Puts the pieces together for one kernel: the built project, the host's Node (Node 20; both
-// userlands are bookworm, so its glibc matches), the host-built lab binaries, and the bundled
-// guest driver; boots, and returns what came back.
+// Puts the pieces together for one kernel: the built project, the host's Node (Node 20, built
+// against bookworm's glibc: it runs on bookworm and on trixie's newer one), the host-built lab
+// binaries, and the bundled guest driver; boots, and returns what came back.
 import { execa } from 'execa';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,8 @@ import { bootGuest, type GuestResult } from './boot.js';
 import { fetchKernel, type KernelTarget } from './fetch.js';
 import { PROJECT_ROOT, VM_CACHE, log } from './paths.js';
 import { ensureRootfs, type OverlayFile } from './rootfs.js';
+import type { Flavor } from '../../src/trace/trace-format.js';
+import { scenarios, type ScenarioId } from '../lab/scenarios.js';
 
 /** Production dependencies only (what dist/ imports at run time). */
 async function runtimeModules(): Promise<OverlayFile[]> {
@@ -44,15 +46,37 @@ async function bundle(): Promise<string> {
   return out;
 }
 
+/** What the guest driver does, written to /opt/exetrace/vm-plan.json. */
+export interface GuestPlan {
+  /** Record the lab with each of these. */
+  flavors: Flavor[];
+  /** Try `exetrace record --flavor F` for each; it must refuse with a reason. */
+  refused: Flavor[];
+  /** Only these lab scenarios (default: all). */
+  only?: ScenarioId[];
+  /** Instead of the lab: run this script under `exetrace record --flavor flavors[0]` (npm run vm). */
+  script?: boolean;
+}
+
 export interface GuestRunOptions {
   /** The build to test (default: the project's dist/). */
   distDir?: string;
+  /** Default: the target's flavors and refusals, around the lab. */
+  plan?: GuestPlan;
+  /** Shell script the plan's `script` runs (copied to /opt/exetrace/vm-script.sh). */
+  scriptFile?: string;
 }
 
 export async function runInGuest(target: KernelTarget, opts: GuestRunOptions = {}): Promise<GuestResult> {
   const distDir = opts.distDir ?? join(PROJECT_ROOT, 'dist');
   if (!existsSync(join(distDir, 'src', 'cli', 'main.js'))) throw new Error(`${distDir} has no src/cli/main.js: run npm run build first`);
-  const [kernel, rootfs, driver, modules] = await Promise.all([fetchKernel(target), ensureRootfs(), bundleDriver(), runtimeModules()]);
+  const skip = new Set((target.skipScenarios ?? []).map((x) => x.id));
+  const plan: GuestPlan = opts.plan ?? {
+    flavors: target.flavors,
+    refused: target.refused.map((r) => r.flavor),
+    ...(skip.size ? { only: scenarios.map((s) => s.id).filter((id) => !skip.has(id)) } : {}),
+  };
+  const [kernel, rootfs, driver, modules] = await Promise.all([fetchKernel(target), ensureRootfs(target.userland), bundleDriver(), runtimeModules()]);
   // The lab compiles on first use; build on the host so the guest needs no gcc.
   const { buildLab } = await import('../lab/build.js');
   buildLab();
@@ -68,8 +92,10 @@ export async function runInGuest(target: KernelTarget, opts: GuestRunOptions = {
     kernel,
     rootfs,
     job,
-    timeoutMs: 15 * 60_000,
+    timeoutMs: 45 * 60_000,
     extraFiles: [
+      { guestPath: '/opt/exetrace/vm-plan.json', content: JSON.stringify(plan) },
+      ...(opts.scriptFile ? [{ guestPath: '/opt/exetrace/vm-script.sh', from: opts.scriptFile, mode: 0o755 }] : []),
       { guestPath: '/usr/local/bin/node', from: process.execPath, mode: 0o755 },
       { guestPath: '/opt/exetrace/package.json', from: join(PROJECT_ROOT, 'package.json') },
       { guestPath: '/opt/exetrace/dist', from: distDir },

@@ -1,45 +1,49 @@
-// The guest userland: a debootstrapped minbase bookworm with bpftrace, packed once into a
-// compressed cpio (cached, keyed by suite and package list), plus a small plain cpio built per run
-// with the project, the host's Node, the kernel's extra modules and the init script.
+// The guest userland: a debootstrapped minbase (bookworm with bpftrace 0.17, or trixie with
+// bpftrace 0.23), packed once into a compressed cpio (cached, keyed by suite and package list),
+// plus a small plain cpio built per run with the project, the host's Node, the kernel's extra
+// modules and the init script.
 import { execa } from 'execa';
 import { appendFileSync, chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { VM_CACHE, log } from './paths.js';
 
-export const ROOTFS_SUITE = 'bookworm';
+/** Debian suites a guest userland comes from (each brings its own bpftrace). */
+export type UserlandSuite = 'bookworm' | 'trixie';
 const MIRROR = 'http://deb.debian.org/debian';
 /** kmod loads overlay.ko for the stacked-filesystem scenario; bpftrace is the point. */
 const INCLUDE = ['bpftrace', 'kmod'];
 /** Big and useless in the guest: docs, locales, apt state. */
 const TRIM = ['usr/share/doc', 'usr/share/man', 'usr/share/locale', 'usr/share/info', 'var/cache/apt', 'var/lib/apt/lists', 'usr/share/zoneinfo'];
 
-function rootfsKey(): string {
+function rootfsKey(suite: UserlandSuite): string {
   const h = createHash('sha256')
-    .update(JSON.stringify({ suite: ROOTFS_SUITE, INCLUDE, TRIM, v: 1 }))
+    .update(JSON.stringify({ suite, INCLUDE, TRIM, v: 1 }))
     .digest('hex')
     .slice(0, 12);
-  return `${ROOTFS_SUITE}-minbase-${h}`;
+  return `${suite}-minbase-${h}`;
 }
 
-let building: Promise<string> | null = null;
-/** Returns the path of the compressed rootfs cpio, building it when absent (once per process). */
-export function ensureRootfs(): Promise<string> {
-  building ??= buildRootfs();
-  return building;
+const building = new Map<UserlandSuite, Promise<string>>();
+/** Returns the path of the suite's compressed rootfs cpio, building it when absent (once per process). */
+export function ensureRootfs(suite: UserlandSuite): Promise<string> {
+  let b = building.get(suite);
+  if (!b) building.set(suite, (b = buildRootfs(suite)));
+  return b;
 }
 
-async function buildRootfs(): Promise<string> {
+async function buildRootfs(suite: UserlandSuite): Promise<string> {
   const dir = join(VM_CACHE, 'rootfs');
-  const out = join(dir, `${rootfsKey()}.cpio.zst`);
+  const out = join(dir, `${rootfsKey(suite)}.cpio.zst`);
   if (existsSync(out)) return out;
   mkdirSync(dir, { recursive: true });
-  const tree = join(dir, `${rootfsKey()}.tree`);
-  const debs = join(VM_CACHE, 'debootstrap-debs');
+  const tree = join(dir, `${rootfsKey(suite)}.tree`);
+  // One .deb cache per suite: debootstrap picks cached debs by name, and the suites share names.
+  const debs = join(VM_CACHE, 'debootstrap-debs', suite);
   mkdirSync(debs, { recursive: true });
   rmSync(tree, { recursive: true, force: true });
-  log(`debootstrap --variant=minbase ${ROOTFS_SUITE} with ${INCLUDE.join(',')}`);
-  const r = await execa('debootstrap', ['--variant=minbase', `--include=${INCLUDE.join(',')}`, `--cache-dir=${debs}`, ROOTFS_SUITE, tree, MIRROR], {
+  log(`debootstrap --variant=minbase ${suite} with ${INCLUDE.join(',')}`);
+  const r = await execa('debootstrap', ['--variant=minbase', `--include=${INCLUDE.join(',')}`, `--cache-dir=${debs}`, suite, tree, MIRROR], {
     reject: false,
     all: true,
   });

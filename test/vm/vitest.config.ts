@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     include: ['test/vm/**/*.test.ts'],
     fileParallelism: false,
-    testTimeout: 20 * 60_000,
+    testTimeout: 60 * 60_000,
     hookTimeout: 20 * 60_000,
   },
 });

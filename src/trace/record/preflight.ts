@@ -3,9 +3,19 @@
 // clear error for each. Nothing is written and nothing runs past this phase on failure.
 import { readFileSync } from 'node:fs';
 import { Btf, mountMntOffset, VMLINUX_BTF_PATH } from '../../kernel/btf.js';
-import { bpftraceVersion, ensureTracefs, findBpftrace, isRoot } from '../../kernel/host-facts.js';
+import { detectExecEntry } from '../../kernel/exec-entry.js';
+import { dialectFor, parseBpftraceVersion } from '../bpftrace-dialect.js';
+import { BTF_PATH, bpftraceFindsBtf, btfPresent, bpftraceVersion, ensureTracefs, findBpftrace, isRoot } from '../../kernel/host-facts.js';
 import { pickFlavor, type LadderResult } from '../flavor-ladder.js';
-import { buildProbeInvocation, validateCommFilter, validatePidFilter, type ProbeInvocation, type VmaRemovalFunction } from '../probe-program.js';
+import {
+  buildProbeInvocation,
+  validateCommFilter,
+  validatePidFilter,
+  type ExecEntry,
+  type ProbeInvocation,
+  type ProgramVariant,
+  type VmaRemovalFunction,
+} from '../probe-program.js';
 import type { Flavor } from '../trace-format.js';
 import { TraceWriter } from '../trace-writer.js';
 import type { RecordError, RecordOptions } from './types.js';
@@ -16,6 +26,8 @@ export interface SessionPlan {
   flavor: Flavor;
   ladder: LadderResult;
   invocation: ProbeInvocation;
+  /** Extra environment for bpftrace (BPFTRACE_BTF where it does not find the BTF itself). */
+  env: Record<string, string>;
   writer: TraceWriter | null;
 }
 
@@ -47,12 +59,14 @@ export async function preflight(opts: RecordOptions, stopped: () => boolean): Pr
   if (!tracefs.ok) return failure(tracefs.reason);
 
   // The trials are subprocesses: BTF is read meanwhile.
-  const trials = pickFlavor(opts.flavor, { bpftrace, untriedLast: true });
+  const dialect = dialectFor(parseBpftraceVersion(version.value));
+  const trials = pickFlavor(opts.flavor, { bpftrace, untriedLast: true, dialect });
   let mountOffset: number;
   let vmaRemovalFunction: VmaRemovalFunction;
+  let btf: Btf | null = null;
   let btfError: string | null = null;
   try {
-    const btf = new Btf(readFileSync(VMLINUX_BTF_PATH), VMLINUX_BTF_PATH);
+    btf = new Btf(readFileSync(VMLINUX_BTF_PATH), VMLINUX_BTF_PATH);
     mountOffset = mountMntOffset(btf);
     vmaRemovalFunction = btf.func('remove_vma').exists ? 'remove_vma' : 'vm_area_free';
   } catch (err) {
@@ -60,15 +74,24 @@ export async function preflight(opts: RecordOptions, stopped: () => boolean): Pr
     mountOffset = 0;
     vmaRemovalFunction = 'remove_vma';
   }
+  const execEntry = detectExecEntry(btf);
+  // Without BTF bpftrace parses the programs' struct casts with kernel headers, which stock
+  // systems lack: hand it the file. (kfunc still cannot load then: it needs the BTF object id.)
+  const findsBtf = bpftraceFindsBtf(bpftrace);
+  const env: Record<string, string> = findsBtf.ok && !findsBtf.value && btfPresent() ? { BPFTRACE_BTF: BTF_PATH } : {};
   const ladder = await trials;
   if (stopped()) return { ok: false, stopped: true };
   if (ladder.chosen === null) return failure(`no probe flavor loads on this kernel (requested ${opts.flavor})`, ladder.reason);
   const flavor = ladder.chosen;
   if (btfError !== null) return failure(`cannot read struct mount's layout from BTF: ${btfError}`);
+  // The tracepoint flavor has no exec entry function to find (sched_prepare_exec is its hook).
+  if (flavor !== 'tracepoint' && !execEntry.ok) return failure(`the ${flavor} flavor cannot find exec's entry function`, execEntry.reason);
+  const entryFn: ExecEntry = execEntry.ok ? execEntry.fn : 'begin_new_exec';
+  const variant: ProgramVariant = { dialect, execEntry: entryFn };
 
   let invocation: ProbeInvocation;
   try {
-    invocation = buildProbeInvocation({ flavor, pid, comm, selfPid: process.pid, mountOffset, vmaRemovalFunction });
+    invocation = buildProbeInvocation({ flavor, pid, comm, selfPid: process.pid, mountOffset, vmaRemovalFunction, variant });
   } catch (err) {
     return failure(`cannot build the probe invocation: ${(err as Error).message}`);
   }
@@ -82,5 +105,5 @@ export async function preflight(opts: RecordOptions, stopped: () => boolean): Pr
       return failure(`cannot create ${opts.out}: ${e.code ?? e.message}`, e.message);
     }
   }
-  return { ok: true, plan: { bpftrace, bpftraceVersion: version.value, flavor, ladder, invocation, writer } };
+  return { ok: true, plan: { bpftrace, bpftraceVersion: version.value, flavor, ladder, invocation, env, writer } };
 }

@@ -18,6 +18,7 @@ import { SnapshotScheduler } from '../snapshot-scheduler.js';
 import { SCHEMA_VERSION, TRACE_MAGIC, type TraceHeader } from '../trace-format.js';
 import type { SessionPlan } from './preflight.js';
 import { raisePriority } from './priority.js';
+import { STRING_TRAILER_ENV } from '../bpftrace-dialect.js';
 import type { RecordOptions, RecordResult } from './types.js';
 
 /**
@@ -26,8 +27,13 @@ import type { RecordOptions, RecordResult } from './types.js';
  * A value the user exported wins.
  */
 export const PERF_RB_PAGES = 1024;
-function perfBufferEnv(): Record<string, string> {
-  return { BPFTRACE_PERF_RB_PAGES: process.env.BPFTRACE_PERF_RB_PAGES ?? String(PERF_RB_PAGES) };
+function bpftraceEnv(): Record<string, string> {
+  return {
+    BPFTRACE_PERF_RB_PAGES: process.env.BPFTRACE_PERF_RB_PAGES ?? String(PERF_RB_PAGES),
+    // bpftrace 0.18+ appends ".." to a string cut at max_strlen; a cut string must stay a byte
+    // prefix of the kernel's (0.17 ignores the variable; the 0.23 programs also set it in config).
+    ...STRING_TRAILER_ENV,
+  };
 }
 
 /** Parse issues kept in memory for the summary (the count is exact; the list is capped). */
@@ -109,7 +115,7 @@ export async function runSession(plan: SessionPlan, opts: RecordOptions, result:
     runner = new BpftraceRunner({
       bpftrace: plan.bpftrace,
       args: plan.invocation.args,
-      env: perfBufferEnv(),
+      env: { ...bpftraceEnv(), ...plan.env },
       tracepoints: tracepointsOf(readFileSync(plan.invocation.scriptPath, 'utf8')),
       decoder,
       onOutput: (out) => {
