@@ -239,6 +239,45 @@ describe('export --perfetto on hostile and tricky traces', () => {
     expect(names.map((e) => (e.args as { name: string }).name)).toEqual(['dash (pid 100 reused)']);
   });
 
+  it("a read of a dead process's exe link lands on that process, not on the reader", async () => {
+    const read = (ts: number): TraceEvent => ({
+      kind: 'exe_read',
+      ts,
+      pid: 200,
+      tid: 200,
+      comm: 'reader',
+      syscall: 'readlink',
+      path: '/proc/100/exe',
+      dirName: null,
+      targetPid: 100,
+      ret: -2,
+      answer: null,
+    });
+    const events: TraceEvent[] = [
+      ...ordinaryLaunch(1000, 200, B),
+      ...ordinaryLaunch(2000, 100, A),
+      ev.exit(3000, 100),
+      ev.mmExit(3001, 100, A, SLEEP),
+      read(4000),
+    ];
+    const { doc } = await exportTo(trace(events, 'late-read.trace'), 'late-read.json');
+    expect(formatViolations(doc!.traceEvents)).toEqual([]);
+    const r = doc!.traceEvents.find((e) => e.cat === 'exe_read')!;
+    const span = doc!.traceEvents.find((e) => e.ph === 'B' && e.cat === 'mm' && (e.args as { pid: number }).pid === 100)!;
+    expect([r.pid, r.tid]).toEqual([span.pid, span.tid]);
+  });
+
+  it('an exe the probe could not name still gives every span a name', async () => {
+    const nameless = { ...file(0x801, 4242, '/x'), name: '', path: null };
+    const { code, doc } = await exportTo(
+      trace([ev.exec(1000, 300, A, nameless), ev.exit(2000, 300), ev.mmExit(2001, 300, A, nameless)], 'nameless.trace'),
+      'nameless.json',
+    );
+    expect(code).toBe(0);
+    expect(formatViolations(doc!.traceEvents)).toEqual([]);
+    expect(doc!.traceEvents.find((e) => e.ph === 'B' && e.cat === 'exe_file')!.name).toBe('(unnamed, ino 4242)');
+  });
+
   it('a file that is not a trace: exit 2, a clear error, no output file left', async () => {
     const path = join(dir, 'not-a-trace');
     writeFileSync(path, 'hello\n');
