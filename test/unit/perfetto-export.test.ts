@@ -153,6 +153,21 @@ describe('export --perfetto on the bundled lab recording', async () => {
   });
 });
 
+/** pid 200 (comm "reader") readlinks /proc/100/exe. */
+const readlinkBy200 = (ts: number, ret: number, answer: string | null): TraceEvent => ({
+  kind: 'exe_read',
+  ts,
+  pid: 200,
+  tid: 200,
+  comm: 'reader',
+  syscall: 'readlink',
+  path: '/proc/100/exe',
+  dirName: null,
+  targetPid: 100,
+  ret,
+  answer,
+});
+
 describe('export --perfetto on hostile and tricky traces', () => {
   const HOSTILE = file(0x801, 7001, '/tmp/\x1b]0;pwned\x07ev\nil\u202e.bin');
   const A = '0xffff888100000a00';
@@ -178,19 +193,7 @@ describe('export --perfetto on hostile and tricky traces', () => {
       ev.exec(3_100_100, 100, C, SLEEP),
       ev.snapshot(3_100_200, 100, 'exec', SLEEP, ordinaryMaps(SLEEP)),
       { ...ev.snapshot(3_200_000, 100, 'exe_read', SLEEP, ordinaryMaps(SLEEP)) },
-      {
-        kind: 'exe_read',
-        ts: 3_300_000,
-        pid: 200,
-        tid: 200,
-        comm: 'reader',
-        syscall: 'readlink',
-        path: '/proc/100/exe',
-        dirName: null,
-        targetPid: 100,
-        ret: 14,
-        answer: '/usr/bin/sleep',
-      },
+      readlinkBy200(3_300_000, 14, '/usr/bin/sleep'),
     ];
     const { code, doc } = await exportTo(trace(events, 'tricky.trace'), 'tricky.json');
     expect(code).toBe(0);
@@ -240,25 +243,12 @@ describe('export --perfetto on hostile and tricky traces', () => {
   });
 
   it("a read of a dead process's exe link lands on that process, not on the reader", async () => {
-    const read = (ts: number): TraceEvent => ({
-      kind: 'exe_read',
-      ts,
-      pid: 200,
-      tid: 200,
-      comm: 'reader',
-      syscall: 'readlink',
-      path: '/proc/100/exe',
-      dirName: null,
-      targetPid: 100,
-      ret: -2,
-      answer: null,
-    });
     const events: TraceEvent[] = [
       ...ordinaryLaunch(1000, 200, B),
       ...ordinaryLaunch(2000, 100, A),
       ev.exit(3000, 100),
       ev.mmExit(3001, 100, A, SLEEP),
-      read(4000),
+      readlinkBy200(4000, -2, null),
     ];
     const { doc } = await exportTo(trace(events, 'late-read.trace'), 'late-read.json');
     expect(formatViolations(doc!.traceEvents)).toEqual([]);
