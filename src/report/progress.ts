@@ -118,7 +118,9 @@ export function readProgress(files: readonly string[], stream: NodeJS.WritableSt
     hideCursor: false,
     clearOnComplete: shared,
     etaBuffer: 50,
-    linewrap: false,
+    // true: cli-progress trims the line to the width itself instead of turning the terminal's
+    // autowrap off, which a Ctrl-C would leave off.
+    linewrap: true,
   });
   let index = 0;
   let before = 0;
