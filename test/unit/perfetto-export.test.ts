@@ -1,6 +1,8 @@
 // export --perfetto: the Chrome trace-event JSON checked against what the format requires
 // (phases, a pid and tid on every event, B/E perfectly nested per track, ts monotonic per track),
 // and against the analysis of the same trace (every finding, exe read and mm is there).
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +13,7 @@ import { runExport } from '../../src/cli/export.js';
 import type { ChromeTraceEvent } from '../../src/report/perfetto.js';
 import type { TraceEvent } from '../../src/trace/events.js';
 import { formatViolations } from '../support/chrome-trace.js';
-import { REPO_ROOT, runCli } from '../support/cli.js';
+import { cliCommand, REPO_ROOT, runCli } from '../support/cli.js';
 import { SH, SLEEP, ev, file, ordinaryLaunch, ordinaryMaps } from './fixtures/model-events.fixture.js';
 import { traceText } from './fixtures/trace-header.fixture.js';
 import { sink } from '../support/sink.js';
@@ -284,6 +286,18 @@ describe('export --perfetto on hostile and tricky traces', () => {
     expect(r.stderr).toBe('');
     const d = JSON.parse(r.stdout) as ChromeTrace;
     expect(formatViolations(d.traceEvents)).toEqual([]);
+  });
+
+  it('OUT -: a reader that goes away after the first bytes (| head) is a normal end: exit 0, nothing on stderr', async () => {
+    const [cmd, argv] = cliCommand(['export', SAMPLE, '--perfetto', '-']);
+    const child = spawn(cmd, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += String(d)));
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('an unwritable OUT is exit 1 with the cause, no stack trace', async () => {
