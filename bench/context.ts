@@ -24,6 +24,9 @@ export interface BenchOptions {
   liveMms: number;
   /** 7: rounds. */
   startupRounds: number;
+  /** 8: execs per run (2 loops) and interleaved rounds. */
+  publishExecs: number;
+  publishRounds: number;
   traceCache: string;
 }
 

@@ -11,6 +11,7 @@ import { cpuPart, execRatePart } from './parts/exec-rate.js';
 import { drainPart } from './parts/drain.js';
 import { heapPart } from './parts/heap.js';
 import { linesPart } from './parts/lines.js';
+import { publishPart } from './parts/publish.js';
 import { startupPart } from './parts/startup.js';
 import { stormPart } from './parts/storm.js';
 import { heading, section, writeBenchmarks } from './report.js';
@@ -28,6 +29,7 @@ const PARTS: { id: string; run: Part; tracing: boolean }[] = [
   { id: 'analyze', run: analyzePart, tracing: false },
   { id: 'heap', run: heapPart, tracing: false },
   { id: 'startup', run: startupPart, tracing: true },
+  { id: 'publish', run: publishPart, tracing: true },
 ];
 
 const SIZES = {
@@ -45,6 +47,8 @@ const SIZES = {
   'analyze-large-timeout': ['analyzeLargeTimeoutS', 25, 'cap in seconds per run on the large trace (6)'],
   'live-mms': ['liveMms', 50_000, 'live mms for the heap figure (6)'],
   'startup-rounds': ['startupRounds', 3, 'rounds of 7'],
+  'publish-execs': ['publishExecs', 20_000, 'execs per run of 8 (2 loops)'],
+  'publish-rounds': ['publishRounds', 2, 'interleaved rounds of 8'],
 } as const;
 
 function usage(): string {

@@ -15,7 +15,7 @@ export const REPO = process.cwd();
 export const CLI = join(REPO, 'dist/src/cli/main.js');
 export const BASELINE_PROGRAM = 'tracepoint:sched:sched_process_exec { printf("%d\\n", pid); }';
 
-export type TracerKind = 'baseline' | 'record' | 'live' | 'probes';
+export type TracerKind = 'baseline' | 'record' | 'live' | 'probes' | 'publish';
 
 export interface Session {
   kind: TracerKind;
@@ -46,6 +46,8 @@ export interface StartOptions {
   attachTimeoutMs?: number;
   /** Do not wait for attach (the start-up part watches for itself). */
   noWait?: boolean;
+  /** publish only: `record --publish` to this NATS address under this host name. */
+  publish?: { url: string; hostname: string };
 }
 
 export interface ProbeArgv {
@@ -59,6 +61,9 @@ function command(kind: TracerKind, output: string, o: StartOptions): { file: str
       return { file: 'bpftrace', args: ['-e', BASELINE_PROGRAM] };
     case 'record':
       return { file: process.execPath, args: [CLI, 'record', '--out', output, '--quiet'] };
+    case 'publish':
+      if (!o.publish) throw new Error('publish tracer needs a NATS address');
+      return { file: process.execPath, args: [CLI, 'record', '--out', output, '--quiet', '--publish', o.publish.url, '--hostname', o.publish.hostname] };
     case 'live':
       return { file: process.execPath, args: [CLI, 'live', '--record', output] };
     case 'probes':
@@ -70,7 +75,7 @@ function command(kind: TracerKind, output: string, o: StartOptions): { file: str
 /** Does the new output show one of the marker execs? */
 function markerSeen(kind: TracerKind, text: string, markerPids: number[], markerName: string): boolean {
   // An exec event, not a start-up /proc snapshot that happened to catch a marker running.
-  if (kind === 'record' || kind === 'live') return text.split('\n').some((l) => l.includes(markerName) && l.includes('"kind":"exec'));
+  if (kind === 'record' || kind === 'live' || kind === 'publish') return text.split('\n').some((l) => l.includes(markerName) && l.includes('"kind":"exec'));
   return markerPids.some((p) => new RegExp(`(^|[^0-9])${p}([^0-9]|$)`, 'm').test(text));
 }
 

@@ -19,6 +19,8 @@ export interface MmRow {
   uncertain: boolean;
   /** Event time of the last change, for the "recent" sort. */
   lastTs: number;
+  /** The fleet view's host (live --from); absent for one host. */
+  host?: string;
 }
 
 export interface FindingRow {
@@ -35,6 +37,8 @@ export interface FindingRow {
   legacyWalk: string;
   uncertain: boolean;
   explanation: string;
+  /** The fleet view's host (live --from); absent for one host. */
+  host?: string;
 }
 
 export interface TimelineEntry {
@@ -83,4 +87,6 @@ export interface ModelView {
   /** Newest last. */
   findings: readonly FindingRow[];
   detail(key: string): MmDetail | null;
+  /** The fleet view: one summary line per host, shown in the header. */
+  hosts?: readonly string[];
 }

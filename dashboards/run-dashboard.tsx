@@ -4,7 +4,11 @@ import './tty-wins-over-ci.js'; // before ink loads: it reads CI once, at load t
 import { render, type Instance } from 'ink';
 import type { TraceConsumer } from '../src/trace/consumer.js';
 import { DashboardApp } from './components/DashboardApp.js';
-import { DashboardStore } from './dashboard-store.js';
+import { DashboardStore, type StoreOptions } from './dashboard-store.js';
+import type { ModelView } from './display-types.js';
+import { FleetLinePrinter } from './fleet-lines.js';
+import type { FleetSink } from './fleet-sink.js';
+import { FleetStore, selectFleetView } from './fleet-store.js';
 import { installExitGuard } from './exit-guard.js';
 import { LinePrinter } from './line-printer.js';
 import type { ModelBinding } from './model-binding.js';
@@ -28,13 +32,13 @@ export interface SessionControl {
   markAttached(info?: { probes: number; flavor: string }): void;
 }
 
-export interface RunDashboardOptions<S> {
-  model: ModelBinding<S>;
+/** What every dashboard run needs, whatever feeds it (`C`: what the source is handed). */
+interface SessionOptions<C> {
   source: 'live' | 'replay';
   /** Replay speed label for the header. */
   speed?: string | null;
   /** Start the source, feeding `consumer`. */
-  start(consumer: TraceConsumer, control: SessionControl): SessionHandle;
+  start(consumer: C, control: SessionControl): SessionHandle;
   /** Non-TTY output: print every event (true) or findings only. */
   printEvents?: boolean;
   stdout?: NodeJS.WriteStream;
@@ -49,18 +53,48 @@ export interface RunDashboardOptions<S> {
   stopBudget?: { killAfterMs: number; stopTimeoutMs: number };
 }
 
+export interface RunDashboardOptions<S> extends SessionOptions<TraceConsumer> {
+  model: ModelBinding<S>;
+}
+
+/** live --from: the source opens one consumer per recording; each host gets its own reducer. */
+export interface RunFleetDashboardOptions<S> extends SessionOptions<FleetSink> {
+  /** The per-host model (the line printer runs one per recording). */
+  model: ModelBinding<S>;
+}
+
 const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** Resolves with the process exit code. */
 export async function runDashboard<S>(opts: RunDashboardOptions<S>): Promise<number> {
   const stdout = opts.stdout ?? process.stdout;
   const tty = opts.tty ?? stdout.isTTY === true;
-  return tty ? runFullScreen(opts, stdout) : runLines(opts, stdout);
+  if (tty) return runFullScreen(opts, stdout, new DashboardStore(opts.model, storeOptions(opts)), opts.model.view);
+  const stderr = opts.stderr ?? process.stderr;
+  return runLines(opts, stdout, new LinePrinter(opts.model, { out: stdout, err: stderr, events: opts.printEvents ?? true }));
 }
 
-async function runLines<S>(opts: RunDashboardOptions<S>, stdout: NodeJS.WriteStream): Promise<number> {
+/** Resolves with the process exit code. */
+export async function runFleetDashboard<S>(opts: RunFleetDashboardOptions<S>): Promise<number> {
+  const stdout = opts.stdout ?? process.stdout;
+  const tty = opts.tty ?? stdout.isTTY === true;
+  if (tty) return runFullScreen(opts, stdout, new FleetStore(storeOptions(opts)), selectFleetView);
   const stderr = opts.stderr ?? process.stderr;
-  const printer = new LinePrinter(opts.model, { out: stdout, err: stderr, events: opts.printEvents ?? true });
+  return runLines(opts, stdout, new FleetLinePrinter(opts.model, { out: stdout, err: stderr, events: opts.printEvents ?? true }));
+}
+
+function storeOptions<C>(opts: SessionOptions<C>): StoreOptions {
+  return {
+    source: opts.source,
+    speed: opts.speed ?? null,
+    fps: 10,
+    // Event ts is CLOCK_MONOTONIC, and so is hrtime on Linux: a live rate decays when idle.
+    monotonicNowNs: opts.source === 'live' ? () => Number(process.hrtime.bigint()) : undefined,
+  };
+}
+
+async function runLines<C>(opts: SessionOptions<C>, stdout: NodeJS.WriteStream, printer: C): Promise<number> {
+  const stderr = opts.stderr ?? process.stderr;
   let stopped = false;
   // Like `record`: say on stderr when tracing starts, so a script (or a person) knows.
   const handle = opts.start(printer, {
@@ -91,16 +125,14 @@ async function runLines<S>(opts: RunDashboardOptions<S>, stdout: NodeJS.WriteStr
   }
 }
 
-async function runFullScreen<S>(opts: RunDashboardOptions<S>, stdout: NodeJS.WriteStream): Promise<number> {
+async function runFullScreen<S, C>(
+  opts: SessionOptions<C>,
+  stdout: NodeJS.WriteStream,
+  store: DashboardStore<S> & C,
+  select: (state: S) => ModelView,
+): Promise<number> {
   const stdin = opts.stdin ?? process.stdin;
   const stderr = opts.stderr ?? process.stderr;
-  const store = new DashboardStore(opts.model, {
-    source: opts.source,
-    speed: opts.speed ?? null,
-    fps: 10,
-    // Event ts is CLOCK_MONOTONIC, and so is hrtime on Linux: a live rate decays when idle.
-    monotonicNowNs: opts.source === 'live' ? () => Number(process.hrtime.bigint()) : undefined,
-  });
   let quitting = false;
   let resolveQuit!: () => void;
   const quit = new Promise<void>((r) => (resolveQuit = r));
@@ -145,7 +177,7 @@ async function runFullScreen<S>(opts: RunDashboardOptions<S>, stdout: NodeJS.Wri
     ink = render(
       <DashboardApp
         store={store}
-        select={opts.model.view}
+        select={select}
         interactive={stdin.isTTY === true}
         onQuit={() => {
           quitting = true;

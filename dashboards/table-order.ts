@@ -34,5 +34,7 @@ export function sortRows(rows: readonly MmRow[], key: SortKey): MmRow[] {
 export function filterRows(rows: readonly MmRow[], filter: string): MmRow[] {
   const needle = filter.trim().toLowerCase();
   if (needle === '') return [...rows];
-  return rows.filter((r) => [r.pids.join(' '), r.comm, r.exe, r.vmaWalk, r.state, r.badge ?? '', r.mm].some((f) => f.toLowerCase().includes(needle)));
+  return rows.filter((r) =>
+    [r.pids.join(' '), r.comm, r.exe, r.vmaWalk, r.state, r.badge ?? '', r.mm, r.host ?? ''].some((f) => f.toLowerCase().includes(needle)),
+  );
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what exetrace needs on a fresh Debian/Ubuntu machine (run as root):
-# bpftrace and test tools from apt, tracefs mounted, npm dependencies, and a build.
+# bpftrace, nats-server, prometheus and openssl (the fleet tests) and test tools from apt, tracefs mounted, npm dependencies, and a build.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -11,7 +11,7 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 need_apt=""
-for pkg in bpftrace tmux gcc libc6-dev chromium; do
+for pkg in bpftrace tmux gcc libc6-dev chromium nats-server prometheus openssl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt="$need_apt $pkg"
 done
 if [ -n "${EXETRACE_WITH_VM:-}" ]; then

@@ -7,7 +7,7 @@ import { DetailPane } from './DetailPane.js';
 import { FilterPrompt } from './FilterPrompt.js';
 import { FindingsFeed } from './FindingsFeed.js';
 import { Footer } from './Footer.js';
-import { Header, HEADER_LINES } from './Header.js';
+import { Header, headerLines } from './Header.js';
 import { MmTable } from './MmTable.js';
 
 export interface DashboardProps {
@@ -22,6 +22,8 @@ export interface DashboardProps {
   selectedKey: string | null;
   width: number;
   height: number;
+  /** The fleet view's per-host summaries. */
+  hosts?: readonly string[];
 }
 
 const FEED_LINES = 6;
@@ -29,10 +31,10 @@ const FEED_LINES = 6;
 export function Dashboard(p: DashboardProps) {
   const prompt = p.ui.mode === 'filter' ? 1 : 0;
   // header + footer + prompt + feed (title + lines) + table title + column header
-  const body = Math.max(3, p.height - HEADER_LINES - 1 - prompt - (FEED_LINES + 1) - 2);
+  const body = Math.max(3, p.height - headerLines(p.hosts) - 1 - prompt - (FEED_LINES + 1) - 2);
   return (
     <Box flexDirection="column" width={p.width}>
-      <Header stats={p.stats} mmCount={p.mmCount} findingCount={p.findings.length} width={p.width} />
+      <Header stats={p.stats} mmCount={p.mmCount} findingCount={p.findings.length} width={p.width} hosts={p.hosts} />
       {p.ui.mode === 'detail' ? (
         <DetailPane detail={p.detail} scroll={p.ui.detailScroll} height={body + 2} width={p.width} clockRef={p.stats.clockRef} />
       ) : (

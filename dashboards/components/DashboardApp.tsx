@@ -96,6 +96,7 @@ export function DashboardApp<S>({ store, select, onQuit, interactive = true }: D
       selectedKey={selectedKey}
       width={width}
       height={height}
+      hosts={view.hosts}
     />
   );
 }

@@ -12,7 +12,7 @@ export interface FindingsFeedProps {
 
 export function findingLine(f: FindingRow, clockRef: FindingsFeedProps['clockRef']): string {
   const mark = f.uncertain ? '?' : '!';
-  return `${formatTs(f.ts, clockRef)} ${mark}${f.class} pid ${f.pid} ${f.comm}: exe ${f.exe} · vma walk ${f.vmaWalk || '-'} — ${f.explanation}`;
+  return `${formatTs(f.ts, clockRef)} ${f.host !== undefined ? `${f.host} ` : ''}${mark}${f.class} pid ${f.pid} ${f.comm}: exe ${f.exe} · vma walk ${f.vmaWalk || '-'} — ${f.explanation}`;
 }
 
 export function FindingsFeed({ findings, height, width, clockRef }: FindingsFeedProps) {

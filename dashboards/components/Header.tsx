@@ -8,11 +8,17 @@ export interface HeaderProps {
   mmCount: number;
   findingCount: number;
   width: number;
+  /** The fleet view: one line per host (at most MAX_HOST_LINES shown). */
+  hosts?: readonly string[];
 }
 
 export const HEADER_LINES = 2;
+export const MAX_HOST_LINES = 4;
 
-export function Header({ stats, mmCount, findingCount, width }: HeaderProps) {
+/** Lines the header takes with these hosts. */
+export const headerLines = (hosts: readonly string[] | undefined): number => HEADER_LINES + Math.min(hosts?.length ?? 0, MAX_HOST_LINES);
+
+export function Header({ stats, mmCount, findingCount, width, hosts }: HeaderProps) {
   // Live says LIVE only once the probes are attached: before that, nothing new is traced.
   const running = stats.source === 'replay' ? 'PLAYING' : stats.attached ? 'LIVE' : 'STARTING (attaching probes)';
   const status = stats.paused ? 'PAUSED' : stats.ended !== null ? stats.ended : running;
@@ -31,8 +37,13 @@ export function Header({ stats, mmCount, findingCount, width }: HeaderProps) {
         <Text> │ {clip(live.join(' │ '), width)}</Text>
       </Text>
       <Text dimColor color={stats.lostEvents > 0 ? 'yellow' : undefined}>
-        {clip(source.join(' │ '), width)}
+        {clip(hosts === undefined ? source.join(' │ ') : `fleet: ${hosts.length} hosts │ ${stats.events} events`, width)}
       </Text>
+      {(hosts ?? []).slice(0, MAX_HOST_LINES).map((h, i) => (
+        <Text key={i} dimColor>
+          {clip(i === MAX_HOST_LINES - 1 && hosts!.length > MAX_HOST_LINES ? `${h} (+${hosts!.length - MAX_HOST_LINES} more hosts)` : h, width)}
+        </Text>
+      ))}
     </Box>
   );
 }

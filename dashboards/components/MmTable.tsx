@@ -15,9 +15,9 @@ export interface MmTableProps {
 }
 
 /** Column widths from the terminal width: paths get what is left. */
-function columns(width: number) {
-  const fixed = { pids: 14, comm: 16, state: 9, badge: 16 };
-  const rest = Math.max(20, width - (fixed.pids + fixed.comm + fixed.state + fixed.badge) - 5);
+function columns(width: number, withHost: boolean) {
+  const fixed = { host: withHost ? 12 : 0, pids: 14, comm: 16, state: 9, badge: 16 };
+  const rest = Math.max(20, width - (fixed.host + fixed.pids + fixed.comm + fixed.state + fixed.badge) - 5 - (withHost ? 1 : 0));
   return { ...fixed, exe: Math.ceil(rest / 2), vma: Math.floor(rest / 2) };
 }
 
@@ -27,7 +27,10 @@ function windowStart(selected: number, total: number, height: number): number {
 }
 
 export function MmTable({ rows, selectedKey, sortKey, filter, height, width }: MmTableProps) {
-  const c = columns(width);
+  // The fleet view (live --from) says whose mm each row is.
+  const withHost = rows.some((r) => r.host !== undefined);
+  const c = columns(width, withHost);
+  const hostCell = (text: string): string[] => (withHost ? [cell(text, c.host)] : []);
   const selected = selectedKey === null ? -1 : rows.findIndex((r) => r.key === selectedKey);
   const start = windowStart(selected, rows.length, height);
   const visible = rows.slice(start, start + height);
@@ -36,9 +39,15 @@ export function MmTable({ rows, selectedKey, sortKey, filter, height, width }: M
     <Box flexDirection="column">
       <Text dimColor>{cell(title, width)}</Text>
       <Text bold>
-        {[cell('PID(S)', c.pids), cell('COMM', c.comm), cell('EXE', c.exe), cell('STATE', c.state), cell('VMA WALK', c.vma), cell('FINDING', c.badge)].join(
-          ' ',
-        )}
+        {[
+          ...hostCell('HOST'),
+          cell('PID(S)', c.pids),
+          cell('COMM', c.comm),
+          cell('EXE', c.exe),
+          cell('STATE', c.state),
+          cell('VMA WALK', c.vma),
+          cell('FINDING', c.badge),
+        ].join(' ')}
       </Text>
       {visible.length === 0 ? <Text dimColor>(no mms{filter !== '' ? ' match the filter' : ' yet'})</Text> : null}
       {visible.map((r) => {
@@ -47,7 +56,8 @@ export function MmTable({ rows, selectedKey, sortKey, filter, height, width }: M
         return (
           <Text key={r.key} inverse={isSel} color={r.badge !== null ? (r.uncertain ? 'yellow' : 'red') : undefined}>
             {[
-              cell((isSel ? '>' : ' ') + r.pids.join(','), c.pids),
+              ...hostCell(`${isSel ? '>' : ' '}${r.host ?? ''}`),
+              cell((withHost ? ' ' : isSel ? '>' : ' ') + r.pids.join(','), c.pids),
               cell(r.comm, c.comm),
               cell(r.exe, c.exe),
               cell(r.state, c.state),

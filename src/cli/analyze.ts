@@ -2,11 +2,11 @@
 // the per-class counts and every mm's lifecycle, as text, JSON, Markdown or HTML.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { analyzeFiles } from '../report/analyze-files.js';
-import { jsonDocument, markdownDocument, textDocument } from '../report/documents.js';
-import { htmlDocument } from '../report/html.js';
 import { readProgress } from '../report/progress.js';
-import type { ReportDocument } from '../report/totals.js';
-import { parsePid } from './options.js';
+import { DOCUMENTS, type AnalyzeCliOptions } from './analyze-options.js';
+import { onOutputClosed } from './closed-output.js';
+import { addNatsSecurityOptions, type NatsCliOptions } from './fleet-options.js';
+import { isNatsAddress, parsePid } from './options.js';
 
 const EXAMPLES = `
 Examples:
@@ -17,11 +17,17 @@ Examples:
   exetrace analyze a.trace b.trace                # one report: a section per host and trace, then totals
   exetrace analyze run.trace -p 1234              # only mms pid 1234 used
   exetrace analyze run.trace -c java              # only mms whose comm is "java"
+  exetrace analyze nats://central:4222            # every recording the fleet published, a report each
+  exetrace analyze nats://central:4222/web1       # only host web1's
 
-Bad lines are reported on stderr as FILE:LINE: CAUSE and analysis goes on; a trace without
-its trailer line (recording cut short) is analysed up to the cut and flagged as truncated.
-On a terminal, stderr shows a progress bar (bytes read, events, findings, ETA); stdout gets only the report.
-Exit status: 0 when analysed, 2 when a FILE is not a readable exetrace trace (the others are still reported).`;
+FILE may be gzip (any name). A bad line is an error, FILE:LINE: CAUSE on stderr, and analysis of
+that file stops there; with --lenient it is skipped and counted and analysis goes on. A trace
+without its trailer line (recording cut short, kill -9, a partial copy) is analysed up to the cut
+and flagged as truncated. On a terminal, stderr shows a progress bar (bytes read, events,
+findings, ETA); stdout gets only the report.
+Exit status: 0 when analysed, 2 when a FILE is not a readable exetrace trace or has a bad line
+(without --lenient; the other files are still reported); a reader that closes the pipe early
+(| head) ends analysis quietly with 0.`;
 
 function parseCommOption(value: string): string {
   // A comm is at most 15 bytes (TASK_COMM_LEN 16).
@@ -29,44 +35,40 @@ function parseCommOption(value: string): string {
   return value;
 }
 
-interface AnalyzeCliOptions {
-  format: 'text' | 'json' | 'markdown' | 'html';
-  pid?: number;
-  comm?: string;
-}
-
-const DOCUMENTS: Record<AnalyzeCliOptions['format'], ReportDocument> = {
-  text: textDocument,
-  json: jsonDocument,
-  markdown: markdownDocument,
-  html: htmlDocument,
-};
-
 export async function runAnalyze(
   files: string | readonly string[],
-  opts: AnalyzeCliOptions,
+  opts: AnalyzeCliOptions & NatsCliOptions,
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
   const list = typeof files === 'string' ? [files] : files;
+  const nats = list.filter(isNatsAddress);
+  if (nats.length > 0) {
+    if (list.length > 1) {
+      err.write('exetrace analyze: a nats:// address is analysed on its own, not together with other traces\n');
+      return 2;
+    }
+    return (await import('./analyze-fleet.js')).runAnalyzeFleet(nats[0]!, opts, out, err);
+  }
   const progress = readProgress(list, err, out);
   try {
-    return await analyzeFiles(list, DOCUMENTS[opts.format], { filters: { pid: opts.pid ?? null, comm: opts.comm ?? null }, progress }, out, err);
+    return await analyzeFiles(list, DOCUMENTS[opts.format], { filters: { pid: opts.pid ?? null, comm: opts.comm ?? null }, progress, lenient: opts.lenient === true, registerCleanup: onOutputClosed }, out, err);
   } finally {
     progress.stop();
   }
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('analyze')
     .description('Analyse a recorded trace: where /proc/PID/exe pointed, why, and every mismatch with the VMA walk')
-    .argument('<files...>', 'trace files written by `exetrace record` (several: one report, a section each, then totals)')
+    .argument('<files...>', 'trace files written by `exetrace record` (several: one report, a section each, then totals), or one nats://HOST:PORT[/HOSTNAME]')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown', 'html']).default('text'))
     .option('-p, --pid <pid>', 'only mms this pid used', parsePid)
     .option('-c, --comm <comm>', 'only mms with this comm', parseCommOption)
-    .addHelpText('after', EXAMPLES)
-    .action(async (files: string[], opts: AnalyzeCliOptions) => {
-      process.exitCode = await runAnalyze(files, opts);
-    });
+    .option('--lenient', 'skip bad lines (counted in the report) instead of stopping at the first')
+    .addHelpText('after', EXAMPLES);
+  addNatsSecurityOptions(cmd).action(async (files: string[], opts: AnalyzeCliOptions & NatsCliOptions) => {
+    process.exitCode = await runAnalyze(files, opts);
+  });
 }

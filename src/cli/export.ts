@@ -16,10 +16,12 @@ A Perfetto process per process (a reused pid is a new one, labelled so), a track
 the mm's life is a span, each exe_file epoch (exec, fork-inherit, prctl-replace, up to teardown)
 a span inside it. Findings and /proc/PID/exe reads are instant events (click one: args hold the
 explanation and evidence); lost-event gaps are global instants. Timestamps: CLOCK_MONOTONIC µs.
-Exit status: 0 when exported (or when the reader of stdout went away), 1 when OUT cannot be written, 2 when FILE is not a readable exetrace trace.`;
+Exit status: 0 when exported (or when the reader of stdout went away), 1 when OUT cannot be written,
+2 when FILE is not a readable exetrace trace or has a bad line (without --lenient).`;
 
 interface ExportCliOptions {
   perfetto: string;
+  lenient?: boolean;
 }
 
 export async function runExport(file: string, opts: ExportCliOptions, err: NodeJS.WritableStream = process.stderr): Promise<number> {
@@ -32,6 +34,7 @@ export async function runExport(file: string, opts: ExportCliOptions, err: NodeJ
     const result = await exportPerfetto(file, out, {
       onIssue: (i) => err.write(`${sanitize(i.file)}:${i.line}: ${sanitize(i.cause)}\n`),
       onBatch: (state) => progress.update(state),
+      lenient: opts.lenient === true,
     });
     progress.stop();
     if (!toStdout) {
@@ -41,6 +44,12 @@ export async function runExport(file: string, opts: ExportCliOptions, err: NodeJ
     if (result.header === null) {
       if (!toStdout) rmSync(opts.perfetto, { force: true });
       err.write(`exetrace export: ${sanitize(file)} is not a readable exetrace trace\n`);
+      return 2;
+    }
+    if (result.badLine !== null) {
+      err.write(
+        `exetrace export: stopped at the bad line ${sanitize(file)}:${result.badLine.line} (OUT holds what came before it); --lenient skips bad lines and counts them\n`,
+      );
       return 2;
     }
     return 0;
@@ -60,6 +69,7 @@ export function register(program: Command): void {
     .description('Export a recorded trace for a timeline viewer (Perfetto UI, chrome://tracing)')
     .argument('<file>', 'trace file written by `exetrace record`')
     .requiredOption('--perfetto <out>', 'write Chrome trace-event JSON to OUT (- for stdout)')
+    .option('--lenient', 'skip bad lines (counted in otherData) instead of stopping at the first')
     .addHelpText('after', EXAMPLES)
     .action(async (file: string, opts: ExportCliOptions) => {
       process.exitCode = await runExport(file, opts);

@@ -3,24 +3,31 @@
 // optionally written to a trace with --record.
 import { Option, type Command } from 'commander';
 import type { FlavorRequest } from '../trace/flavor-ladder.js';
+import { sanitizeForDisplay } from '../../dashboards/sanitize-display.js';
+import { startFleetConsumers } from './fleet-consumers.js';
+import { addPublishOptions, type PublishCliOptions } from './fleet-options.js';
+import { onOutputClosed } from './closed-output.js';
 import { parsePid } from './options.js';
 
-interface LiveOptions {
+type LiveOptions = {
   flavor: FlavorRequest;
   pid?: number;
   comm?: string;
   record?: string;
   findingsOnly?: boolean;
-}
+  from?: string;
+} & PublishCliOptions & { metrics?: { host: string; port: number } };
 
 export async function liveCommand(opts: LiveOptions): Promise<number> {
+  if (opts.from !== undefined) return (await import('./live-fleet.js')).liveFromFleet(opts.from, opts);
   // Loaded on use: other commands and --help do not pay for the pipeline or the UI (ink, React).
   const [{ Recorder }, { runDashboard }, { exetraceModel }] = await Promise.all([
     import('../trace/recorder.js'),
     import('../../dashboards/run-dashboard.js'),
     import('../../dashboards/exetrace-model.js'),
   ]);
-  return runDashboard({
+  const fleet = await startFleetConsumers(opts, (line) => void process.stderr.write(`exetrace: ${sanitizeForDisplay(line)}\n`));
+  const code = await runDashboard({
     model: exetraceModel,
     source: 'live',
     printEvents: opts.findingsOnly !== true,
@@ -34,12 +41,22 @@ export async function liveCommand(opts: LiveOptions): Promise<number> {
         pid: opts.pid ?? null,
         comm: opts.comm ?? null,
         durationMs: null,
-        consumers: [consumer],
-        onAttached: ({ probes, flavor }) => control.markAttached({ probes, flavor }),
+        hostname: opts.hostname,
+        consumers: [consumer, ...fleet.consumers],
+        onAttached: ({ probes, flavor }) => {
+          fleet.attached();
+          control.markAttached({ probes, flavor });
+        },
       });
       let finished = false;
+      // Off a terminal, a reader that goes away (`| head`) ends the session like Ctrl-C: drained, trailer written.
+      const unregister = onOutputClosed(async () => {
+        recorder.stop('signal');
+        await done.catch(() => {});
+      });
       const done = recorder.run().then((result) => {
         finished = true;
+        unregister();
         if (result.error === null) return;
         const cause = result.error.cause !== result.error.shortMessage ? `\n  ${result.error.cause.replace(/\n/g, '\n  ')}` : '';
         throw new Error(`${result.error.shortMessage}${cause}`);
@@ -64,17 +81,20 @@ export async function liveCommand(opts: LiveOptions): Promise<number> {
       };
     },
   });
+  for (const line of await fleet.finish()) process.stderr.write(`exetrace: ${sanitizeForDisplay(line)}\n`);
+  return code;
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('live')
     .description('Trace this host live in a full-screen dashboard (needs root); one line per event when stdout is not a terminal')
     .addOption(new Option('--flavor <flavor>', 'probe flavor').choices(['auto', 'tracepoint', 'kprobe', 'kfunc']).default('auto'))
     .option('-p, --pid <pid>', 'trace only this process (thread group id)', parsePid)
     .option('-c, --comm <comm>', 'trace only processes with this comm (at most 15 bytes)')
-    .option('--record <file>', 'also write the trace to this file (mode 0600)')
+    .option('--record <file>', 'also write the trace to this file (mode 0600; gzip when it ends in .gz)')
     .option('--findings-only', 'off a terminal, print findings only instead of every event')
+    .option('--from <nats-url>', 'watch the fleet instead of this host: nats://HOST:PORT[/HOSTNAME] (no root needed)')
     .addHelpText(
       'after',
       `
@@ -83,9 +103,11 @@ Keys: j/k or arrows move, Enter details, Esc back, s sort, f filter, p pause, q 
 Examples:
   exetrace live                                   # everything on this host
   exetrace live -c nginx --record nginx.trace     # only nginx, and keep a trace
-  exetrace live --findings-only | tee findings.log   # no dashboard: one line per finding`,
-    )
-    .action(async (opts: LiveOptions) => {
-      process.exitCode = await liveCommand(opts);
-    });
+  exetrace live --findings-only | tee findings.log   # no dashboard: one line per finding
+  exetrace live --publish nats://central:4222     # and stream it to the fleet
+  exetrace live --from nats://central:4222        # every host that publishes there`,
+    );
+  addPublishOptions(cmd).action(async (opts: LiveOptions) => {
+    process.exitCode = await liveCommand(opts);
+  });
 }

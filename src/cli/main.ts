@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { TOOL_VERSION } from '../version.js';
 import { register as registerAnalyze } from './analyze.js';
+import { endQuietlyWhenOutputCloses } from './closed-output.js';
 import { register as registerDoctor } from './doctor.js';
 import { register as registerExport } from './export.js';
 import { register as registerRecord } from './record.js';
@@ -40,6 +41,7 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
+  endQuietlyWhenOutputCloses();
   buildProgram()
     .parseAsync(process.argv)
     .catch((err: unknown) => {

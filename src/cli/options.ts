@@ -8,3 +8,6 @@ export function parsePid(value: string): number {
   }
   return Number(value);
 }
+
+/** nats://… or tls://…: a fleet stream rather than a trace file. */
+export const isNatsAddress = (value: string): boolean => /^(nats|tls):\/\//.test(value);

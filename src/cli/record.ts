@@ -4,6 +4,8 @@ import type { FlavorRequest } from '../trace/flavor-ladder.js';
 import type { RecordResult } from '../trace/recorder.js';
 import { sanitizeForDisplay } from '../../dashboards/sanitize-display.js';
 import { summarizeTrace } from '../report/summary.js';
+import { startFleetConsumers, type FleetConsumers } from './fleet-consumers.js';
+import { addPublishOptions, type PublishCliOptions } from './fleet-options.js';
 import { parsePid } from './options.js';
 
 /** Kernel strings and paths are hostile; multi-line text is sanitised line by line. */
@@ -14,10 +16,13 @@ const EXAMPLES = `
 Examples:
   exetrace record --out run.trace                 # record until Ctrl-C
   exetrace record --out run.trace --duration 10   # record for 10 seconds
+  exetrace record --out run.jsonl.gz              # gzip, still readable after a kill -9
   exetrace record --out run.trace -p 1234         # only the process 1234
   exetrace record --out run.trace -c nginx        # only processes whose comm is "nginx"
   exetrace record --out run.trace --flavor tracepoint
                                                   # skip the flavor ladder
+  exetrace record --out run.trace --publish nats://central:4222 --metrics 0.0.0.0:9464
+                                                  # also stream to the fleet, serve /metrics
   exetrace analyze run.trace                      # then explain what was recorded
 
 Exit status: 0 when recording ended by --duration or Ctrl-C/SIGTERM (the trace is complete),
@@ -60,32 +65,47 @@ export function formatSummary(r: RecordResult): string {
   return lines.join('\n');
 }
 
+type RecordCliOptions = { out: string; duration?: number; flavor: FlavorRequest; pid?: number; comm?: string; quiet?: boolean } & PublishCliOptions & {
+    metrics?: { host: string; port: number };
+  };
+
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('record')
     .description('Record exe_file lifecycle events to a trace file (needs root).')
-    .requiredOption('-o, --out <file>', 'trace file to write (created with mode 0600)')
+    .requiredOption('-o, --out <file>', 'trace file to write (created with mode 0600; gzip when it ends in .gz)')
     .option('-d, --duration <seconds>', 'stop after this many seconds', parseDuration)
     .addOption(new Option('--flavor <flavor>', 'probe flavor').choices(['auto', 'tracepoint', 'kprobe', 'kfunc']).default('auto'))
     .option('-p, --pid <pid>', 'trace only this process (thread group id)', parsePid)
     .option('-c, --comm <comm>', 'trace only processes with this comm (at most 15 bytes)')
     .option('-q, --quiet', 'no summary at the end')
-    .addHelpText('after', EXAMPLES)
-    .action(async (opts: { out: string; duration?: number; flavor: FlavorRequest; pid?: number; comm?: string; quiet?: boolean }) => {
-      process.exitCode = await runRecord(opts);
-    });
+    .addHelpText('after', EXAMPLES);
+  addPublishOptions(cmd).action(async (opts: RecordCliOptions) => {
+    process.exitCode = await runRecord(opts);
+  });
 }
 
-async function runRecord(opts: { out: string; duration?: number; flavor: FlavorRequest; pid?: number; comm?: string; quiet?: boolean }): Promise<number> {
+async function runRecord(opts: RecordCliOptions): Promise<number> {
   // Loaded on use: --help and the other commands do not pay for (or depend on) the pipeline.
   const { Recorder } = await import('../trace/recorder.js');
+  const say = (line: string): void => void process.stderr.write(`exetrace: ${sanitizeForTerminal(line)}\n`);
+  let fleet: FleetConsumers;
+  try {
+    fleet = await startFleetConsumers(opts, say);
+  } catch (err) {
+    say((err as Error).message);
+    return 1;
+  }
   const recorder = new Recorder({
+    hostname: opts.hostname,
+    consumers: fleet.consumers,
     out: opts.out,
     flavor: opts.flavor,
     pid: opts.pid ?? null,
     comm: opts.comm ?? null,
     durationMs: opts.duration !== undefined ? Math.round(opts.duration * 1000) : null,
     onAttached: ({ probes, flavor }) => {
+      fleet.attached();
       process.stderr.write(
         `exetrace: attached ${probes} probes (${flavor} flavor), recording to ${sanitizeForTerminal(opts.out)}. ` +
           `${opts.duration !== undefined ? `Stopping after ${opts.duration} s or at Ctrl-C.` : 'Hit Ctrl-C to end.'}\n`,
@@ -103,6 +123,7 @@ async function runRecord(opts: { out: string; duration?: number; flavor: FlavorR
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  for (const line of await fleet.finish()) say(line);
   if (result.error) {
     process.stderr.write(`exetrace: ${sanitizeForTerminal(result.error.shortMessage)}\n`);
     if (result.error.cause !== result.error.shortMessage) {

@@ -6,17 +6,14 @@ import type { AnalyzeReport } from './analysis.js';
 import { analyzeTrace } from './analyze-trace.js';
 import type { ReadProgress } from './progress.js';
 import { sanitize } from './sanitize.js';
-import { Spool } from './spool.js';
+import { prepareSection, writeAndWait } from './prepared-section.js';
 import { totalsOf, type ReportDocument } from './totals.js';
 
 export interface AnalyzeFilesOptions {
   filters: { pid: number | null; comm: string | null };
   progress?: ReadProgress;
-}
-
-/** Write and wait for the stream to take it (a pipe to `less` must not buffer the whole report). */
-async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
-  if (text.length > 0 && !out.write(text)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+  lenient?: boolean;
+  registerCleanup?: (cleanup: () => void) => () => void;
 }
 
 /** Analyse `files` into one report on `out`; bad lines and unreadable files go to `err`. Exit status: 0, or 2 if a file was not a trace. */
@@ -33,21 +30,10 @@ export async function analyzeFiles(
   const n = files.length;
   for (const [index, file] of files.entries()) {
     opts.progress?.file(index);
-    const format = doc.section(written, n);
-    // Each ended mm is rendered as it ends and parked on disk: the section's head (counts,
-    // findings) is only known at the end, and nothing per mm may stay in memory.
-    const spool = new Spool();
+    const onBatch = opts.progress === undefined ? undefined : (state: ModelState) => opts.progress!.update(state);
+    const section = await prepareSection((o) => analyzeTrace(file, o), doc.section(written, n), { filters: opts.filters, onBatch, lenient: opts.lenient, registerCleanup: opts.registerCleanup }, err);
     try {
-      let mmCount = 0;
-      const { report, header } = await analyzeTrace(file, {
-        filters: opts.filters,
-        onIssue: (i) => err.write(`${sanitize(i.file)}:${i.line}: ${sanitize(i.cause)}\n`),
-        onEndedMm: (m, h) => {
-          spool.write(format.mm(m, { trace: { header: h } }, mmCount === 0));
-          mmCount++;
-        },
-        onBatch: opts.progress === undefined ? undefined : (state: ModelState) => opts.progress!.update(state),
-      });
+      const { report, header, badLine } = section.result;
       // Only what the totals need is kept: not the findings or mms of every trace.
       summaries.push({ ...report, findings: [], mms: [] });
       if (header === null) {
@@ -55,23 +41,20 @@ export async function analyzeFiles(
         status = 2;
         continue;
       }
-      opts.progress?.pause();
-      if (written === 0) await write(out, doc.begin(n));
-      else await write(out, doc.between);
-      const total = mmCount + report.mms.length;
-      await write(out, format.head(report, total));
-      await spool.copyTo(out);
-      for (const m of report.mms) {
-        await write(out, format.mm(m, report, mmCount === 0));
-        mmCount++;
+      if (badLine !== null) {
+        err.write(`exetrace analyze: stopped at the bad line ${sanitize(file)}:${badLine.line}; --lenient skips bad lines and counts them\n`);
+        status = 2;
+        continue;
       }
-      await write(out, format.tail(report, total));
+      opts.progress?.pause();
+      await writeAndWait(out, written === 0 ? doc.begin(n) : doc.between);
+      await section.write(out);
       written++;
     } finally {
-      spool.dispose();
+      section.dispose();
     }
   }
   opts.progress?.pause();
-  if (written > 0) await write(out, doc.end(totalsOf(summaries), n));
+  if (written > 0) await writeAndWait(out, doc.end(totalsOf(summaries), n));
   return status;
 }

@@ -5,7 +5,7 @@
 import { endedSince, initialState, reduce, type ModelOptions, type ModelState } from '../model/index.js';
 import type { EvidenceSource } from '../model/state.js';
 import type { TraceEvent } from '../trace/events.js';
-import { readTraceBatches } from '../trace/trace-reader.js';
+import { readTraceBatches, type TraceRecord } from '../trace/trace-reader.js';
 import type { TraceHeader, TraceTrailer } from '../trace/trace-format.js';
 import { buildReport, mmFilter, reportEndedMm, type AnalyzeReport, type ReportMm } from './analysis.js';
 
@@ -24,6 +24,12 @@ export interface AnalyzeOptions {
    * only the live ones; without it ended mms are collected into the report (small traces only).
    */
   onEndedMm?: (mm: ReportMm, header: TraceHeader | null) => void;
+  /**
+   * Skip bad lines and count them (true), or stop reading at the first one (false, the
+   * default): `badLine` names it. A trace that merely ends early (no trailer, a partial last
+   * line, a cut gzip stream) is read up to the cut either way.
+   */
+  lenient?: boolean;
   /** Offline analysis can keep far more history than a live dashboard. */
   model?: Partial<ModelOptions>;
   /** After each event is reduced (and the mms it ended went to onEndedMm): exporters follow the model here. */
@@ -40,6 +46,8 @@ export interface AnalyzeResult {
   report: AnalyzeReport;
   /** Ended mms handed to onEndedMm. */
   streamedMms: number;
+  /** Without `lenient`: the bad line that stopped reading, else null. */
+  badLine: TraceIssue | null;
 }
 
 /**
@@ -48,7 +56,12 @@ export interface AnalyzeResult {
  */
 export const OFFLINE_MODEL_OPTIONS: Partial<ModelOptions> = { maxEndedMms: 64, maxFindings: 100_000 };
 
-export async function analyzeTrace(file: string, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+export function analyzeTrace(file: string, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+  return analyzeRecords(readTraceBatches(file), file, opts);
+}
+
+/** The same analysis over records from any source (a stream); `file` names it in issues and the report. */
+export async function analyzeRecords(source: AsyncIterable<TraceRecord[]>, file: string, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
   let state = initialState({ ...OFFLINE_MODEL_OPTIONS, ...opts.model });
   let header: TraceHeader | null = null;
   let trailer: TraceTrailer | null = null;
@@ -74,7 +87,8 @@ export async function analyzeTrace(file: string, opts: AnalyzeOptions = {}): Pro
     }
     seenEnded = state.endedTotal;
   };
-  for await (const batch of readTraceBatches(file)) {
+  let badLine: TraceIssue | null = null;
+  reading: for await (const batch of source) {
     for (const rec of batch) {
       switch (rec.type) {
         case 'header':
@@ -93,9 +107,15 @@ export async function analyzeTrace(file: string, opts: AnalyzeOptions = {}): Pro
           trailer = rec.trailer;
           break;
         case 'error':
-          // A missing trailer is reported as `truncated` in the report, not as a bad line.
-          if (!rec.cause.startsWith('truncated:')) parseErrors++;
           opts.onIssue?.({ file, line: rec.line, cause: rec.cause });
+          // A trace cut short is reported as `truncated` in the report, not as a bad line.
+          if (rec.truncation === true) break;
+          parseErrors++;
+          // Before a header nothing is read anyway: that is "not a trace", not a bad line.
+          if (opts.lenient !== true && header !== null) {
+            badLine = { file, line: rec.line, cause: rec.cause };
+            break reading;
+          }
           break;
       }
     }
@@ -103,5 +123,5 @@ export async function analyzeTrace(file: string, opts: AnalyzeOptions = {}): Pro
     if (wait !== undefined) await wait;
   }
   const report = buildReport(state, { file, header, trailer, parseErrors, filters }, collected, missedEnded);
-  return { state, header, trailer, parseErrors, report, streamedMms };
+  return { state, header, trailer, parseErrors, report, streamedMms, badLine };
 }

@@ -369,10 +369,14 @@ export interface PerfettoExportOptions {
   onIssue?: (issue: TraceIssue) => void;
   /** After each batch, with the model state: progress. */
   onBatch?: (state: ModelState) => void;
+  /** Skip bad lines and count them, instead of stopping at the first (`badLine`). */
+  lenient?: boolean;
 }
 
 export interface PerfettoExportResult {
   header: TraceHeader | null;
+  /** Without `lenient`: the bad line the export stopped at, else null. */
+  badLine: TraceIssue | null;
   events: number;
   traceEvents: number;
 }
@@ -400,6 +404,7 @@ export async function exportPerfetto(file: string, out: NodeJS.WritableStream, o
     await write('{"traceEvents":[');
     const result = await analyzeTrace(file, {
       onIssue: opts.onIssue,
+      lenient: opts.lenient === true,
       onEndedMm: (m) => tracks.ended(m),
       onEvent: (e, state) => tracks.event(e, state),
       onBatch: (state) => {
@@ -426,7 +431,7 @@ export async function exportPerfetto(file: string, out: NodeJS.WritableStream, o
       findings: result.report.counts,
     };
     await write(`\n],\n"displayTimeUnit":"ms",\n"otherData":${JSON.stringify(otherData)}}\n`);
-    return { header: result.header, events: t.events, traceEvents: tracks.count };
+    return { header: result.header, badLine: result.badLine, events: t.events, traceEvents: tracks.count };
   } finally {
     out.off('error', onError);
   }

@@ -27,6 +27,7 @@ export function renderSummary(state: ModelState, maxListed = 10): string {
 /** Analyse a finished trace file and return its summary text (already sanitised). */
 export async function summarizeTrace(tracePath: string): Promise<string> {
   // Ended mms are not summarised: let them go as they end (bounded memory on a long trace).
-  const { state } = await analyzeTrace(tracePath, { onEndedMm: () => {} });
+  // What was recorded is what it is: a bad line (there should be none) is skipped, not fatal.
+  const { state } = await analyzeTrace(tracePath, { onEndedMm: () => {}, lenient: true });
   return renderSummary(state);
 }

@@ -1,243 +1,37 @@
 // The typed event stream: the one contract between the probes (through the decoder),
 // the recorder, the trace files and the model. Every probe flavor produces these.
-//
-// Conventions:
-// - `ts` is the kernel's CLOCK_MONOTONIC in nanoseconds (bpftrace `nsecs`), as a decimal string
-//   would lose nothing but costs; we keep it a number (ns fit in 2^53 for ~104 days of uptime,
-//   and the decoder reports a parse issue beyond that).
-// - Kernel pointers (mm, file) are lower-case hex strings with 0x prefix, e.g. "0xffff8881000744c0".
-// - `dev` is the userspace encoding (what stat(2) returns in st_dev), never the kernel's MKDEV.
-// - Kernel strings (comm, names, paths) are decoded with surrogateescape (see kernel-string.ts):
-//   valid UTF-8 stays as is, every other byte becomes U+DC80..U+DCFF. They are hostile: sanitise
-//   before display.
+// The types are derived from the event schema (event-schema.ts, where each field is documented),
+// so the validator and the types cannot drift apart; the import is type-only, so the model,
+// which imports this file alone, loads nothing but the name lists at run time.
+import type { Static } from '@sinclair/typebox';
+import type * as S from './event-schema.js';
+import { EXE_READ_SYSCALLS, SNAPSHOT_REASONS } from './event-constants.js';
+
+export { EXE_READ_SYSCALLS, SNAPSHOT_REASONS };
 
 export type Hex = string;
 
 /** A file as the kernel sees it: identity by (dev, ino); name and path for display only. */
-export interface FileRef {
-  /** struct file pointer, when the probe saw one. */
-  file: Hex | null;
-  dev: number;
-  ino: number;
-  /** Last path component (d_name). */
-  name: string;
-  /** Full path built in BPF, or null when it could not be built (too deep, lost parts). */
-  path: string | null;
-  /** True when the BPF walk stopped at its depth bound before reaching the root. */
-  pathTruncated: boolean;
-}
-
-interface Base {
-  ts: number;
-  /** Thread-group id (what users call the pid). */
-  pid: number;
-  tid: number;
-  comm: string;
-}
-
-/** sched:sched_prepare_exec: inside begin_new_exec, before the old mm is released. */
-export interface ExecBeginEvent extends Base {
-  kind: 'exec_begin';
-  /** The mm being replaced (null for a kernel thread calling exec). */
-  oldMm: Hex | null;
-  /** bprm->filename: the name as passed (e.g. /dev/fd/3 for fexecve). */
-  filename: string;
-  /** bprm->interp: differs from filename for #! scripts and binfmt_misc. */
-  interp: string;
-}
-
-/** sched:sched_process_exec: exec is done, `mm` is the new mm, `exe` is mm->exe_file. */
-export interface ExecEvent extends Base {
-  kind: 'exec';
-  /** The tid that called exec (differs from pid when a non-leader thread exec'd). */
-  oldTid: number;
-  ppid: number;
-  mm: Hex;
-  exe: FileRef | null;
-  startCode: number;
-  endCode: number;
-  filename: string;
-}
-
-/** task:task_newtask in the parent: a new task was created. */
-export interface ForkEvent extends Base {
-  kind: 'fork';
-  childPid: number;
-  childTid: number;
-  cloneFlags: number;
-  parentMm: Hex | null;
-  /** CLONE_THREAD: the child joins the parent's thread group. */
-  thread: boolean;
-  /** CLONE_VM: the child runs on the parent's mm (threads and vfork). */
-  sharesMm: boolean;
-}
-
-/** The child's first return to user space (sys_exit_clone/clone3/fork/vfork with ret 0): its mm. */
-export interface MmAttachEvent extends Base {
-  kind: 'mm_attach';
-  ppid: number;
-  mm: Hex;
-  /** mm->exe_file as the child sees it (inherited through dup_mmap). */
-  exe: FileRef | null;
-}
-
-/** mmap:exit_mmap: the mm's final teardown (last mmput; also the old mm at exec). */
-export interface MmExitEvent extends Base {
-  kind: 'mm_exit';
-  mm: Hex;
-  /** mm->exe_file, still set at this point. */
-  exe: FileRef | null;
-}
-
-/** sched:sched_process_exit. */
-export interface ExitEvent extends Base {
-  kind: 'exit';
-  /** True when this was the last thread of the group. */
-  groupDead: boolean;
-  exitCode: number;
-}
-
-/** mmap(2) that created a file-backed executable mapping, or any MAP_FIXED mapping. */
-export interface MmapEvent extends Base {
-  kind: 'mmap';
-  mm: Hex;
-  /** Return value: the mapping's address, or a negative errno. */
-  addr: number;
-  len: number;
-  prot: number;
-  flags: number;
-  fd: number;
-  pgoff: number;
-  /** The mapped file, resolved from fd in BPF; null for anonymous mappings. */
-  file: FileRef | null;
-}
-
-export interface MunmapEvent extends Base {
-  kind: 'munmap';
-  mm: Hex;
-  addr: number;
-  len: number;
-  ret: number;
-}
-
-export interface MremapEvent extends Base {
-  kind: 'mremap';
-  mm: Hex;
-  oldAddr: number;
-  oldLen: number;
-  newLen: number;
-  flags: number;
-  /** Return value: the new address, or a negative errno. */
-  ret: number;
-}
-
-export interface MprotectEvent extends Base {
-  kind: 'mprotect';
-  mm: Hex;
-  addr: number;
-  len: number;
-  prot: number;
-  ret: number;
-}
-
-/** prctl(PR_SET_MM, ...): PR_SET_MM_EXE_FILE (13) or PR_SET_MM_MAP (14) carry an exe fd. */
-export interface PrctlMmEvent extends Base {
-  kind: 'prctl_mm';
-  mm: Hex;
-  /** PR_SET_MM sub-option (arg2). */
-  subOption: number;
-  /** The fd that names the new exe (arg3 for EXE_FILE, prctl_mm_map.exe_fd for MAP), or -1. */
-  exeFd: number;
-  ret: number;
-  /** mm->exe_file before and after the call. */
-  exeBefore: FileRef | null;
-  exeAfter: FileRef | null;
-}
-
-/** The calls an exe_read reports; probes print the index into this list. */
-export const EXE_READ_SYSCALLS = ['readlink', 'readlinkat', 'openat', 'execve', 'proc_exe_link'] as const;
-export type ExeReadSyscall = (typeof EXE_READ_SYSCALLS)[number];
-
-/**
- * A read of /proc/<pid>/exe: readlink(at) with its answer, or openat/execve of the link; or
- * (kfunc/kprobe flavors only) 'proc_exe_link', the kernel resolving the link for any of those.
- */
-export interface ExeReadEvent extends Base {
-  kind: 'exe_read';
-  syscall: ExeReadSyscall;
-  /** The path argument as passed; "exe" for proc_exe_link. */
-  path: string;
-  /**
-   * For *at calls with a relative path: the dirfd's name (e.g. "1234" or "self"); for
-   * proc_exe_link: the link's directory (the pid, or the tid under /proc/<pid>/task); else null.
-   */
-  dirName: string | null;
-  /** The pid whose exe link was read, resolved from the path; null when it could not be. */
-  targetPid: number | null;
-  /** readlink: bytes returned or -errno; openat: fd or -errno; execve and proc_exe_link: 0 or -errno. */
-  ret: number;
-  /**
-   * readlink: the string the kernel returned; proc_exe_link: exe_path as walked in BPF (no
-   * " (deleted)" suffix; null when the walk hit its bound); null for the others or on error.
-   */
-  answer: string | null;
-}
-
+export type FileRef = Static<typeof S.FileRefSchema>;
+export type ExecBeginEvent = Static<typeof S.ExecBeginSchema>;
+export type ExecEvent = Static<typeof S.ExecSchema>;
+export type ForkEvent = Static<typeof S.ForkSchema>;
+export type MmAttachEvent = Static<typeof S.MmAttachSchema>;
+export type MmExitEvent = Static<typeof S.MmExitSchema>;
+export type ExitEvent = Static<typeof S.ExitSchema>;
+export type MmapEvent = Static<typeof S.MmapSchema>;
+export type MunmapEvent = Static<typeof S.MunmapSchema>;
+export type MremapEvent = Static<typeof S.MremapSchema>;
+export type MprotectEvent = Static<typeof S.MprotectSchema>;
+export type PrctlMmEvent = Static<typeof S.PrctlMmSchema>;
+export type ExeReadEvent = Static<typeof S.ExeReadSchema>;
 /** One line of /proc/<pid>/maps. */
-export interface MapsEntry {
-  start: number;
-  end: number;
-  perms: string;
-  offset: number;
-  dev: number;
-  ino: number;
-  path: string;
-}
-
-/** Why a /proc snapshot was taken. */
-export const SNAPSHOT_REASONS = ['startup', 'exec', 'exe_read', 'vma_change'] as const;
+export type MapsEntry = Static<typeof S.MapsEntrySchema>;
 export type SnapshotReason = (typeof SNAPSHOT_REASONS)[number];
+export type ProcSnapshotEvent = Static<typeof S.ProcSnapshotSchema>;
+export type GapEvent = Static<typeof S.GapSchema>;
 
-/**
- * A userspace look at /proc/<pid>: taken at start-up for every process ("startup"),
- * and by the live recorder at exec, at exe reads, and when the executable's ranges change.
- */
-export interface ProcSnapshotEvent extends Base {
-  kind: 'proc_snapshot';
-  reason: SnapshotReason;
-  /** readlink(/proc/pid/exe), or null with the errno name in exeError. */
-  exeLink: string | null;
-  exeError: string | null;
-  /** stat(/proc/pid/exe): the exe_file's identity. */
-  exeDev: number | null;
-  exeIno: number | null;
-  /** Only file-backed executable mappings plus every mapping of the exe's (dev, ino). */
-  maps: MapsEntry[];
-}
-
-/** Events the kernel dropped (bpftrace lost_events), or a gap the decoder could prove. */
-export interface GapEvent {
-  kind: 'gap';
-  ts: number;
-  lost: number;
-  source: 'bpftrace' | 'decoder';
-}
-
-export type TraceEvent =
-  | ExecBeginEvent
-  | ExecEvent
-  | ForkEvent
-  | MmAttachEvent
-  | MmExitEvent
-  | ExitEvent
-  | MmapEvent
-  | MunmapEvent
-  | MremapEvent
-  | MprotectEvent
-  | PrctlMmEvent
-  | ExeReadEvent
-  | ProcSnapshotEvent
-  | GapEvent;
+export type TraceEvent = Static<typeof S.TraceEventSchema>;
 
 export type TraceEventKind = TraceEvent['kind'];
 

@@ -2,8 +2,12 @@
 // error record (line number, cause) and reading goes on; the reader never throws on content.
 // This is analyze's hot path: the file is read in large chunks, each chunk's complete lines
 // are decoded in one go, and records are handed out in small batches (readTraceBatches).
+// A gzip file (recognised by its magic bytes, whatever its name) is decompressed on the way in;
+// one cut short (kill -9 of the recorder, a partial copy) is read up to the cut.
 import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import type { TraceConsumer } from './consumer.js';
 import type { TraceEvent } from './events.js';
 import { FileDictionary, checkBodyLine, checkHeader, type TraceHeader, type TraceTrailer } from './trace-format.js';
@@ -12,7 +16,14 @@ export type TraceRecord =
   | { type: 'header'; header: TraceHeader; line: number }
   | { type: 'event'; event: TraceEvent; line: number }
   | { type: 'trailer'; trailer: TraceTrailer; line: number }
-  | { type: 'error'; line: number; cause: string; raw: string };
+  | {
+      type: 'error';
+      line: number;
+      cause: string;
+      raw: string;
+      /** Set when the error is the trace ending early (no trailer, a partial last line, a cut gzip stream): what came before is sound. */
+      truncation?: true;
+    };
 
 /** Lines longer than this are reported and skipped rather than buffered (a hostile file). */
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -22,9 +33,72 @@ const RAW_KEEP = 300;
 const CHUNK_BYTES = 1024 * 1024;
 /** Records per batch handed out (see region). */
 const BATCH_RECORDS = 256;
+/** Compressed bytes per write into the decompressor (see traceBytes). */
+const GZIP_PIECE = 16 * 1024;
 const NL = 0x0a;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** What the gzip layer saw: set once the file turned out to be compressed, and how it ended. */
+interface Compression {
+  gzip: boolean;
+  /** The zlib error that ended decompression (a cut or corrupt data), or null. */
+  error: NodeJS.ErrnoException | null;
+  /** Decompressed bytes before that error. */
+  bytes: number;
+}
+
+const isGzip = (b: Buffer): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+
+/**
+ * The bytes of the file, gunzipped when it starts with the gzip magic. Open and read errors
+ * throw; a zlib error (truncated or corrupt compressed data) ends the bytes and is kept in `c`.
+ */
+async function* traceBytes(path: string, c: Compression, source?: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const raw = (source ?? (createReadStream(path, { highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>))[Symbol.asyncIterator]();
+  const first = await raw.next();
+  if (first.done === true) return;
+  const gzip = isGzip(first.value);
+  // zlib drops the output of a write that hits corrupt data: small writes keep all but the last piece.
+  const pieces = function* (b: Buffer): Generator<Buffer> {
+    if (!gzip) yield b;
+    else for (let at = 0; at < b.length; at += GZIP_PIECE) yield b.subarray(at, at + GZIP_PIECE);
+  };
+  const rest = async function* (): AsyncGenerator<Buffer> {
+    try {
+      yield* pieces(first.value);
+      for (let r = await raw.next(); r.done !== true; r = await raw.next()) yield* pieces(r.value);
+    } finally {
+      await raw.return?.(); // a reader that stops early closes the file
+    }
+  };
+  if (!gzip) {
+    yield* rest();
+    return;
+  }
+  c.gzip = true;
+  const gunzip = pipeline(rest(), createGunzip({ chunkSize: CHUNK_BYTES }), () => {});
+  try {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      c.bytes += chunk.length;
+      yield chunk;
+    }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (!e.code?.startsWith('Z_')) throw err; // a read error, not the compressed data
+    c.error = e;
+  }
+}
+
+/** The error record for the end of a gzip stream that did not end cleanly. */
+function compressionIssue(c: Compression, line: number): TraceRecord {
+  const e = c.error!;
+  const cause =
+    e.code === 'Z_BUF_ERROR'
+      ? `truncated: the compressed trace is cut short after ${c.bytes} decompressed bytes (gzip stream ends mid-way); read up to the cut`
+      : `the compressed data is corrupt after ${c.bytes} decompressed bytes (${e.message}); read up to there`;
+  return e.code === 'Z_BUF_ERROR' ? { type: 'error', line, cause, raw: '', truncation: true } : { type: 'error', line, cause, raw: '' };
+}
 
 const clip = (s: string): string => (s.length > RAW_KEEP ? `${s.slice(0, RAW_KEEP)}…` : s);
 
@@ -46,11 +120,12 @@ class LineParser {
   }
 
   badUtf8(out: TraceRecord[], line: number, text: string): void {
-    this.fail(out, line, 'line is not valid UTF-8', text);
+    // Before the header this is a binary file: say what it is not.
+    this.fail(out, line, this.sawHeader ? 'line is not valid UTF-8' : 'no valid header: not an exetrace trace (not UTF-8 text, nor gzip)', text);
   }
 
   partial(out: TraceRecord[], line: number, text: string): void {
-    out.push({ type: 'error', line, cause: 'partial last line (no newline): the trace was cut short', raw: clip(text) });
+    out.push({ type: 'error', line, cause: 'partial last line (no newline): the trace was cut short', raw: clip(text), truncation: true });
   }
 
   line(out: TraceRecord[], line: number, text: string): void {
@@ -58,7 +133,8 @@ class LineParser {
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      this.fail(out, line, `invalid JSON: ${(err as Error).message}`, text);
+      const why = `invalid JSON: ${(err as Error).message}`;
+      this.fail(out, line, this.sawHeader ? why : `no valid header: not an exetrace trace (${why})`, text);
       return;
     }
     if (!this.sawHeader) {
@@ -96,11 +172,51 @@ class LineParser {
 }
 
 /**
+ * The reading rules for a trace that arrives as text lines from elsewhere (a stream, not a file):
+ * the same validation and records as readTraceBatches, one complete line at a time.
+ */
+export class TraceLineReader {
+  private readonly parser = new LineParser();
+  private lineNo = 0;
+
+  /** Lines handed in so far (the next line's number is this + 1). */
+  get lines(): number {
+    return this.lineNo;
+  }
+
+  /** True once reading must stop (the first line was not a valid header). */
+  get stopped(): boolean {
+    return this.parser.stopped;
+  }
+
+  /** One complete line, without its newline; records are appended to `out`. */
+  line(text: string, out: TraceRecord[]): void {
+    if (this.parser.stopped) return;
+    this.lineNo++;
+    if (text.length * 3 > MAX_LINE_BYTES && Buffer.byteLength(text) > MAX_LINE_BYTES) this.parser.oversized(out, this.lineNo);
+    else this.parser.line(out, this.lineNo, text);
+  }
+
+  /** The end of the input: the errors a file ending here would get (no header, no trailer). */
+  end(out: TraceRecord[]): void {
+    if (this.parser.stopped) return;
+    if (!this.parser.sawHeader) out.push({ type: 'error', line: this.lineNo, cause: 'empty trace: no header', raw: '' });
+    else if (this.parser.trailerLine === 0) out.push({ type: 'error', line: this.lineNo, cause: `truncated: no trailer after line ${this.lineNo}`, raw: '' });
+  }
+}
+
+/**
  * The records of a trace, a batch at a time (one await per batch instead of one per line).
  * The last batch ends with the truncation or read error, if any.
  */
-export async function* readTraceBatches(path: string): AsyncGenerator<TraceRecord[]> {
+export interface ReadTraceOptions {
+  /** Read these bytes instead of opening `path`, which then only names the trace (stdin, a socket, tests). */
+  source?: AsyncIterable<Buffer>;
+}
+
+export async function* readTraceBatches(path: string, options: ReadTraceOptions = {}): AsyncGenerator<TraceRecord[]> {
   const parser = new LineParser();
+  const compression: Compression = { gzip: false, error: null, bytes: 0 };
   let lineNo = 0;
   // The start of a line that continues in the next chunk (copied: it outlives its chunk).
   let carry: Buffer[] = [];
@@ -187,7 +303,7 @@ export async function* readTraceBatches(path: string): AsyncGenerator<TraceRecor
 
   try {
     // Open errors (ENOENT, EACCES) surface on the first iteration and land in the catch below.
-    for await (const chunk of createReadStream(path, { highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>) {
+    for await (const chunk of traceBytes(path, compression, options.source)) {
       const last = chunk.lastIndexOf(NL);
       if (last < 0) {
         addCarry(chunk);
@@ -208,10 +324,13 @@ export async function* readTraceBatches(path: string): AsyncGenerator<TraceRecor
     }
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    yield [{ type: 'error', line: lineNo, cause: `cannot read ${path}: ${e.code ?? ''} ${e.message}`.trim(), raw: '' }];
+    // Only the system's errors (ENOENT, EISDIR, EIO) are the file's: a bug must not pass for one.
+    if (typeof e.code !== 'string') throw err;
+    yield [{ type: 'error', line: lineNo, cause: `cannot read ${path}: ${e.code} ${e.message}`, raw: '' }];
     return;
   }
   const out: TraceRecord[] = [];
+  if (compression.error !== null) out.push(compressionIssue(compression, lineNo));
   if (carryLen > 0 || oversized) {
     lineNo++;
     if (oversized) parser.oversized(out, lineNo);
@@ -231,12 +350,12 @@ export async function* readTraceBatches(path: string): AsyncGenerator<TraceRecor
     return;
   }
   if (!parser.sawHeader) out.push({ type: 'error', line: lineNo, cause: 'empty trace: no header', raw: '' });
-  else if (parser.trailerLine === 0) out.push({ type: 'error', line: lineNo, cause: `truncated: no trailer after line ${lineNo}`, raw: '' });
+  else if (parser.trailerLine === 0) out.push({ type: 'error', line: lineNo, cause: `truncated: no trailer after line ${lineNo}`, raw: '', truncation: true });
   if (out.length > 0) yield out;
 }
 
-export async function* readTrace(path: string): AsyncGenerator<TraceRecord> {
-  for await (const batch of readTraceBatches(path)) yield* batch;
+export async function* readTrace(path: string, options: ReadTraceOptions = {}): AsyncGenerator<TraceRecord> {
+  for await (const batch of readTraceBatches(path, options)) yield* batch;
 }
 
 export interface ReplaySummary {

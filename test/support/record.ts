@@ -1,6 +1,21 @@
 // Start `exetrace record` from source, wait for "exetrace: attached N probes", stop with SIGINT.
 // Other live tests use it: const rec = startRecord({ out }); await rec.ready; ...; await rec.stop().
+import { spawn } from 'node:child_process';
+import { readTrace, type TraceRecord } from '../../src/trace/trace-reader.js';
 import { spawnCli } from './cli.js';
+
+/** Every record of a trace file. */
+export async function traceRecords(path: string): Promise<TraceRecord[]> {
+  const out: TraceRecord[] = [];
+  for await (const r of readTrace(path)) out.push(r);
+  return out;
+}
+
+/** /bin/true exec'd every `intervalS` seconds in the background, so a recording has events; returns the stop. */
+export function execStorm(intervalS = 0.02): () => void {
+  const child = spawn('sh', ['-c', `while :; do /bin/true; sleep ${intervalS}; done`], { stdio: 'ignore' });
+  return () => child.kill('SIGKILL');
+}
 
 export interface RecordHandle {
   /** Resolves with the probe count from the attached line; rejects if record exits first or times out. */

@@ -1,6 +1,6 @@
 // analyze end to end on a real trace file: JSON schema fields, text and markdown writers,
 // hostile strings, bad lines and truncation.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,7 +43,7 @@ function writeTrace(lines: string[]): string {
   return path;
 }
 
-async function analyze(path: string, format: 'text' | 'json' | 'markdown', extra: { pid?: number; comm?: string } = {}) {
+async function analyze(path: string, format: 'text' | 'json' | 'markdown', extra: { pid?: number; comm?: string; lenient?: boolean } = {}) {
   const out = sink();
   const err = sink();
   const code = await runAnalyze(path, { format, ...extra }, out.stream, err.stream);
@@ -93,7 +93,7 @@ describe('analyze --format json', () => {
     expect(byComm.findings.map((f: { class: string }) => f.class)).toEqual(['decoy-mapping']);
   });
 
-  it('bad lines go to stderr as file:line: cause; a truncated trace is analysed and flagged', async () => {
+  it('--lenient: bad lines go to stderr as file:line: cause and are counted; a truncated trace is analysed and flagged', async () => {
     const lines = [
       JSON.stringify(header),
       ...events()
@@ -106,7 +106,7 @@ describe('analyze --format json', () => {
         .map((e) => JSON.stringify(e)),
     ];
     const path = writeTrace(lines);
-    const { code, out, err } = await analyze(path, 'json');
+    const { code, out, err } = await analyze(path, 'json', { lenient: true });
     expect(code).toBe(0);
     const r = JSON.parse(out);
     expect(r.trace.truncated).toBe(true);
@@ -114,6 +114,25 @@ describe('analyze --format json', () => {
     expect(r.findings.map((f: { class: string }) => f.class)).toEqual(['decoy-mapping', 'exe-deleted']);
     expect(err).toContain(`${path}:6: invalid JSON`);
     expect(err).toContain(`${path}:7: unknown event kind`);
+
+    // Without --lenient the first bad line is an error: named, no report, exit 2.
+    const strict = await analyze(path, 'json');
+    expect(strict.code).toBe(2);
+    expect(strict.out).toBe('');
+    const errLines = strict.err.trimEnd().split('\n');
+    expect(errLines).toHaveLength(2);
+    expect(errLines[0]!.startsWith(`${path}:6: invalid JSON: `)).toBe(true);
+    expect(errLines[1]).toBe(`exetrace analyze: stopped at the bad line ${path}:6; --lenient skips bad lines and counts them`);
+  });
+
+  it('without --lenient a trace that only ends early still analyses (truncation is no bad line)', async () => {
+    const lines = [JSON.stringify(header), ...events().map((e) => JSON.stringify(e))];
+    const path = writeTrace(lines);
+    writeFileSync(path, `${readFileSync(path, 'utf8').trimEnd()}\n{"kind":"ex`);
+    const { code, out, err } = await analyze(path, 'json');
+    expect(code).toBe(0);
+    expect(JSON.parse(out).trace).toMatchObject({ truncated: true, parseErrors: 0 });
+    expect(err).toMatch(/partial last line \(no newline\): the trace was cut short\n.*truncated: no trailer after line/);
   });
 
   it('a file that is not a trace exits 2', async () => {

@@ -67,7 +67,7 @@ describe('readTrace', () => {
     expect(e[0]!.cause).toMatch(/invalid JSON/);
     expect(e[0]!.raw).toBe('{not json');
     expect(e[1]!.cause).toBe('exec.pid is not an integer');
-    expect(e[2]!.cause).toBe('unknown event kind "nope"');
+    expect(e[2]!.cause).toMatch(/^unknown event kind "nope" \(not one of the 14 kinds this exetrace reads; a newer exetrace may have written it\)$/);
     expect(r.filter((x) => x.type === 'event')).toHaveLength(1);
     expect(r.at(-1)?.type).toBe('trailer');
   });
@@ -94,9 +94,9 @@ describe('readTrace', () => {
     ];
     const r = await all(file(j(header) + bad.map(j).join('') + j(trailer)));
     expect(errors(r).map((x) => x.cause)).toEqual([
-      'exec.exe .dev/.ino are not integers',
+      'exec.exe.dev is not an integer',
       'exec.mm is not a 0x hex string',
-      'proc_snapshot.maps [0].end is not an integer',
+      'proc_snapshot.maps[0].end is missing',
       'gap.source is not one of bpftrace|decoder',
       'exit.exitCode is missing',
     ]);
@@ -127,7 +127,7 @@ describe('readTrace', () => {
     expect(errors(r)[0]!.cause).toMatch(/^no valid header: not an exetrace trace/);
     r = await all(file(j({ ...header, schemaVersion: 99 }) + j(exec)));
     expect(r).toHaveLength(1);
-    expect(errors(r)[0]!.cause).toMatch(/unsupported schema version 99/);
+    expect(errors(r)[0]!.cause).toBe('no valid header: trace schema version 99 is newer than this exetrace reads (1 and 2): read it with a newer exetrace');
     r = await all(file(''));
     expect(errors(r)[0]!.cause).toBe('empty trace: no header');
   });

@@ -5,7 +5,7 @@ import type { TraceWriter } from '../trace-writer.js';
 import type { SessionOutcome } from './session.js';
 import type { RecordError, RecordResult, StopReason } from './types.js';
 
-export function finishRecording(s: SessionOutcome, writer: TraceWriter | null, out: string | null, stopReason: StopReason | null): RecordResult {
+export async function finishRecording(s: SessionOutcome, writer: TraceWriter | null, out: string | null, stopReason: StopReason | null): Promise<RecordResult> {
   const { result } = s;
   const runnerError = s.runnerResult?.error ?? null;
   let reason: StopReason = stopReason ?? 'bpftrace-exited';
@@ -34,7 +34,7 @@ export function finishRecording(s: SessionOutcome, writer: TraceWriter | null, o
     drain: s.drain ? { complete: s.drain.complete, answeredCpus: s.drain.answered, cpus: s.drain.expected } : null,
   };
   for (const c of s.consumers) c.onEnd?.(trailer);
-  writer?.close();
+  await writer?.close(); // a compressed trace is complete only when the compressor's last output is out
   // Writing the trailer or the final fsync can fail too.
   const finalError: RecordError | null =
     error ?? (writer?.error ? { shortMessage: `writing ${out} failed: ${writer.error.message}`, cause: writer.error.message, writeFailed: true } : null);

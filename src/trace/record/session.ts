@@ -71,7 +71,7 @@ export async function runSession(plan: SessionPlan, opts: RecordOptions, result:
     kernelRelease: release(),
     bpftraceVersion: plan.bpftraceVersion,
     flavor: plan.flavor,
-    hostname: hostname(),
+    hostname: opts.hostname ?? hostname(),
     startedAt: new Date(wall0).toISOString(),
     clockRef: { monotonicNs: mono, wallMs: Math.round((wall0 + Date.now()) / 2) },
     filters: { pid, comm },

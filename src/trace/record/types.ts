@@ -16,6 +16,8 @@ export interface RecordOptions {
   consumers?: TraceConsumer[];
   onAttached?(info: { probes: number; flavor: Flavor; ladder: LadderResult }): void;
   bpftrace?: string;
+  /** The trace header's hostname instead of this host's (a fleet member's chosen name). */
+  hostname?: string;
 }
 
 /** Why recording could not start or went wrong: a one-liner plus the evidence. */
