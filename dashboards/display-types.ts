@@ -39,6 +39,8 @@ export interface FindingRow {
   explanation: string;
   /** The fleet view's host (live --from); absent for one host. */
   host?: string;
+  /** The exception that labels it expected, or null. */
+  expected: string | null;
 }
 
 export interface TimelineEntry {
@@ -55,6 +57,8 @@ export interface MappingRow {
 
 export interface MmDetail {
   row: MmRow;
+  /** What was asked for at exec next to what runs: execve's filename (or script), argv[0], comm. */
+  asked: string;
   timeline: readonly TimelineEntry[];
   mappings: readonly MappingRow[];
   findings: readonly FindingRow[];

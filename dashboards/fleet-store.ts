@@ -101,6 +101,7 @@ function hostRow(slot: HostSlot, f: FindingRow): FindingRow {
 function hostDetail(slot: HostSlot, d: MmDetail): MmDetail {
   return {
     row: { ...d.row, key: `${slot.host}${SEP}${d.row.key}`, host: slot.host, lastTs: toWallNs(slot, d.row.lastTs) },
+    asked: d.asked,
     timeline: d.timeline.map((t) => ({ ...t, ts: toWallNs(slot, t.ts) })),
     mappings: d.mappings,
     findings: d.findings.map((f) => hostRow(slot, f)),

@@ -50,7 +50,7 @@ export class LinePrinter<S> implements TraceConsumer {
       const mark = f.uncertain ? 'FINDING?' : 'FINDING';
       this.write(
         `${formatTs(f.ts, this.clockRef).padEnd(12)} ${String(f.pid).padStart(7)} ${s(f.comm).padEnd(16)} ${mark.padEnd(13)} ` +
-          `${s(f.class)} exe=${s(f.exe)} vma-walk=${s(f.vmaWalk) || '-'} legacy-walk=${s(f.legacyWalk) || '-'} mm=${f.mm}: ${s(f.explanation)}\n`,
+          `${s(f.class)}${f.expected !== null ? ` expected=${s(f.expected)}` : ''} exe=${s(f.exe)} vma-walk=${s(f.vmaWalk) || '-'} legacy-walk=${s(f.legacyWalk) || '-'} mm=${f.mm}: ${s(f.explanation)}\n`,
       );
     }
   }

@@ -5,6 +5,8 @@ import { pget, pvalues } from '../src/model/pmap.js';
 import { endedMms } from '../src/model/selectors.js';
 import type { EndedMm, Finding, Mapping, MmRecord, ModelState, Transition, TransitionCause } from '../src/model/state.js';
 import { vmaWalk } from '../src/model/vma-walk.js';
+import { requestOf } from '../src/model/request.js';
+import { requestLine } from '../src/report/format.js';
 import type { FindingRow, MappingRow, MmDetail, MmRow, ModelView, TimelineEntry } from './display-types.js';
 
 const STATE_LABEL: Record<TransitionCause, string> = {
@@ -36,6 +38,7 @@ export function findingRow(f: Finding): FindingRow {
     legacyWalk: walkText(f.legacyWalk),
     uncertain: f.uncertain,
     explanation: f.explanation,
+    expected: f.expected,
   };
 }
 
@@ -123,6 +126,7 @@ function endedDetail(state: ModelState, e: EndedMm): MmDetail {
       uncertain: e.gaps > 0,
       lastTs: e.endTs,
     },
+    asked: requestLine(e.request, e.comm),
     timeline: timelineOf(e.timeline, e.timelineDropped),
     mappings: [],
     findings,
@@ -144,6 +148,7 @@ export function selectDetail(state: ModelState, key: string): MmDetail | null {
   const byId = findingIndex(state).byId;
   return {
     row: mmRow(state, mm),
+    asked: requestLine(requestOf(mm), mm.comm),
     timeline: timelineOf(mm.timeline, mm.timelineDropped),
     mappings: mm.mappings.map(mappingRow),
     findings: mm.findingIds.flatMap((id) => {

@@ -11,7 +11,8 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 need_apt=""
-for pkg in bpftrace tmux gcc libc6-dev chromium nats-server prometheus openssl; do
+# git, make and python3: the real-workload live test (test/live/real-workload.test.ts) runs them.
+for pkg in bpftrace tmux gcc libc6-dev make git python3 chromium nats-server prometheus openssl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt="$need_apt $pkg"
 done
 if [ -n "${EXETRACE_WITH_VM:-}" ]; then

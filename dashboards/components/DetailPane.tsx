@@ -14,19 +14,23 @@ export interface DetailPaneProps {
 
 export function DetailPane({ detail, scroll, height, width, clockRef }: DetailPaneProps) {
   if (detail === null) return <Text dimColor>(this mm is no longer tracked)</Text>;
-  const { row, timeline, mappings, findings } = detail;
+  const { row, asked, timeline, mappings, findings } = detail;
   const mapLines = Math.min(mappings.length, Math.max(2, Math.floor(height / 3)));
   const findingLines = Math.min(findings.length, 4);
   // What is left goes to the timeline, which scrolls with j/k.
-  const timelineRows = Math.max(1, height - 6 - mapLines - findingLines);
+  const timelineRows = Math.max(1, height - 7 - mapLines - findingLines);
   const first = Math.min(scroll, Math.max(0, timeline.length - timelineRows));
   return (
     <Box flexDirection="column">
       <Text bold>{clip(`mm ${row.mm} · pids ${row.pids.join(',')} · comm ${row.comm} · ${row.state}`, width)}</Text>
       <Text>{clip(`/proc/PID/exe: ${row.exe}   VMA walk: ${row.vmaWalk || '-'}`, width)}</Text>
+      <Text>{clip(`asked: ${asked}`, width)}</Text>
       {findings.slice(-findingLines).map((f) => (
-        <Text key={f.id} color={f.uncertain ? 'yellow' : 'red'}>
-          {clip(`${f.uncertain ? '?' : '!'}${f.class}: ${f.explanation} (legacy walk: ${f.legacyWalk || '-'})`, width)}
+        <Text key={f.id} color={f.expected !== null ? 'gray' : f.uncertain ? 'yellow' : 'red'}>
+          {clip(
+            `${f.uncertain ? '?' : '!'}${f.class}${f.expected !== null ? ` (expected: ${f.expected})` : ''}: ${f.explanation} (legacy walk: ${f.legacyWalk || '-'})`,
+            width,
+          )}
         </Text>
       ))}
       <Text bold>{clip(`timeline (${timeline.length}, lines ${first + 1}-${Math.min(timeline.length, first + timelineRows)})`, width)}</Text>

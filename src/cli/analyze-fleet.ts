@@ -1,6 +1,7 @@
 // `exetrace analyze nats://HOST:PORT[/HOSTNAME]`: every recording the fleet stream holds (of one
 // host, or of all), each analysed by its own reducer exactly as its trace file would be, printed
 // one whole report per recording in stream order (JSON: one document per recording).
+import type { ExceptionRule } from '../model/index.js';
 import { BatchChannel } from '../fleet/channel.js';
 import { parseNatsAddress, type NatsAddress } from '../fleet/connection.js';
 import { readFleetStream, StreamReadError } from '../fleet/stream-reader.js';
@@ -15,6 +16,7 @@ import { natsSecurity, type NatsCliOptions } from './fleet-options.js';
 export async function runAnalyzeFleet(
   url: string,
   opts: AnalyzeCliOptions & NatsCliOptions,
+  exceptions: ExceptionRule[],
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
 ): Promise<number> {
@@ -36,7 +38,14 @@ export async function runAnalyzeFleet(
         follow: false,
         open: (info) => {
           const channel = new BatchChannel<TraceRecord[]>();
-          sections.push(prepareSection((o) => analyzeRecords(channel, info.name, o), doc.section(0, 1), { filters, lenient: opts.lenient === true }, err));
+          sections.push(
+            prepareSection(
+              (o) => analyzeRecords(channel, info.name, o),
+              doc.section(0, 1),
+              { filters, lenient: opts.lenient === true, model: { exceptions } },
+              err,
+            ),
+          );
           return { push: (batch) => channel.push(batch), end: () => channel.end() };
         },
         onProblem: (m) => err.write(`exetrace analyze: ${sanitize(m)}\n`),

@@ -3,8 +3,9 @@
 import { htmlDocument } from '../report/html.js';
 import { jsonDocument, markdownDocument, textDocument } from '../report/documents.js';
 import type { ReportDocument } from '../report/totals.js';
+import type { ExceptionsCliOptions } from './exceptions-option.js';
 
-export interface AnalyzeCliOptions {
+export interface AnalyzeCliOptions extends ExceptionsCliOptions {
   format: 'text' | 'json' | 'markdown' | 'html';
   pid?: number;
   comm?: string;

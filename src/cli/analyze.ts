@@ -3,8 +3,10 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { analyzeFiles } from '../report/analyze-files.js';
 import { readProgress } from '../report/progress.js';
+import { sanitize } from '../report/sanitize.js';
 import { DOCUMENTS, type AnalyzeCliOptions } from './analyze-options.js';
 import { onOutputClosed } from './closed-output.js';
+import { collectFile, loadExceptions } from './exceptions-option.js';
 import { addNatsSecurityOptions, type NatsCliOptions } from './fleet-options.js';
 import { isNatsAddress, parsePid } from './options.js';
 
@@ -19,6 +21,11 @@ Examples:
   exetrace analyze run.trace -c java              # only mms whose comm is "java"
   exetrace analyze nats://central:4222            # every recording the fleet published, a report each
   exetrace analyze nats://central:4222/web1       # only host web1's
+  exetrace analyze run.trace --exceptions mine.json   # also label findings these rules expect
+
+Findings that an exception matches (docs/exceptions.md; the shipped list is
+config/default-exceptions.json, off with --no-default-exceptions) are still reported, marked
+expected, and counted apart.
 
 FILE may be gzip (any name). A bad line is an error, FILE:LINE: CAUSE on stderr, and analysis of
 that file stops there; with --lenient it is skipped and counted and analysis goes on. A trace
@@ -26,7 +33,7 @@ without its trailer line (recording cut short, kill -9, a partial copy) is analy
 and flagged as truncated. On a terminal, stderr shows a progress bar (bytes read, events,
 findings, ETA); stdout gets only the report.
 Exit status: 0 when analysed, 2 when a FILE is not a readable exetrace trace or has a bad line
-(without --lenient; the other files are still reported); a reader that closes the pipe early
+(without --lenient; the other files are still reported) or an exceptions file is bad; a reader that closes the pipe early
 (| head) ends analysis quietly with 0.`;
 
 function parseCommOption(value: string): string {
@@ -42,17 +49,36 @@ export async function runAnalyze(
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
   const list = typeof files === 'string' ? [files] : files;
+  let exceptions;
+  try {
+    exceptions = loadExceptions(opts);
+  } catch (e) {
+    err.write(`exetrace analyze: ${sanitize((e as Error).message)}\n`);
+    return 2;
+  }
   const nats = list.filter(isNatsAddress);
   if (nats.length > 0) {
     if (list.length > 1) {
       err.write('exetrace analyze: a nats:// address is analysed on its own, not together with other traces\n');
       return 2;
     }
-    return (await import('./analyze-fleet.js')).runAnalyzeFleet(nats[0]!, opts, out, err);
+    return (await import('./analyze-fleet.js')).runAnalyzeFleet(nats[0]!, opts, exceptions, out, err);
   }
   const progress = readProgress(list, err, out);
   try {
-    return await analyzeFiles(list, DOCUMENTS[opts.format], { filters: { pid: opts.pid ?? null, comm: opts.comm ?? null }, progress, lenient: opts.lenient === true, registerCleanup: onOutputClosed }, out, err);
+    return await analyzeFiles(
+      list,
+      DOCUMENTS[opts.format],
+      {
+        filters: { pid: opts.pid ?? null, comm: opts.comm ?? null },
+        progress,
+        lenient: opts.lenient === true,
+        registerCleanup: onOutputClosed,
+        model: { exceptions },
+      },
+      out,
+      err,
+    );
   } finally {
     progress.stop();
   }
@@ -67,6 +93,8 @@ export function register(program: Command): void {
     .option('-p, --pid <pid>', 'only mms this pid used', parsePid)
     .option('-c, --comm <comm>', 'only mms with this comm', parseCommOption)
     .option('--lenient', 'skip bad lines (counted in the report) instead of stopping at the first')
+    .option('--exceptions <file>', 'exception rules that label findings expected (repeatable; docs/exceptions.md)', collectFile)
+    .option('--no-default-exceptions', 'do not apply the shipped list (config/default-exceptions.json)')
     .addHelpText('after', EXAMPLES);
   addNatsSecurityOptions(cmd).action(async (files: string[], opts: AnalyzeCliOptions & NatsCliOptions) => {
     process.exitCode = await runAnalyze(files, opts);

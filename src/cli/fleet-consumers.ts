@@ -2,6 +2,7 @@
 // --metrics (a MetricsExporter with its HTTP endpoint). Loaded only when asked for.
 import type { TraceConsumer } from '../trace/consumer.js';
 import { natsSecurity, PUBLISH_DEFAULTS, type PublishCliOptions } from './fleet-options.js';
+import type { ModelOptions } from '../model/index.js';
 
 /** How long the end of a recording waits for JetStream to take the spooled rest. */
 const PUBLISH_DRAIN_MS = 30_000;
@@ -17,6 +18,7 @@ export interface FleetConsumers {
 export async function startFleetConsumers(
   o: PublishCliOptions & { metrics?: { host: string; port: number } },
   log: (line: string) => void,
+  model: Partial<ModelOptions> = {},
 ): Promise<FleetConsumers> {
   const consumers: TraceConsumer[] = [];
   const finishers: Array<() => Promise<string[]>> = [];
@@ -50,7 +52,7 @@ export async function startFleetConsumers(
   }
   if (o.metrics !== undefined) {
     const { MetricsExporter } = await import('../fleet/metrics.js');
-    const m = new MetricsExporter();
+    const m = new MetricsExporter(model);
     if (publisher !== null) {
       const p = publisher;
       m.publish = { backlog: () => p.backlog, eventsNotPublished: () => p.stats.eventsNotPublished };

@@ -7,20 +7,21 @@ import { parseNatsAddress } from '../fleet/connection.js';
 import { readFleetStream } from '../fleet/stream-reader.js';
 import { replayTrace, type TraceRecord } from '../trace/trace-reader.js';
 import { natsSecurity, type NatsCliOptions } from './fleet-options.js';
+import type { ExceptionRule } from '../model/index.js';
 
 async function* flatten(batches: AsyncIterable<TraceRecord[]>): AsyncGenerator<TraceRecord> {
   for await (const b of batches) yield* b;
 }
 
-export async function liveFromFleet(url: string, opts: NatsCliOptions & { findingsOnly?: boolean }): Promise<number> {
+export async function liveFromFleet(url: string, opts: NatsCliOptions & { findingsOnly?: boolean }, exceptions: ExceptionRule[] = []): Promise<number> {
   const address = parseNatsAddress(url, { allowHostname: true });
   const security = natsSecurity(opts);
-  const [{ runFleetDashboard }, { exetraceModel }] = await Promise.all([
+  const [{ runFleetDashboard }, { exetraceModelWith }] = await Promise.all([
     import('../../dashboards/run-dashboard.js'),
     import('../../dashboards/exetrace-model.js'),
   ]);
   return runFleetDashboard({
-    model: exetraceModel,
+    model: exetraceModelWith({ exceptions }),
     source: 'live',
     printEvents: opts.findingsOnly !== true,
     stopBudget: { killAfterMs: 5_000, stopTimeoutMs: 10_000 },

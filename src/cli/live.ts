@@ -7,9 +7,11 @@ import { sanitizeForDisplay } from '../../dashboards/sanitize-display.js';
 import { startFleetConsumers } from './fleet-consumers.js';
 import { addPublishOptions, type PublishCliOptions } from './fleet-options.js';
 import { onOutputClosed } from './closed-output.js';
+import { collectFile, loadExceptions, type ExceptionsCliOptions } from './exceptions-option.js';
 import { parsePid } from './options.js';
+import { sanitize } from '../report/sanitize.js';
 
-type LiveOptions = {
+type LiveOptions = ExceptionsCliOptions & {
   flavor: FlavorRequest;
   pid?: number;
   comm?: string;
@@ -19,16 +21,24 @@ type LiveOptions = {
 } & PublishCliOptions & { metrics?: { host: string; port: number } };
 
 export async function liveCommand(opts: LiveOptions): Promise<number> {
-  if (opts.from !== undefined) return (await import('./live-fleet.js')).liveFromFleet(opts.from, opts);
+  // A bad exceptions file fails before anything starts, naming the file and the cause.
+  let exceptions;
+  try {
+    exceptions = loadExceptions(opts);
+  } catch (err) {
+    process.stderr.write(`exetrace: ${sanitize((err as Error).message)}\n`);
+    return 2;
+  }
+  if (opts.from !== undefined) return (await import('./live-fleet.js')).liveFromFleet(opts.from, opts, exceptions);
   // Loaded on use: other commands and --help do not pay for the pipeline or the UI (ink, React).
-  const [{ Recorder }, { runDashboard }, { exetraceModel }] = await Promise.all([
+  const [{ Recorder }, { runDashboard }, { exetraceModelWith }] = await Promise.all([
     import('../trace/recorder.js'),
     import('../../dashboards/run-dashboard.js'),
     import('../../dashboards/exetrace-model.js'),
   ]);
-  const fleet = await startFleetConsumers(opts, (line) => void process.stderr.write(`exetrace: ${sanitizeForDisplay(line)}\n`));
+  const fleet = await startFleetConsumers(opts, (line) => void process.stderr.write(`exetrace: ${sanitizeForDisplay(line)}\n`), { exceptions });
   const code = await runDashboard({
-    model: exetraceModel,
+    model: exetraceModelWith({ exceptions }),
     source: 'live',
     printEvents: opts.findingsOnly !== true,
     // The stop drains the probes first: as long as bpftrace delivers a backlog (seconds when it is
@@ -95,6 +105,8 @@ export function register(program: Command): void {
     .option('--record <file>', 'also write the trace to this file (mode 0600; gzip when it ends in .gz)')
     .option('--findings-only', 'off a terminal, print findings only instead of every event')
     .option('--from <nats-url>', 'watch the fleet instead of this host: nats://HOST:PORT[/HOSTNAME] (no root needed)')
+    .option('--exceptions <file>', 'exception rules that label findings expected (repeatable; docs/exceptions.md)', collectFile)
+    .option('--no-default-exceptions', 'do not apply the shipped list (config/default-exceptions.json)')
     .addHelpText(
       'after',
       `

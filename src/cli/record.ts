@@ -6,6 +6,8 @@ import { sanitizeForDisplay } from '../../dashboards/sanitize-display.js';
 import { summarizeTrace } from '../report/summary.js';
 import { startFleetConsumers, type FleetConsumers } from './fleet-consumers.js';
 import { addPublishOptions, type PublishCliOptions } from './fleet-options.js';
+import type { ExceptionRule } from '../model/index.js';
+import { collectFile, loadExceptions, type ExceptionsCliOptions } from './exceptions-option.js';
 import { parsePid } from './options.js';
 
 /** Kernel strings and paths are hostile; multi-line text is sanitised line by line. */
@@ -37,9 +39,9 @@ export function parseDuration(value: string): number {
 }
 
 /** The findings summary (sanitised by summarizeTrace); a model failure never fails a finished recording. */
-async function modelSummary(tracePath: string): Promise<string> {
+async function modelSummary(tracePath: string, exceptions: ExceptionRule[]): Promise<string> {
   try {
-    return await summarizeTrace(tracePath);
+    return await summarizeTrace(tracePath, { exceptions });
   } catch (err) {
     return `findings: unavailable (${sanitizeForTerminal((err as Error).message)})`;
   }
@@ -65,7 +67,8 @@ export function formatSummary(r: RecordResult): string {
   return lines.join('\n');
 }
 
-type RecordCliOptions = { out: string; duration?: number; flavor: FlavorRequest; pid?: number; comm?: string; quiet?: boolean } & PublishCliOptions & {
+type RecordCliOptions = { out: string; duration?: number; flavor: FlavorRequest; pid?: number; comm?: string; quiet?: boolean } & PublishCliOptions &
+  ExceptionsCliOptions & {
     metrics?: { host: string; port: number };
   };
 
@@ -79,6 +82,8 @@ export function register(program: Command): void {
     .option('-p, --pid <pid>', 'trace only this process (thread group id)', parsePid)
     .option('-c, --comm <comm>', 'trace only processes with this comm (at most 15 bytes)')
     .option('-q, --quiet', 'no summary at the end')
+    .option('--exceptions <file>', 'exception rules that label findings expected in the summary (repeatable; docs/exceptions.md)', collectFile)
+    .option('--no-default-exceptions', 'do not apply the shipped list (config/default-exceptions.json)')
     .addHelpText('after', EXAMPLES);
   addPublishOptions(cmd).action(async (opts: RecordCliOptions) => {
     process.exitCode = await runRecord(opts);
@@ -86,12 +91,20 @@ export function register(program: Command): void {
 }
 
 async function runRecord(opts: RecordCliOptions): Promise<number> {
+  // A bad exceptions file fails before recording, not after it.
+  let exceptions: ExceptionRule[];
+  try {
+    exceptions = loadExceptions(opts);
+  } catch (err) {
+    process.stderr.write(`exetrace: ${sanitizeForTerminal((err as Error).message)}\n`);
+    return 2;
+  }
   // Loaded on use: --help and the other commands do not pay for (or depend on) the pipeline.
   const { Recorder } = await import('../trace/recorder.js');
   const say = (line: string): void => void process.stderr.write(`exetrace: ${sanitizeForTerminal(line)}\n`);
   let fleet: FleetConsumers;
   try {
-    fleet = await startFleetConsumers(opts, say);
+    fleet = await startFleetConsumers(opts, say, { exceptions });
   } catch (err) {
     say((err as Error).message);
     return 1;
@@ -137,7 +150,7 @@ async function runRecord(opts: RecordCliOptions): Promise<number> {
   }
   if (!opts.quiet && result.trailer) {
     process.stdout.write(`${formatSummary(result)}\n`);
-    process.stdout.write(`${await modelSummary(opts.out)}\n`);
+    process.stdout.write(`${await modelSummary(opts.out, exceptions)}\n`);
   }
   return result.exitCode;
 }

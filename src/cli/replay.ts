@@ -5,8 +5,9 @@ import { driveReplay, parseSpeed, type ReplayControl, type ReplaySpeed } from '.
 import { sanitizeForDisplay } from '../../dashboards/sanitize-display.js';
 import type { TraceConsumer } from '../trace/consumer.js';
 import { readTrace, replayTrace, type TraceRecord } from '../trace/trace-reader.js';
+import { collectFile, loadExceptions, type ExceptionsCliOptions } from './exceptions-option.js';
 
-interface ReplayOptions {
+interface ReplayOptions extends ExceptionsCliOptions {
   speed: ReplaySpeed;
   findingsOnly?: boolean;
 }
@@ -56,10 +57,21 @@ export async function replayCommand(file: string, opts: ReplayOptions): Promise<
   }
   const speedLabel = opts.speed === 'max' ? 'max' : `${opts.speed}x`;
   // Loaded on use: other commands and --help do not pay for the UI (ink, React).
-  const [{ runDashboard }, { exetraceModel }] = await Promise.all([import('../../dashboards/run-dashboard.js'), import('../../dashboards/exetrace-model.js')]);
+  let exceptions;
+  try {
+    exceptions = loadExceptions(opts);
+  } catch (err) {
+    process.stderr.write(`exetrace: ${sanitizeForDisplay((err as Error).message)}\n`);
+    await close();
+    return 1;
+  }
+  const [{ runDashboard }, { exetraceModelWith }] = await Promise.all([
+    import('../../dashboards/run-dashboard.js'),
+    import('../../dashboards/exetrace-model.js'),
+  ]);
   // Off a terminal the line printer batches its writes itself (dashboards/line-printer.ts).
   return runDashboard({
-    model: exetraceModel,
+    model: exetraceModelWith({ exceptions }),
     source: 'replay',
     speed: speedLabel,
     printEvents: opts.findingsOnly !== true,
@@ -86,6 +98,8 @@ export function register(program: Command): void {
     .argument('<file>', 'trace file written by `exetrace record` or `exetrace live --record`')
     .option('--speed <N|max>', 'N× the recorded pace, or "max" for as fast as possible', parseSpeed, 1 as ReplaySpeed)
     .option('--findings-only', 'off a terminal, print findings only instead of every event')
+    .option('--exceptions <file>', 'exception rules that label findings expected (repeatable; docs/exceptions.md)', collectFile)
+    .option('--no-default-exceptions', 'do not apply the shipped list (config/default-exceptions.json)')
     .addHelpText(
       'after',
       `

@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { FINDING_CLASSES, initialState, reduce, type ModelState } from '../model/index.js';
+import { FINDING_CLASSES, initialState, reduce, type ModelOptions, type ModelState } from '../model/index.js';
 import { FINDING_KIND } from '../model/finding-classes.js';
 import type { ParseIssue, TraceConsumer } from '../trace/consumer.js';
 import type { TraceEvent, TraceEventKind } from '../trace/events.js';
@@ -19,7 +19,7 @@ export interface PublishGauge {
 
 export class MetricsExporter implements TraceConsumer {
   readonly registry = new Registry();
-  private state: ModelState = initialState();
+  private state: ModelState;
   private readonly events = new Map<TraceEventKind, number>();
   private readonly lost = new Map<string, number>();
   private parseIssues = 0;
@@ -27,6 +27,11 @@ export class MetricsExporter implements TraceConsumer {
   private attached = false;
   private ended: TraceTrailer['reason'] | null = null;
   private server: Server | null = null;
+
+  /** `model` carries the exception rules, so expected findings are labelled as analyze labels them. */
+  constructor(model: Partial<ModelOptions> = {}) {
+    this.state = initialState(model);
+  }
   publish: PublishGauge | null = null;
 
   private readonly metrics = {
@@ -44,7 +49,7 @@ export class MetricsExporter implements TraceConsumer {
     }),
     findings: new Counter({
       name: 'exetrace_findings_total',
-      help: 'Findings raised, by class and kind; expected="true" for findings an exception explains (none until exceptions exist)',
+      help: 'Findings raised, by class and kind; expected="true" for findings an exception explains (docs/exceptions.md)',
       labelNames: ['class', 'kind', 'expected'],
       registers: [this.registry],
     }),
@@ -85,8 +90,9 @@ export class MetricsExporter implements TraceConsumer {
     for (const source of ['bpftrace', 'decoder']) m.lost.inc({ source }, this.lost.get(source) ?? 0);
     for (const c of FINDING_CLASSES) {
       // Both series exist from the start, so rate() and alerts work before the first finding.
-      m.findings.inc({ class: c, kind: FINDING_KIND[c], expected: 'false' }, this.state.findingCounts[c]);
-      m.findings.inc({ class: c, kind: FINDING_KIND[c], expected: 'true' }, 0);
+      const expected = this.state.expectedCounts[c];
+      m.findings.inc({ class: c, kind: FINDING_KIND[c], expected: 'false' }, this.state.findingCounts[c] - expected);
+      m.findings.inc({ class: c, kind: FINDING_KIND[c], expected: 'true' }, expected);
     }
     m.parseIssues.inc(this.parseIssues);
     m.liveMms.set(this.state.mms.size);

@@ -1,8 +1,10 @@
 // The finding rules: given what the model knows about one mm, which classes hold now.
 // Each rule prefers no verdict over a false positive: layout-dependent classes (decoy,
 // stacked-fs, text-unmapped from a snapshot) need an authoritative /proc/PID/maps snapshot.
+// No rule looks at a file's name: what a file is comes from identities and structure the kernel
+// gives (AT_BASE, the mount, the superblock, the overlay inode, st_nlink) or its ELF headers.
 // The rules are documented precisely in docs/findings.md; keep the two in step.
-import { basename, isDeletedName, isLibraryName, isLoaderName, isMemfdName, sameFile, stripDeleted } from './files.js';
+import { sameFile } from './files.js';
 import type { EvidenceRef, FileId, FindingClass, Mapping, MmRecord } from './state.js';
 import { isExecutable } from './vma-set.js';
 import { exeLowest } from './vma-walk.js';
@@ -13,27 +15,20 @@ export interface Verdict {
   related?: { role: 'loaded-program' | 'decoy' | 'mapped-as'; file: FileId; address?: number }[];
 }
 
-/** Is this file a dynamic loader: by name, or proved one by structure (see reduce: interpreters). */
-export type LoaderTest = (file: FileId) => boolean;
+/** Is this file some image's ELF interpreter: the kernel mapped it at an AT_BASE (see reduce). */
+export type InterpreterTest = (file: FileId) => boolean;
 
-// FileIds are shared and never change: remember the name-based answer per file.
-const loaderByName = new WeakMap<FileId, boolean>();
-
-function hasLoaderName(file: FileId): boolean {
-  let known = loaderByName.get(file);
-  if (known === undefined) {
-    known = isLoaderName(file.name) || (file.path !== null && isLoaderName(basename(file.path)));
-    loaderByName.set(file, known);
-  }
-  return known;
-}
-
-export function loaderTest(isKnownInterpreter: (file: FileId) => boolean): LoaderTest {
-  return (file) => hasLoaderName(file) || isKnownInterpreter(file);
+/**
+ * The exe is a dynamic loader run as a program: a file the kernel mapped as an interpreter
+ * elsewhere (identity), or an ELF shared object without PT_INTERP (structure: a copy or a
+ * rename of ld.so is still one; a static-pie carries DF_1_PIE and is not).
+ */
+export function exeIsLoader(mm: MmRecord, isInterpreter: InterpreterTest): boolean {
+  return mm.exe !== null && (mm.exeElf === 'shared-object' || isInterpreter(mm.exe));
 }
 
 /** Classes that can hold for the mm right now (the caller drops those already raised). */
-export function classify(mm: MmRecord, isLoader: LoaderTest): Verdict[] {
+export function classify(mm: MmRecord, isInterpreter: InterpreterTest): Verdict[] {
   const exe = mm.exe;
   if (exe === null) return [];
   const out: Verdict[] = [];
@@ -42,9 +37,9 @@ export function classify(mm: MmRecord, isLoader: LoaderTest): Verdict[] {
   const base = (...more: (EvidenceRef | null | undefined)[]): EvidenceRef[] =>
     dedupe([origin, ...more].filter((e): e is EvidenceRef => e !== null && e !== undefined));
 
-  const loader = isLoader(exe);
+  const loader = exeIsLoader(mm, isInterpreter);
   if (loader) {
-    const program = mm.loadedProgram ?? programFromMaps(mm, isLoader);
+    const program = mm.firstMapped !== null && !isInterpreter(mm.firstMapped) ? mm.firstMapped : null;
     out.push({
       class: 'loader-exec',
       evidence: base(mm.lastSnapshot),
@@ -52,12 +47,12 @@ export function classify(mm: MmRecord, isLoader: LoaderTest): Verdict[] {
     });
   }
 
-  const link = mm.exeLink;
-  if (isMemfdName(exe.path, exe.name) || isMemfdName(link)) {
+  if (mm.exeInternal === true) {
     out.push({ class: 'exe-memfd', evidence: base(mm.lastSnapshot) });
-  } else if (isDeletedName(exe.path) || isDeletedName(link)) {
+  } else if (mm.exeNlink === 0) {
     out.push({ class: 'exe-deleted', evidence: base(mm.lastSnapshot) });
   }
+  if (mm.exeOverlayUpper === true) out.push({ class: 'exe-upper-layer', evidence: base() });
 
   // Layout rules only judge the file that was exec'd; after a prctl replacement the new file
   // was never mapped by design, and exe-replaced already says so.
@@ -86,7 +81,7 @@ export function classify(mm: MmRecord, isLoader: LoaderTest): Verdict[] {
   }
 
   if (snapshot && !loader) {
-    const decoy = decoyMapping(mm, exe, isLoader);
+    const decoy = decoyMapping(mm, exe, isInterpreter);
     if (decoy !== null) {
       out.push({
         class: 'decoy-mapping',
@@ -100,48 +95,43 @@ export function classify(mm: MmRecord, isLoader: LoaderTest): Verdict[] {
 
 /**
  * Decoy rule: the lowest executable file mapping that lies below every mapping of the exe AND
- * below the dynamic loader's mappings, and is neither the exe nor a loader. Libraries the loader
- * maps normally sit above the loader (bottom-up layout) or above the exe (top-down layout), so
- * they never qualify; a file mapped at an address below both was placed there on purpose.
+ * below the dynamic loader (its AT_BASE, or its lowest mapping), and is neither the exe nor an
+ * interpreter. Libraries the loader maps normally sit above the loader (bottom-up layout) or
+ * above the exe (top-down layout), so they never qualify; a file mapped below both was placed
+ * there on purpose.
  */
-export function decoyMapping(mm: MmRecord, exe: FileId, isLoader: LoaderTest): Mapping | null {
+export function decoyMapping(mm: MmRecord, exe: FileId, isInterpreter: InterpreterTest): Mapping | null {
   const low = exeLowest(mm);
-  if (low === null) return null;
-  let loaderLow: number | null = null;
-  for (const m of mm.mappings) {
-    if (!sameFile(m.file, exe) && isLoader(m.file)) {
-      loaderLow = m.start;
-      break;
+  // Where the interpreter is must be known (AT_BASE, 0 for none): without it (a trace older
+  // than the field, an unreadable auxv) rule 3 cannot be applied, so no verdict.
+  if (low === null || mm.interpBase === null) return null;
+  let loaderLow: number | null = mm.interpBase > 0 ? mm.interpBase : null;
+  if (loaderLow === null) {
+    for (const m of mm.mappings) {
+      if (!sameFile(m.file, exe) && isInterpreter(m.file)) {
+        loaderLow = m.start;
+        break;
+      }
     }
   }
   for (const m of mm.mappings) {
     if (m.start >= low) break;
     if (loaderLow !== null && m.start >= loaderLow) break;
-    if (isExecutable(m) && !sameFile(m.file, exe) && !isLoader(m.file)) return m;
+    if (isExecutable(m) && !sameFile(m.file, exe) && !isInterpreter(m.file)) return m;
   }
   return null;
 }
 
 /**
  * Stacked-fs rule: the exe's own (dev, ino) has no mapping, but an executable mapping on a
- * different device is the same file seen through a lower layer: it has the exe's basename, or it
- * covers the exec's start_code..end_code text range.
+ * different device covers the image's start_code..end_code text range (the kernel mapped the
+ * exe there; maps shows the lower layer's file).
  */
 export function stackedTwin(mm: MmRecord, exe: FileId): Mapping | null {
-  const exeBase = stripDeleted(exe.path !== null ? basename(exe.path) : exe.name);
+  if (mm.startCode === null || mm.endCode === null || mm.endCode <= mm.startCode) return null;
   for (const m of mm.mappings) {
     if (!isExecutable(m) || m.file.dev === exe.dev) continue;
-    const sameName = exeBase !== '' && stripDeleted(m.file.name) === exeBase;
-    const coversText = mm.startCode !== null && mm.endCode !== null && mm.endCode > mm.startCode && m.start <= mm.startCode && m.end >= mm.endCode;
-    if (sameName || coversText) return m;
-  }
-  return null;
-}
-
-/** From a snapshot: the lowest executable file that is neither the loader nor library-named. */
-function programFromMaps(mm: MmRecord, isLoader: LoaderTest): FileId | null {
-  for (const m of mm.mappings) {
-    if (isExecutable(m) && !sameFile(m.file, mm.exe) && !isLoader(m.file) && !isLibraryName(m.file.name)) return m.file;
+    if (m.start <= mm.startCode && m.end >= mm.endCode) return m;
   }
   return null;
 }

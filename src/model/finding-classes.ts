@@ -20,13 +20,18 @@ interface FindingClassInfo {
 }
 
 export const FINDING_CLASS_TABLE = {
-  'loader-exec': { kind: 'mismatch', scenario: 'ldso-launch', needs: (h) => `exec (${h.exec}) + executable mmaps + a /proc maps snapshot` },
+  'loader-exec': {
+    kind: 'mismatch',
+    scenario: 'ldso-launch',
+    needs: (h) => `exec (${h.exec}) + executable mmaps + a /proc snapshot (auxv AT_BASE, the exe's ELF headers)`,
+  },
   'decoy-mapping': { kind: 'mismatch', scenario: 'decoy', needs: () => 'executable mmaps (MAP_FIXED) + a /proc maps snapshot' },
   'text-unmapped': { kind: 'mismatch', scenario: 'text-unmapped', needs: (h) => `${h.unmap} + a /proc maps snapshot` },
   'stacked-fs': { kind: 'mismatch', scenario: 'nested-overlay', needs: (h) => `exe_file's superblock device at exec (${h.exec}) + a /proc maps snapshot` },
   'exe-replaced': { kind: 'mismatch', scenario: 'exe-replaced', needs: () => 'prctl(PR_SET_MM) with exe_file before and after' },
-  'exe-deleted': { kind: 'note', scenario: 'deleted-exe', needs: () => 'the exe link from a /proc snapshot (at exe reads)' },
-  'exe-memfd': { kind: 'note', scenario: 'memfd-exec', needs: (h) => `exe_file at exec or teardown (${h.teardown})` },
+  'exe-deleted': { kind: 'note', scenario: 'deleted-exe', needs: () => "the exe's link count from a /proc snapshot (at exe reads)" },
+  'exe-memfd': { kind: 'note', scenario: 'memfd-exec', needs: (h) => `exe_file's mount and superblock at exec (${h.exec}), or a /proc snapshot` },
+  'exe-upper-layer': { kind: 'note', scenario: 'upper-layer', needs: (h) => `exe_file's overlayfs inode at exec (${h.exec})` },
 } as const satisfies Record<string, FindingClassInfo>;
 
 type Table = typeof FINDING_CLASS_TABLE;

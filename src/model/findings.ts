@@ -1,6 +1,7 @@
 // Turning a verdict into a Finding: the two answers, the evidence, and one sentence that says
 // why they differ. Explanations use raw kernel strings; writers sanitise them for display.
 import { answerOf, displayName, walkAnswerOf } from './files.js';
+import { requestOf } from './request.js';
 import { FINDING_KIND } from './finding-classes.js';
 import type { Verdict } from './classify.js';
 import type { EvidenceRef, FileId, Finding, MmRecord } from './state.js';
@@ -13,6 +14,8 @@ export interface FindingContext {
   uncertain: boolean;
   /** exe-replaced only: the file before the prctl. */
   oldExe?: FileId | null;
+  /** The exception that labels it expected, or null. */
+  expected: string | null;
 }
 
 export function makeFinding(mm: MmRecord, verdict: Verdict, ctx: FindingContext): Finding {
@@ -43,6 +46,8 @@ export function makeFinding(mm: MmRecord, verdict: Verdict, ctx: FindingContext)
     evidence: verdict.evidence as EvidenceRef[],
     uncertain: ctx.uncertain,
     explanation: explain(verdict, mm, ctx, walk ? walk.file : null),
+    request: requestOf(mm),
+    expected: ctx.expected,
     ...(related.length > 0 ? { related } : {}),
   };
 }
@@ -71,5 +76,7 @@ function explain(v: Verdict, mm: MmRecord, ctx: FindingContext, walkFile: FileId
       return `The executable ${exe} was deleted or replaced on disk while running; both answers agree but the path no longer names it.`;
     case 'exe-memfd':
       return `The executable ${exe} is a memfd (fexecve of an anonymous file); both answers agree but it has no name on any filesystem.`;
+    case 'exe-upper-layer':
+      return `The executable ${exe} lives in the upper (writable) layer of an overlay: it was written or modified after the overlay was mounted (inside a container after it started), not shipped in an image layer.`;
   }
 }

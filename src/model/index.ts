@@ -4,3 +4,5 @@ export * from './state.js';
 export * from './selectors.js';
 export { findingsSummary } from './summary.js';
 export { NOTE_CLASSES } from './finding-classes.js';
+export { requestOf } from './request.js';
+export { parseExceptions, type ExceptionRule } from './exceptions.js';

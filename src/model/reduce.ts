@@ -7,6 +7,8 @@ import {
   PR_SET_MM_EXE_FILE,
   PR_SET_MM_MAP,
   PROT_EXEC,
+  HUGETLBFS_MAGIC,
+  TMPFS_MAGIC,
   type ExecBeginEvent,
   type ExecEvent,
   type ExeReadEvent,
@@ -24,8 +26,10 @@ import {
   type ProcSnapshotEvent,
   type TraceEvent,
 } from '../trace/events.js';
-import { classify, loaderTest } from './classify.js';
-import { answerOf, walkAnswerOf, basename, fileFromMaps, fileFromRef, fileKey, isFileBacked, isLoaderName, sameFile, stripDeleted } from './files.js';
+import { classify, type InterpreterTest } from './classify.js';
+import { matchException } from './exceptions.js';
+import { requestOf } from './request.js';
+import { answerOf, walkAnswerOf, basename, fileFromMaps, fileFromRef, fileKey, isFileBacked, sameFile, stripDeleted } from './files.js';
 import { explainLoaderExec, makeFinding } from './findings.js';
 import { pdelete, pget, pset } from './pmap.js';
 import { ringPush } from './ring.js';
@@ -114,6 +118,7 @@ function draftOf(s: ModelState, ts: number): Draft {
     findings: s.findings,
     findingsDropped: s.findingsDropped,
     findingCounts: s.findingCounts,
+    expectedCounts: s.expectedCounts,
     ended: s.ended,
     endedDropped: s.endedDropped,
     endedTotal: s.endedTotal,
@@ -194,6 +199,14 @@ function patch(mm: MmRecord, p: Partial<MmRecord>): MmRecord {
     execFile: mm.execFile,
     execFilename: mm.execFilename,
     execInterp: mm.execInterp,
+    argv0: mm.argv0,
+    interpBase: mm.interpBase,
+    exeElf: mm.exeElf,
+    exeInternal: mm.exeInternal,
+    exeOverlayUpper: mm.exeOverlayUpper,
+    exeNlink: mm.exeNlink,
+    parentExe: mm.parentExe,
+    prevExe: mm.prevExe,
     startCode: mm.startCode,
     endCode: mm.endCode,
     timeline: mm.timeline,
@@ -204,7 +217,7 @@ function patch(mm: MmRecord, p: Partial<MmRecord>): MmRecord {
     lastSnapshot: mm.lastSnapshot,
     exeLink: mm.exeLink,
     recentChanges: mm.recentChanges,
-    loadedProgram: mm.loadedProgram,
+    firstMapped: mm.firstMapped,
     gapSeqAtStart: mm.gapSeqAtStart,
     raised: mm.raised,
     findingIds: mm.findingIds,
@@ -347,6 +360,14 @@ function newRecord(
     execFile: exe,
     execFilename: null,
     execInterp: null,
+    argv0: null,
+    interpBase: null,
+    exeElf: null,
+    exeInternal: null,
+    exeOverlayUpper: null,
+    exeNlink: null,
+    parentExe: null,
+    prevExe: null,
     startCode: null,
     endCode: null,
     timeline: [transition(e, cause, exe)],
@@ -357,7 +378,7 @@ function newRecord(
     lastSnapshot: null,
     exeLink: null,
     recentChanges: NONE,
-    loadedProgram: null,
+    firstMapped: null,
     gapSeqAtStart: d.gapSeq,
     raised: NONE,
     findingIds: NONE,
@@ -383,6 +404,7 @@ function endRecord(d: Draft, mm0: MmRecord, e: Event, note?: string): void {
     comm: mm.comm,
     pids: mm.pids as number[],
     exe: answerOf(mm.exe),
+    request: requestOf(mm),
     timeline: ended.timeline as Transition[],
     timelineDropped: ended.timelineDropped,
     findingIds: mm.findingIds as string[],
@@ -412,13 +434,16 @@ function endRecord(d: Draft, mm0: MmRecord, e: Event, note?: string): void {
 // ---------------------------------------------------------------------------------------------
 // Findings
 
-const byNameOnly = loaderTest(() => false);
+const noInterpreters: InterpreterTest = () => false;
+
+function interpreterTest(d: Draft): InterpreterTest {
+  return d.interpreters.size === 0 ? noInterpreters : (f) => pget(d.interpreters, fileKey(f)) !== undefined;
+}
 
 function evaluate(d: Draft, mm0: MmRecord, e: Exclude<Event, GapEvent>): MmRecord {
   if (mm0.exe === null) return mm0; // classify has nothing to say without an exe
-  const isLoader = d.interpreters.size === 0 ? byNameOnly : loaderTest((f) => pget(d.interpreters, fileKey(f)) !== undefined);
   let mm = mm0;
-  for (const verdict of classify(mm, isLoader)) {
+  for (const verdict of classify(mm, interpreterTest(d))) {
     if (mm.raised.includes(verdict.class)) continue;
     mm = raise(d, mm, e, verdict);
   }
@@ -428,7 +453,20 @@ function evaluate(d: Draft, mm0: MmRecord, e: Exclude<Event, GapEvent>): MmRecor
 function raise(d: Draft, mm: MmRecord, e: Exclude<Event, GapEvent>, verdict: Parameters<typeof makeFinding>[1], oldExe?: FileId | null): MmRecord {
   const id = `${mm.key}/${verdict.class}/${mm.findingIds.length}`;
   const pid = mm.pids.includes(e.pid) ? e.pid : (mm.pids[0] ?? e.pid);
-  const finding: Finding = makeFinding(mm, verdict, { id, pid, ts: e.ts, uncertain: d.gapSeq > mm.gapSeqAtStart, oldExe });
+  const expected =
+    d.options.exceptions.length === 0
+      ? null
+      : matchException(d.options.exceptions, {
+          class: verdict.class,
+          exe: mm.exe,
+          comm: mm.comm,
+          argv0: mm.argv0,
+          filename: mm.execFilename,
+          parentExe: mm.parentExe,
+          prevExe: mm.prevExe,
+        });
+  const finding: Finding = makeFinding(mm, verdict, { id, pid, ts: e.ts, uncertain: d.gapSeq > mm.gapSeqAtStart, oldExe, expected });
+  if (expected !== null) d.expectedCounts = { ...d.expectedCounts, [verdict.class]: d.expectedCounts[verdict.class] + 1 };
   const findings = [...d.findings, finding];
   const over = findings.length - d.options.maxFindings;
   d.findings = over > 0 ? findings.slice(over) : findings;
@@ -452,6 +490,8 @@ function onExecBegin(d: Draft, e: ExecBeginEvent): void {
     oldMmKey: oldKey,
     filename: e.filename,
     interp: e.interp === e.filename ? e.filename : e.interp,
+    // Taken now: the old mm's teardown comes before the exec event.
+    prevExe: getMm(d, oldKey ?? undefined)?.exe ?? null,
     evidence: ref(e),
   });
 }
@@ -481,8 +521,15 @@ function onExec(d: Draft, e: ExecEvent): void {
     : [];
   // After exec the calling thread becomes the leader: tid == pid.
   mm.tids = mm.pids.length === 1 && mm.pids[0] === e.pid ? mm.pids : [e.pid];
-  mm.execFilename = pending?.filename ?? e.filename;
+  mm.execFilename = pending?.filename ?? (e.filename !== '' ? e.filename : null);
   mm.execInterp = pending?.interp ?? null;
+  mm.argv0 = e.argv0 ?? null;
+  // What the kernel says about where the exe lives (absent in traces older than these fields).
+  if (e.exeInternalMount !== undefined && exe !== null) mm.exeInternal = e.exeInternalMount && isShmemMagic(e.exeMagic ?? 0);
+  if (e.exeOverlayUpper !== undefined && exe !== null) mm.exeOverlayUpper = e.exeOverlayUpper;
+  const parent = getMm(d, pget(d.pidMm, pidKey(e.ppid)));
+  mm.parentExe = parent?.exe ?? null;
+  mm.prevExe = pending?.prevExe ?? null;
   mm.startCode = e.startCode;
   mm.endCode = e.endCode;
   mm.mappings = text;
@@ -510,6 +557,11 @@ function onFork(d: Draft, e: ForkEvent): void {
   d.pendingFork = pset(d.pendingFork, pidKey(e.childPid), { ts: e.ts, parentKey: parent?.key ?? null, sharesMm: e.sharesMm, evidence: ref(e) });
 }
 
+/** memfd's shm mount is tmpfs; MFD_HUGETLB memfds live on an internal hugetlbfs mount. */
+function isShmemMagic(magic: number): boolean {
+  return magic === TMPFS_MAGIC || magic === HUGETLBFS_MAGIC;
+}
+
 /** dup_mmap copies the parent's VMAs and exe_file into the child's mm. */
 function inheritFrom(child: MmRecord, parent: MmRecord): MmRecord {
   return patch(child, {
@@ -517,13 +569,21 @@ function inheritFrom(child: MmRecord, parent: MmRecord): MmRecord {
     execFile: parent.execFile ?? child.exe,
     execFilename: parent.execFilename,
     execInterp: parent.execInterp,
+    argv0: parent.argv0,
+    interpBase: parent.interpBase,
+    exeElf: parent.exeElf,
+    exeInternal: parent.exeInternal,
+    exeOverlayUpper: parent.exeOverlayUpper,
+    exeNlink: parent.exeNlink,
+    parentExe: parent.exe,
+    prevExe: parent.prevExe,
     startCode: parent.startCode,
     endCode: parent.endCode,
     mappings: parent.mappings,
     mapsKnowledge: parent.mapsKnowledge,
     mapsAsOfTs: parent.mapsAsOfTs,
     exeLink: parent.exeLink,
-    loadedProgram: parent.loadedProgram,
+    firstMapped: parent.firstMapped,
   });
 }
 
@@ -608,17 +668,9 @@ function onMappingChange(d: Draft, e: MappingEvent): void {
             evidence: ref(e),
           })
         : carve(before, start, end);
-      if (
-        file !== null &&
-        (e.prot & PROT_EXEC) !== 0 &&
-        mm.loadedProgram === null &&
-        mm.exe !== null &&
-        !sameFile(file, mm.exe) &&
-        isLoaderName(mm.exe.name) &&
-        !isLoaderName(file.name)
-      ) {
-        // ld.so run directly maps the program before any library: the first file is the program.
-        mm = patch(mm, { loadedProgram: file });
+      if (file !== null && (e.prot & PROT_EXEC) !== 0 && mm.firstMapped === null && mm.exe !== null && !sameFile(file, mm.exe)) {
+        // ld.so run directly maps the program before any library: for a loader, this is the program.
+        mm = patch(mm, { firstMapped: file });
       }
       if (mm.mapsKnowledge === 'none' && tracked) mm = patch(mm, { mapsKnowledge: 'events' });
       break;
@@ -661,7 +713,9 @@ function onPrctl(d: Draft, e: PrctlMmEvent): void {
   const before = fileFromRef(e.exeBefore) ?? mm0.exe;
   const after = fileFromRef(e.exeAfter);
   if (after === null || sameFile(before, after)) return;
-  let mm: MmRecord = withTransition(patch(mm0, { exe: after, exeLink: null }), transition(e, 'prctl-replace', after), d.options.maxTimeline);
+  // What was known about where the old exe lives does not hold for the new one: a snapshot tells.
+  const unknownExe = { exeLink: null, exeElf: null, exeInternal: null, exeOverlayUpper: null, exeNlink: null };
+  let mm: MmRecord = withTransition(patch(mm0, { exe: after, ...unknownExe }), transition(e, 'prctl-replace', after), d.options.maxTimeline);
   mm = raise(d, mm, e, { class: 'exe-replaced', evidence: [ref(e)] }, before);
   putMm(d, evaluate(d, mm, e));
 }
@@ -681,7 +735,9 @@ function onSnapshot(d: Draft, e: ProcSnapshotEvent): void {
   if (e.exeLink === null && e.maps.length === 0) return;
   if (e.exeDev === null && e.maps.length === 0) return;
   const snapExe: FileId | null =
-    e.exeDev !== null && e.exeIno !== null ? { dev: e.exeDev, ino: e.exeIno, path: e.exeLink, name: basename(stripDeleted(e.exeLink ?? '')) } : null;
+    e.exeDev !== null && e.exeIno !== null
+      ? { dev: e.exeDev, ino: e.exeIno, path: e.exeLink, pathTruncated: false, name: basename(stripDeleted(e.exeLink ?? '')) }
+      : null;
   let mm = getMm(d, pget(d.pidMm, pidKey(e.pid)));
   if (mm && e.ts < mm.startTs) mm = undefined;
   if (!mm) {
@@ -720,13 +776,21 @@ function onSnapshot(d: Draft, e: ProcSnapshotEvent): void {
     });
   }
   mappings.sort((a, b) => a.start - b.start);
-  if (e.reason === 'exec') learnInterpreter(d, mm, mappings);
+  const interpBase = e.interpBase ?? mm.interpBase;
+  learnInterpreter(d, e, interpBase);
+  const internal = e.exeMountListed === false && isShmemMagic(e.exeFsMagic ?? 0) ? true : e.exeMountListed === true ? false : null;
   mm = patch(withUser(mm, e.pid, e.pid, e.comm, d.options.maxPidsPerMm), {
     mappings,
     mapsKnowledge: 'snapshot',
     mapsAsOfTs: e.ts,
     lastSnapshot: ref(e),
     exeLink: e.exeLink ?? mm.exeLink,
+    interpBase,
+    exeElf: e.exeElf ?? mm.exeElf,
+    exeInternal: mm.exeInternal ?? internal,
+    exeNlink: e.exeNlink ?? mm.exeNlink,
+    startCode: mm.startCode ?? e.startCode ?? null,
+    endCode: mm.endCode ?? e.endCode ?? null,
   });
   mm = evaluate(d, mm, e);
   refreshAnswers(d, mm, ref(e));
@@ -742,10 +806,7 @@ function refreshAnswers(d: Draft, mm: MmRecord, snapshotRef: EvidenceRef): void 
   const ids = new Set(mm.findingIds);
   const walk = walkAnswerOf(vmaWalk(mm));
   const legacy = walkAnswerOf(legacyWalk(mm));
-  const verdicts = classify(
-    mm,
-    loaderTest((f) => pget(d.interpreters, fileKey(f)) !== undefined),
-  );
+  const verdicts = classify(mm, interpreterTest(d));
   d.findings = d.findings.map((f) => {
     if (!ids.has(f.id) || f.ts > snapshotRef.ts) return f;
     let related = f.related;
@@ -763,21 +824,15 @@ function refreshAnswers(d: Draft, mm: MmRecord, snapshotRef: EvidenceRef): void 
 }
 
 /**
- * Structural loader recognition: right after exec, the only executable file besides the program
- * that the kernel (not mmap(2)) mapped is the ELF interpreter. Trusted only when this mm's mmap
- * events were visible (one was seen) and no gap fell in its life.
+ * The ELF interpreter, as the kernel itself says: the file mapped at the image's AT_BASE (auxv).
+ * The snapshot keeps that mapping whatever its permissions (proc-snapshot.ts: selectMaps).
  */
-function learnInterpreter(d: Draft, mm: MmRecord, snap: readonly Mapping[]): void {
-  if (mm.timeline[0]?.cause !== 'exec' || d.gapSeq !== mm.gapSeqAtStart) return;
-  if (!mm.mappings.some((m) => m.origin === 'mmap')) return;
-  const mmapped = new Set(mm.mappings.filter((m) => m.origin === 'mmap').map((m) => fileKey(m.file)));
-  const kernelMapped = new Map<string, FileId>();
-  for (const m of snap) {
-    if (!m.perms.includes('x') || sameFile(m.file, mm.exe) || mmapped.has(fileKey(m.file))) continue;
-    kernelMapped.set(fileKey(m.file), m.file);
-  }
-  if (kernelMapped.size !== 1) return;
-  const [k, f] = [...kernelMapped][0]!;
+function learnInterpreter(d: Draft, e: ProcSnapshotEvent, interpBase: number | null): void {
+  if (interpBase === null || interpBase === 0) return;
+  const entry = e.maps.find((m) => m.start === interpBase && m.offset === 0 && isFileBacked(m));
+  if (entry === undefined || (entry.dev === e.exeDev && entry.ino === e.exeIno)) return;
+  const f = fileFromMaps(entry);
+  const k = fileKey(f);
   if (pget(d.interpreters, k) === undefined) d.interpreters = pset(d.interpreters, k, f);
 }
 

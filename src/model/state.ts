@@ -1,17 +1,20 @@
 // The model's state: what exetrace knows about every mm. This is the contract the dashboard,
 // the recorder's summary and the report writers read; every type here is immutable data
 // produced by `reduce` (src/model/reduce.ts). Read it through the selectors in selectors.ts.
-import type { Hex, TraceEventKind } from '../trace/events.js';
+import type { ElfKind, Hex, TraceEventKind } from '../trace/events.js';
 import { emptyPMap, type PMap } from './pmap.js';
 import { FINDING_CLASSES, type FindingClass, type FindingKind } from './finding-classes.js';
 import { emptyRing, type Ring } from './ring.js';
+import type { ExceptionRule } from './exception-rule.js';
 
 /** A file by identity (dev, ino); path and name are for display only, never compared. */
 export interface FileId {
   dev: number;
   ino: number;
-  /** Full path when known (exec event path, exe link, maps line), else null. */
+  /** Full path when known (exec event path, exe link, maps line), else null; when cut at a bound, its known tail. */
   path: string | null;
+  /** The path walk stopped at its bound: `path` is only the tail (shown after "…"). */
+  pathTruncated: boolean;
   /** Last path component. */
   name: string;
 }
@@ -111,6 +114,22 @@ export interface MmRecord {
   /** exec_begin's filename and interp (interp ≠ filename for #! scripts). */
   execFilename: string | null;
   execInterp: string | null;
+  /** argv[0] of the image (for a #! script: the interpreter, as the kernel rewrote it). */
+  argv0: string | null;
+  /** AT_BASE: where the kernel mapped this image's ELF interpreter (0: none); from a snapshot. */
+  interpBase: number | null;
+  /** The exe's ELF structure, from a snapshot (see ElfKind). */
+  exeElf: ElfKind | null;
+  /** The exe lives on a kernel-internal shmem/hugetlbfs mount (a memfd): from exec or a snapshot. */
+  exeInternal: boolean | null;
+  /** The exe is an overlayfs file with an upper (writable-layer) copy: from exec. */
+  exeOverlayUpper: boolean | null;
+  /** st_nlink of the exe at the last snapshot (0: unlinked). */
+  exeNlink: number | null;
+  /** The exe of the process that started this one (exec's parent, or the fork parent). */
+  parentExe: FileId | null;
+  /** The exe this pid ran before its exec (what called execve). */
+  prevExe: FileId | null;
   startCode: number | null;
   endCode: number | null;
   timeline: readonly Transition[];
@@ -126,8 +145,8 @@ export interface MmRecord {
   exeLink: string | null;
   /** The last mapping-changing events that touched the exe's file (evidence for text-unmapped). */
   recentChanges: readonly EvidenceRef[];
-  /** For a loader-exec mm: the program the loader mapped. */
-  loadedProgram: FileId | null;
+  /** The first executable file the process mapped with mmap(2) (for a loader: the program it loaded). */
+  firstMapped: FileId | null;
   /** state.gapSeq when this record started: a larger value now means the mm lived across a gap. */
   gapSeqAtStart: number;
   /** Finding classes already raised for this mm (each at most once, exe-replaced once per change). */
@@ -141,6 +160,7 @@ export { FINDING_CLASSES, type FindingClass, type FindingKind } from './finding-
 /** One answer to "which file": path for display, (dev, ino) for identity. */
 export interface FileAnswer {
   path: string | null;
+  pathTruncated: boolean;
   name: string;
   dev: number;
   ino: number;
@@ -175,8 +195,23 @@ export interface Finding {
   /** A lost-event gap fell inside the mm's life: something the verdict depends on may be missing. */
   uncertain: boolean;
   explanation: string;
+  /** What was asked for at exec, next to comm and exe: execve's filename, argv[0], the #! interpreter. */
+  request: ExecRequest;
+  /** The exception (by name) that says this finding is expected, or null: unexpected. */
+  expected: string | null;
   /** Class-specific files: exe-replaced's old/new, loader-exec's program, decoy's mapping. */
   related?: { role: 'old-exe' | 'new-exe' | 'loaded-program' | 'decoy' | 'mapped-as'; file: FileAnswer; address?: number }[];
+}
+
+/**
+ * What was asked for at exec. `filename` is execve's (e.g. /dev/fd/3 for fexecve and execveat
+ * with AT_EMPTY_PATH); `interp` differs from it when the kernel ran an interpreter for it (#!
+ * scripts, binfmt_misc), so `filename` is then the script and exe the interpreter.
+ */
+export interface ExecRequest {
+  filename: string | null;
+  argv0: string | null;
+  interp: string | null;
 }
 
 /** What is kept of an mm after teardown: the live record is dropped. */
@@ -189,6 +224,7 @@ export interface EndedMm {
   comm: string;
   pids: number[];
   exe: FileAnswer | null;
+  request: ExecRequest;
   timeline: Transition[];
   timelineDropped: number;
   findingIds: string[];
@@ -223,6 +259,8 @@ export interface PendingExec {
   oldMmKey: string | null;
   filename: string;
   interp: string;
+  /** The exe of the image that called exec. */
+  prevExe: FileId | null;
   evidence: EvidenceRef;
 }
 
@@ -244,6 +282,8 @@ export interface ModelOptions {
   maxPidsPerMm: number;
   /** Gap marks kept. */
   maxGaps: number;
+  /** Rules that label findings as expected (src/model/exceptions.ts); none by default. */
+  exceptions: readonly ExceptionRule[];
 }
 
 export const DEFAULT_OPTIONS: ModelOptions = {
@@ -252,6 +292,7 @@ export const DEFAULT_OPTIONS: ModelOptions = {
   maxTimeline: 32,
   maxPidsPerMm: 64,
   maxGaps: 1000,
+  exceptions: [],
 };
 
 export interface ModelCounters {
@@ -277,13 +318,15 @@ export interface ModelState {
   pidMm: PMap<string>;
   pendingExec: PMap<PendingExec>;
   pendingFork: PMap<PendingFork>;
-  /** Files proved to be ELF interpreters by structure: "dev:ino" → file. */
+  /** Files the kernel mapped as some image's ELF interpreter (at its AT_BASE): "dev:ino" → file. */
   interpreters: PMap<FileId>;
   /** Findings, oldest first (capped; findingsDropped counts the rest). */
   findings: readonly Finding[];
   findingsDropped: number;
   /** Finding counts per class, including dropped ones. */
   findingCounts: Readonly<Record<FindingClass, number>>;
+  /** Of those, the ones an exception labelled expected. */
+  expectedCounts: Readonly<Record<FindingClass, number>>;
   /**
    * Recently ended mms (the newest maxEndedMms; read with endedMms / endedSince). A driver that
    * streams every ended mm reads endedSince(state, seen) after each event.
@@ -311,6 +354,7 @@ export function initialState(options: Partial<ModelOptions> = {}): ModelState {
     findings: [],
     findingsDropped: 0,
     findingCounts: counts,
+    expectedCounts: { ...counts },
     ended: emptyRing(),
     endedDropped: 0,
     endedTotal: 0,

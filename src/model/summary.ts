@@ -7,6 +7,8 @@ export interface FindingsSummary {
   mismatches: number;
   notes: number;
   uncertain: number;
+  /** Findings an exception labelled expected (the rest are unexpected). */
+  expected: number;
   byClass: Record<FindingClass, number>;
   liveMms: number;
   endedMms: number;
@@ -23,6 +25,7 @@ export function findingsSummary(state: ModelState): FindingsSummary {
     mismatches: total - notes,
     notes,
     uncertain: state.findings.filter((f) => f.uncertain).length,
+    expected: FINDING_CLASSES.reduce((n, c) => n + state.expectedCounts[c], 0),
     byClass,
     liveMms: state.mms.size,
     endedMms: state.endedTotal,

@@ -1,8 +1,8 @@
 // The analyze report as data: what `exetrace analyze` prints in every format. The JSON writer
 // emits this object as is; its schema is documented in docs/analyze-json.md (bump
 // ANALYZE_SCHEMA_VERSION on any incompatible change).
-import { answersOf, findingsSummary, liveMms, NOTE_CLASSES, type AnswerStatus } from '../model/index.js';
-import type { EndedMm, EvidenceRef, FileAnswer, Finding, FindingClass, ModelState, Transition, WalkAnswer } from '../model/state.js';
+import { answersOf, findingsSummary, liveMms, NOTE_CLASSES, requestOf, type AnswerStatus } from '../model/index.js';
+import type { EndedMm, EvidenceRef, ExecRequest, FileAnswer, Finding, FindingClass, ModelState, Transition, WalkAnswer } from '../model/state.js';
 import type { TraceHeader, TraceTrailer } from '../trace/trace-format.js';
 
 export const ANALYZE_SCHEMA_VERSION = 1;
@@ -27,6 +27,8 @@ export interface ReportMm {
   comm: string;
   pids: number[];
   exe: FileAnswer | null;
+  /** What was asked for at exec (filename, argv0, interpreter) next to comm and exe. */
+  request: ExecRequest;
   /** Live mms only (ended ones keep no maps): the two walks now, and how sure the model is. */
   vmaWalk: WalkAnswer | null;
   legacyWalk: WalkAnswer | null;
@@ -54,6 +56,9 @@ export interface ReportFinding {
   explanation: string;
   evidence: EvidenceRef[];
   related: NonNullable<Finding['related']>;
+  request: ExecRequest;
+  /** The exception that labels the finding expected, or null (unexpected). */
+  expected: string | null;
 }
 
 export interface TraceSummary {
@@ -77,7 +82,11 @@ export interface AnalyzeReport {
     mismatch: number;
     note: number;
     uncertain: number;
+    /** Findings an exception labelled expected, and the rest. */
+    expected: number;
+    unexpected: number;
     byClass: Record<FindingClass, number>;
+    expectedByClass: Record<FindingClass, number>;
   };
   findings: ReportFinding[];
   mms: ReportMm[];
@@ -109,6 +118,7 @@ export function reportEndedMm(e: EndedMm): ReportMm {
     comm: e.comm,
     pids: e.pids,
     exe: e.exe,
+    request: e.request,
     vmaWalk: null,
     legacyWalk: null,
     answerStatus: null,
@@ -129,10 +139,16 @@ export function buildReport(state: ModelState, input: ReportInput, ended: Report
   const keep = mmFilter(input.filters);
   const findings = state.findings.filter((f) => keep(f.pids, f.comm)).map(reportFinding);
   const byClass = Object.fromEntries(Object.keys(state.findingCounts).map((c) => [c, 0])) as Record<FindingClass, number>;
-  for (const f of findings) byClass[f.class]++;
+  const expectedByClass = { ...byClass };
+  for (const f of findings) {
+    byClass[f.class]++;
+    if (f.expected !== null) expectedByClass[f.class]++;
+  }
   const filtered = pid !== null || comm !== null;
   // Unfiltered counts include findings dropped by the cap; filtered ones can only count what is kept.
   const counts = filtered ? byClass : findingsSummary(state).byClass;
+  const expectedCounts = filtered ? expectedByClass : { ...state.expectedCounts };
+  const expected = Object.values(expectedCounts).reduce((a, b) => a + b, 0);
   const note = NOTE_CLASSES.reduce((n, c) => n + counts[c], 0);
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
 
@@ -150,6 +166,7 @@ export function buildReport(state: ModelState, input: ReportInput, ended: Report
       comm: m.comm,
       pids: [...m.pids],
       exe: answers.exe,
+      request: requestOf(m),
       vmaWalk: answers.vmaWalk,
       legacyWalk: answers.legacyWalk,
       answerStatus: answers.status,
@@ -179,7 +196,16 @@ export function buildReport(state: ModelState, input: ReportInput, ended: Report
       gaps: state.gapSeq,
     },
     filters: input.filters,
-    counts: { total, mismatch: total - note, note, uncertain: findings.filter((f) => f.uncertain).length, byClass: counts },
+    counts: {
+      total,
+      mismatch: total - note,
+      note,
+      uncertain: findings.filter((f) => f.uncertain).length,
+      expected,
+      unexpected: total - expected,
+      byClass: counts,
+      expectedByClass: expectedCounts,
+    },
     findings,
     mms,
     dropped: { findings: state.findingsDropped, mms: missedEnded },
@@ -204,10 +230,12 @@ function reportFinding(f: Finding): ReportFinding {
     explanation: f.explanation,
     evidence: f.evidence,
     related: f.related ?? [],
+    request: f.request,
+    expected: f.expected,
   };
 }
 
 function reportTransition(t: Transition): ReportTransition {
-  const exe = t.exe === null ? null : { path: t.exe.path, name: t.exe.name, dev: t.exe.dev, ino: t.exe.ino };
+  const exe = t.exe === null ? null : { path: t.exe.path, pathTruncated: t.exe.pathTruncated, name: t.exe.name, dev: t.exe.dev, ino: t.exe.ino };
   return { ts: t.ts, cause: t.cause, exe, pid: t.pid, tid: t.tid, note: t.note ?? null, evidence: t.evidence };
 }

@@ -1,7 +1,7 @@
 // `exetrace analyze A B …`: one report over several traces. Each file is streamed through its own
 // reducer (analyzeTrace); its section is written as soon as that file is done, so memory holds one
 // trace's findings at a time, and only the small per-trace summaries are kept for the totals.
-import type { ModelState } from '../model/index.js';
+import type { ModelOptions, ModelState } from '../model/index.js';
 import type { AnalyzeReport } from './analysis.js';
 import { analyzeTrace } from './analyze-trace.js';
 import type { ReadProgress } from './progress.js';
@@ -13,6 +13,7 @@ export interface AnalyzeFilesOptions {
   filters: { pid: number | null; comm: string | null };
   progress?: ReadProgress;
   lenient?: boolean;
+  model?: Partial<ModelOptions>;
   registerCleanup?: (cleanup: () => void) => () => void;
 }
 
@@ -31,7 +32,12 @@ export async function analyzeFiles(
   for (const [index, file] of files.entries()) {
     opts.progress?.file(index);
     const onBatch = opts.progress === undefined ? undefined : (state: ModelState) => opts.progress!.update(state);
-    const section = await prepareSection((o) => analyzeTrace(file, o), doc.section(written, n), { filters: opts.filters, onBatch, lenient: opts.lenient, registerCleanup: opts.registerCleanup }, err);
+    const section = await prepareSection(
+      (o) => analyzeTrace(file, o),
+      doc.section(written, n),
+      { filters: opts.filters, onBatch, lenient: opts.lenient, registerCleanup: opts.registerCleanup, model: opts.model },
+      err,
+    );
     try {
       const { report, header, badLine } = section.result;
       // Only what the totals need is kept: not the findings or mms of every trace.

@@ -1,6 +1,6 @@
 // Small display helpers shared by the text and markdown writers (not for JSON).
 import { devString } from '../kernel/dev-t.js';
-import type { FileAnswer, WalkAnswer } from '../model/state.js';
+import type { ExecRequest, FileAnswer, WalkAnswer } from '../model/state.js';
 import type { TraceSummary } from './analysis.js';
 
 export function hexAddr(n: number): string {
@@ -11,7 +11,27 @@ export function hexAddr(n: number): string {
 export function fileLine(f: FileAnswer | WalkAnswer | null, unknownText = '(unknown)'): string {
   if (f === null) return unknownText;
   const at = 'address' in f ? ` at ${hexAddr(f.address)} ${f.perms}` : '';
-  return `${f.path ?? f.name} [dev ${devString(f.dev)} ino ${f.ino}]${at}`;
+  return `${shownPath(f)} [dev ${devString(f.dev)} ino ${f.ino}]${at}`;
+}
+
+/** A path cut at the probe's bound is marked with "…" before the tail that is known. */
+export function shownPath(f: { path: string | null; name: string; pathTruncated?: boolean }): string {
+  const p = f.path ?? f.name;
+  return f.pathTruncated === true ? `…${p.startsWith('/') ? '' : '/'}${p}` : p;
+}
+
+/**
+ * Raw (unsanitised) "what was asked for" next to what runs: execve's filename (the script for
+ * #!, with the interpreter the kernel ran), argv[0] and comm. Callers sanitise.
+ */
+export function requestLine(r: ExecRequest, comm: string): string {
+  const script = r.filename !== null && r.interp !== null && r.interp !== r.filename;
+  const parts = [
+    script ? `script ${r.filename} (interpreter ${r.interp})` : `filename ${r.filename ?? '(unknown)'}`,
+    `argv[0] ${r.argv0 === null ? '(unknown)' : JSON.stringify(r.argv0)}`,
+    `comm ${JSON.stringify(comm)}`,
+  ];
+  return parts.join(', ');
 }
 
 /** Kernel monotonic ns → wall-clock ms, by a trace header's clock reference. */

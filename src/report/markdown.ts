@@ -2,7 +2,7 @@
 // Markdown-escaped, so a hostile name cannot break the table or inject markup.
 import { FINDING_CLASSES } from '../model/state.js';
 import type { AnalyzeReport } from './analysis.js';
-import { fileLine, timeString } from './format.js';
+import { fileLine, requestLine, timeString } from './format.js';
 import { sanitizeMarkdown as md } from './sanitize.js';
 import type { ReportFormat } from './text.js';
 
@@ -25,14 +25,22 @@ function head(r: AnalyzeReport): string {
     `${t.events} events, ${t.parseErrors} bad lines, ${t.lostEvents} lost events in ${t.gaps} gap(s).${t.truncated ? ' **The trace is truncated** (no trailer line); it was analysed up to the cut.' : ''}`,
     '',
   );
-  out.push('## Counts', '', '| class | findings |', '|---|---|');
-  for (const c of FINDING_CLASSES) out.push(`| ${c} | ${r.counts.byClass[c]} |`);
-  out.push('', `${r.counts.mismatch} mismatch, ${r.counts.note} note, ${r.counts.uncertain} uncertain.`, '');
+  out.push('## Counts', '', '| class | findings | expected |', '|---|---|---|');
+  for (const c of FINDING_CLASSES) out.push(`| ${c} | ${r.counts.byClass[c]} | ${r.counts.expectedByClass[c]} |`);
+  out.push(
+    '',
+    `${r.counts.mismatch} mismatch, ${r.counts.note} note, ${r.counts.uncertain} uncertain; ${r.counts.unexpected} unexpected, ${r.counts.expected} expected (exceptions).`,
+    '',
+  );
   out.push('## Findings', '');
   if (r.findings.length === 0) out.push('None.', '');
   for (const f of r.findings) {
-    out.push(`### ${f.class} — pid ${f.pid} ${md(f.comm)}${f.uncertain ? ' (uncertain: lost events)' : ''}`, '');
+    out.push(
+      `### ${f.class} — pid ${f.pid} ${md(f.comm)}${f.uncertain ? ' (uncertain: lost events)' : ''}${f.expected !== null ? ` (expected: ${md(f.expected)})` : ''}`,
+      '',
+    );
     out.push('| | file |', '|---|---|');
+    out.push(`| asked for | ${md(requestLine(f.request, f.comm))} |`);
     out.push(`| /proc/PID/exe | ${md(fileLine(f.exe))} |`);
     out.push(`| VMA walk | ${md(fileLine(f.vmaWalk, '(none known)'))} |`);
     out.push(`| legacy walk | ${md(fileLine(f.legacyWalk, '(none)'))} |`);

@@ -13,7 +13,7 @@ import type { TraceHeader } from '../trace/trace-format.js';
 import { TOOL_VERSION } from '../version.js';
 import type { ReportMm } from './analysis.js';
 import { analyzeTrace, type TraceIssue } from './analyze-trace.js';
-import { fileLine } from './format.js';
+import { fileLine, shownPath } from './format.js';
 import { sanitize } from './sanitize.js';
 
 /** Trace-event phases used here: duration begin/end, instant, metadata. */
@@ -47,7 +47,7 @@ const TRACE_TRACK = { pid: TRACE_TRACK_PID, tid: TRACE_TRACK_PID };
 interface TransitionLike {
   ts: number;
   cause: TransitionCause;
-  exe: { path: string | null; name: string; dev: number; ino: number } | null;
+  exe: { path: string | null; pathTruncated: boolean; name: string; dev: number; ino: number } | null;
   pid: number | null;
   tid: number | null;
   note?: string | null;
@@ -95,7 +95,7 @@ const fileArgs = (f: FileAnswer | TransitionLike['exe'] | null): string | null =
 
 /** A file for display: its path, else its name, else (a probe could not read either) its inode. */
 const exeLabel = (f: TransitionLike['exe'] | FileAnswer | null, fallback: string): string =>
-  f === null ? sanitize(fallback) : sanitize(f.path ?? f.name) || `(unnamed, ino ${f.ino})`;
+  f === null ? sanitize(fallback) : sanitize(shownPath(f)) || `(unnamed, ino ${f.ino})`;
 
 const baseName = (s: string): string => s.slice(s.lastIndexOf('/') + 1) || s || '(unnamed)';
 

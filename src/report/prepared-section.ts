@@ -2,7 +2,7 @@
 // wait in a spool file (nothing per mm stays in memory), as the section's head (counts, findings)
 // is only known at the end. analyze of files prints each as soon as it is ready; analyze of a
 // fleet stream prepares a section per recording while the stream is read.
-import type { ModelState } from '../model/index.js';
+import type { ModelOptions, ModelState } from '../model/index.js';
 import type { AnalyzeReport } from './analysis.js';
 import type { AnalyzeOptions, AnalyzeResult } from './analyze-trace.js';
 import { sanitize } from './sanitize.js';
@@ -15,6 +15,8 @@ export interface SectionOptions {
   onBatch?: (state: ModelState) => void;
   /** Skip bad lines and count them, instead of stopping at the first (`result.badLine`). */
   lenient?: boolean;
+  /** Model options (exception rules). */
+  model?: Partial<ModelOptions>;
   /** Registers a cleanup to run if the process must end early (its output closed); returns the unregister call. */
   registerCleanup?: (cleanup: () => void) => () => void;
 }
@@ -55,6 +57,7 @@ export async function prepareSection(
       },
       onBatch: opts.onBatch,
       lenient: opts.lenient === true,
+      model: opts.model,
     });
     const report: AnalyzeReport = result.report;
     return {

@@ -1,7 +1,7 @@
 // Plain-text output of analyze, for a terminal. Every kernel string passes through sanitize.
 import { FINDING_CLASSES } from '../model/state.js';
 import type { AnalyzeReport, ReportFinding, ReportMm, TraceSummary } from './analysis.js';
-import { fileLine, hexAddr, timeString } from './format.js';
+import { fileLine, hexAddr, requestLine, shownPath, timeString } from './format.js';
 import { sanitize } from './sanitize.js';
 
 /** What mm lines need besides the mm: the trace header, for wall-clock times. */
@@ -48,8 +48,13 @@ export const textFormat: ReportFormat = {
       );
     }
     out.push('');
-    out.push(`findings: ${r.counts.mismatch} mismatch, ${r.counts.note} note, ${r.counts.uncertain} uncertain`);
-    for (const c of FINDING_CLASSES) out.push(`  ${c.padEnd(15)} ${r.counts.byClass[c]}`);
+    out.push(
+      `findings: ${r.counts.mismatch} mismatch, ${r.counts.note} note, ${r.counts.uncertain} uncertain; ${r.counts.unexpected} unexpected, ${r.counts.expected} expected (exceptions)`,
+    );
+    for (const c of FINDING_CLASSES) {
+      const e = r.counts.expectedByClass[c];
+      out.push(`  ${c.padEnd(15)} ${r.counts.byClass[c]}${e > 0 ? ` (${e} expected)` : ''}`);
+    }
     if (r.dropped.findings > 0) out.push(`  (${r.dropped.findings} older findings not kept)`);
     out.push('');
     for (const f of r.findings) out.push(...findingLines(f, r));
@@ -66,7 +71,8 @@ export function renderText(r: AnalyzeReport): string {
 
 function findingLines(f: ReportFinding, r: AnalyzeReport): string[] {
   const lines = [
-    `[${f.kind}${f.uncertain ? ', uncertain' : ''}] ${f.class}  pid ${f.pid} ${sanitize(f.comm)}  mm ${f.mm ?? '?'} (${sanitize(f.mmKey)})  at ${timeString(f.ts, r.trace)}`,
+    `[${f.kind}${f.uncertain ? ', uncertain' : ''}${f.expected !== null ? `, expected: ${sanitize(f.expected)}` : ''}] ${f.class}  pid ${f.pid} ${sanitize(f.comm)}  mm ${f.mm ?? '?'} (${sanitize(f.mmKey)})  at ${timeString(f.ts, r.trace)}`,
+    `    asked:       ${sanitize(requestLine(f.request, f.comm))}`,
     `    exe:         ${sanitize(fileLine(f.exe))}`,
     `    vma walk:    ${sanitize(fileLine(f.vmaWalk, '(none known)'))}`,
     `    legacy walk: ${sanitize(fileLine(f.legacyWalk, '(none)'))}`,
@@ -82,11 +88,12 @@ function mmLines(m: ReportMm, r: MmContext): string[] {
   const lines = [
     `  ${sanitize(m.key)}  ${m.live ? 'live' : 'ended'}  pids ${m.pids.join(',')}  ${sanitize(m.comm)}  exe ${sanitize(fileLine(m.exe))}${m.gaps > 0 ? `  (${m.gaps} gap(s) while alive)` : ''}`,
   ];
+  if (m.request.filename !== null || m.request.argv0 !== null) lines.push(`      asked: ${sanitize(requestLine(m.request, m.comm))}`);
   if (m.live && m.answerStatus !== null) lines.push(`      vma walk ${m.answerStatus}: ${sanitize(fileLine(m.vmaWalk, '(none known)'))}`);
   if (m.timelineDropped > 0) lines.push(`      (${m.timelineDropped} transitions not kept)`);
   for (const t of m.timeline) {
     lines.push(
-      `      ${timeString(t.ts, r.trace)}  ${t.cause.padEnd(13)} ${t.exe ? sanitize(t.exe.path ?? t.exe.name) : ''}${t.note ? `  (${sanitize(t.note)})` : ''}`.trimEnd(),
+      `      ${timeString(t.ts, r.trace)}  ${t.cause.padEnd(13)} ${t.exe ? sanitize(shownPath(t.exe)) : ''}${t.note ? `  (${sanitize(t.note)})` : ''}`.trimEnd(),
     );
   }
   return lines;

@@ -107,7 +107,18 @@ export const PROBE_KINDS = {
     }),
   }),
   exec: kind({
-    fields: { oldTid: 'int', ppid: 'int', mm: 'hex', startCode: 'int', endCode: 'int', exe: 'file' },
+    fields: {
+      oldTid: 'int',
+      ppid: 'int',
+      mm: 'hex',
+      startCode: 'int',
+      endCode: 'int',
+      exe: 'file',
+      exeMagic: 'int',
+      exeInternalMount: 'int',
+      exeOverlayUpper: 'int',
+      argv0Src: 'int',
+    },
     filePrefixes: { exe: 'exe' },
     build: (b, f, p) => ({
       ts: b.ts,
@@ -122,6 +133,11 @@ export const PROBE_KINDS = {
       endCode: f.endCode,
       exe: f.exe,
       filename: p.str('filename'),
+      // argv0Src 1: argv[0] equals comm, so the probe did not print it.
+      argv0: f.argv0Src === 1 ? b.comm : p.str('argv0'),
+      exeMagic: f.exeMagic,
+      exeInternalMount: f.exeInternalMount === 1,
+      exeOverlayUpper: f.exeOverlayUpper === 1,
     }),
   }),
   fork: kind({
@@ -571,7 +587,7 @@ export class ProbeDecoder {
     const cpu = this.cpuOf(text.slice(2, s1));
     const seq = parseInt64(text.slice(s1 + 1, s2), 'part seq');
     const label = text.slice(s2 + 1, s3);
-    if (!/^[a-z]+(\.c[0-9]+)?$/.test(label)) throw new LineError(`bad part label "${label.slice(0, 32)}"`);
+    if (!/^[a-z][a-z0-9]*(\.c[0-9]+)?$/.test(label)) throw new LineError(`bad part label "${label.slice(0, 32)}"`);
     const h = this.pending.get(cpu);
     if (!h || h.seq !== seq) {
       // Its head was lost (a later seq than any head seen on this CPU): counted there.
@@ -625,8 +641,12 @@ export class ProbeDecoder {
         if (c === undefined) complete = false;
         else comps.push(c);
       }
+      // Cut at the depth bound (or a component cut at the string bound): keep what is known,
+      // without the leading "/" (it may not reach the root), flagged so it shows as "…/tail".
       const truncated = f.ncomp < 0;
-      entry = { name: h.parts?.get(`${f.prefix}.c0`) ?? '', path: complete && !truncated ? '/' + comps.join('/') : null, pathTruncated: truncated };
+      const known = complete ? comps.join('/') : null;
+      const path = known === null || (truncated && known === '') ? null : truncated ? known : `/${known}`;
+      entry = { name: h.parts?.get(`${f.prefix}.c0`) ?? '', path, pathTruncated: truncated };
       // A walk with lost parts is not worth remembering: the next sight of the file may be luckier.
       if (complete && f.pathId !== 0) this.paths.set(f.pathId, entry);
     }

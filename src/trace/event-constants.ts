@@ -9,3 +9,16 @@ export const SNAPSHOT_REASONS = ['startup', 'exec', 'exe_read', 'vma_change'] as
 
 /** Where a gap was seen: bpftrace's lost_events, or the decoder's per-CPU sequence numbers. */
 export const GAP_SOURCES = ['bpftrace', 'decoder'] as const;
+
+/**
+ * What an ELF file is, from its header, program headers and dynamic section:
+ * 'dynamic' has PT_INTERP; 'shared-object' is ET_DYN without PT_INTERP and without DF_1_PIE
+ * (a loader such as ld.so run as a program); 'static-pie' ET_DYN with DF_1_PIE and no
+ * PT_INTERP; 'static' ET_EXEC without PT_INTERP; 'not-elf' anything else.
+ */
+export const ELF_KINDS = ['dynamic', 'shared-object', 'static-pie', 'static', 'not-elf'] as const;
+
+/** Filesystem magics (statfs f_type, s_magic). */
+export const TMPFS_MAGIC = 0x01021994;
+export const HUGETLBFS_MAGIC = 0x958458f6;
+export const OVERLAYFS_MAGIC = 0x794c7630;

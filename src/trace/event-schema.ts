@@ -15,7 +15,7 @@
 // To add a field: add it to its kind's object below (Type.Optional when older traces lack it).
 // To add a kind: a new `Type.Object` with its `kind` literal, listed in EVENT_SCHEMAS.
 import { Type, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
-import { EXE_READ_SYSCALLS, GAP_SOURCES, SNAPSHOT_REASONS } from './event-constants.js';
+import { ELF_KINDS, EXE_READ_SYSCALLS, GAP_SOURCES, SNAPSHOT_REASONS } from './event-constants.js';
 
 /** Any integer a JSON number holds exactly (ints beyond 2^53 would be silently rounded). */
 export const Int = Type.Integer({ minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER });
@@ -81,6 +81,18 @@ export const ExecSchema = Type.Object({
   startCode: Int,
   endCode: Int,
   filename: Type.String(),
+  // Fields below came after schema 2 first shipped: older traces lack them, so each is optional.
+  /**
+   * argv[0] of the new image, read from its stack (for a #! script the kernel put the
+   * interpreter there). Absent in older traces, and when the exec's exec_begin was lost.
+   */
+  argv0: Type.Optional(Type.String()),
+  /** s_magic of the exe's superblock (0: no exe). */
+  exeMagic: Type.Optional(Int),
+  /** The exe's mount is kernel-internal (MNT_INTERNAL: memfd's shm mount). */
+  exeInternalMount: Type.Optional(Type.Boolean()),
+  /** The exe is an overlayfs inode with an upper (writable-layer) dentry. */
+  exeOverlayUpper: Type.Optional(Type.Boolean()),
 });
 
 /** task:task_newtask in the parent: a new task was created. */
@@ -240,6 +252,20 @@ export const ProcSnapshotSchema = Type.Object({
   exeIno: nullable(Int),
   /** Only file-backed executable mappings plus every mapping of the exe's (dev, ino). */
   maps: Type.Array(MapsEntrySchema),
+  // Fields below came after schema 2 first shipped: older traces lack them, so each is optional.
+  /** AT_BASE from /proc/pid/auxv: where the kernel mapped the ELF interpreter at exec, 0 when the image had none; null when unreadable. */
+  interpBase: Type.Optional(nullable(Int)),
+  /** The exe's ELF structure (read only when interpBase is 0; 'dynamic' otherwise). */
+  exeElf: Type.Optional(nullable(oneOf(ELF_KINDS))),
+  /** st_nlink of the exe (0: unlinked). */
+  exeNlink: Type.Optional(nullable(Int)),
+  /** statfs f_type of the exe's filesystem. */
+  exeFsMagic: Type.Optional(nullable(Int)),
+  /** Whether the exe's mount is in the process's mountinfo (false: kernel-internal, e.g. memfd). */
+  exeMountListed: Type.Optional(nullable(Type.Boolean())),
+  /** start_code/end_code from /proc/pid/stat (start-up snapshots only: no exec event gave them). */
+  startCode: Type.Optional(nullable(Int)),
+  endCode: Type.Optional(nullable(Int)),
 });
 
 /** Events the kernel dropped (bpftrace lost_events), or a gap the decoder could prove. */

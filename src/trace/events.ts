@@ -5,9 +5,9 @@
 // which imports this file alone, loads nothing but the name lists at run time.
 import type { Static } from '@sinclair/typebox';
 import type * as S from './event-schema.js';
-import { EXE_READ_SYSCALLS, SNAPSHOT_REASONS } from './event-constants.js';
+import { ELF_KINDS, EXE_READ_SYSCALLS, HUGETLBFS_MAGIC, OVERLAYFS_MAGIC, SNAPSHOT_REASONS, TMPFS_MAGIC } from './event-constants.js';
 
-export { EXE_READ_SYSCALLS, SNAPSHOT_REASONS };
+export { ELF_KINDS, EXE_READ_SYSCALLS, HUGETLBFS_MAGIC, OVERLAYFS_MAGIC, SNAPSHOT_REASONS, TMPFS_MAGIC };
 
 export type Hex = string;
 
@@ -28,6 +28,7 @@ export type ExeReadEvent = Static<typeof S.ExeReadSchema>;
 /** One line of /proc/<pid>/maps. */
 export type MapsEntry = Static<typeof S.MapsEntrySchema>;
 export type SnapshotReason = (typeof SNAPSHOT_REASONS)[number];
+export type ElfKind = (typeof ELF_KINDS)[number];
 export type ProcSnapshotEvent = Static<typeof S.ProcSnapshotSchema>;
 export type GapEvent = Static<typeof S.GapSchema>;
 

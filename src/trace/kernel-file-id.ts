@@ -16,6 +16,13 @@ export interface KernelFileId {
   /** What stat(2) says: a cheap identity for checking later that the exe is still the same file. */
   statDev: number;
   statIno: number;
+  /** stat's st_nlink: 0 once the file is unlinked everywhere. */
+  nlink: number;
+  /**
+   * Whether the file's mount is in the process's mountinfo: false for a kernel-internal mount
+   * (memfd's shm mount has no place in any namespace); null when fdinfo or mountinfo was unreadable.
+   */
+  mountListed: boolean | null;
 }
 
 function mountDev(mountinfo: string, mntId: number): number | null {
@@ -42,21 +49,23 @@ export function exeKernelId(pid: number, procRoot = '/proc'): KernelFileId {
     try {
       fdinfo = readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1');
     } catch {
-      return { dev: st.dev, ino: st.ino, fromMount: false, statDev: st.dev, statIno: st.ino };
+      return { dev: st.dev, ino: st.ino, fromMount: false, statDev: st.dev, statIno: st.ino, nlink: st.nlink, mountListed: null };
     }
     const mntId = /^mnt_id:\s*(\d+)/m.exec(fdinfo);
     const ino = /^ino:\s*(\d+)/m.exec(fdinfo);
     let dev: number | null = null;
+    let mountListed: boolean | null = null;
     if (mntId) {
       try {
         // The target's own mount namespace: its exe may sit on a mount we cannot see.
         dev = mountDev(readFileSync(`${procRoot}/${pid}/mountinfo`, 'latin1'), Number(mntId[1]));
+        mountListed = dev !== null;
       } catch {
         dev = null;
       }
     }
     const inode = ino ? Number(ino[1]) : st.ino;
-    const stat = { statDev: st.dev, statIno: st.ino };
+    const stat = { statDev: st.dev, statIno: st.ino, nlink: st.nlink, mountListed };
     return dev === null ? { dev: st.dev, ino: inode, fromMount: false, ...stat } : { dev, ino: inode, fromMount: true, ...stat };
   } finally {
     closeSync(fd);

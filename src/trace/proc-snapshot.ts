@@ -1,8 +1,9 @@
 // A userspace look at /proc/<pid>: the exe link and its identity, and the executable
 // mappings, as a ProcSnapshotEvent. Processes vanish at any moment: every read failure is an
 // error name in the result, never a throw.
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import type { MapsEntry, ProcSnapshotEvent, SnapshotReason } from './events.js';
+import { readdirSync, readFileSync, readlinkSync, statfsSync, statSync } from 'node:fs';
+import type { ElfKind, MapsEntry, ProcSnapshotEvent, SnapshotReason } from './events.js';
+import { elfKindOfFile } from './elf-kind.js';
 import { makedev } from '../kernel/dev-t.js';
 import { exeKernelId } from './kernel-file-id.js';
 import { decodeKernelBytes } from './kernel-string.js';
@@ -35,9 +36,16 @@ export function parseMapsLine(line: string): MapsEntry | null {
   };
 }
 
-/** Keep file-backed executable mappings, plus every mapping of the exe's (dev, ino). */
-export function selectMaps(entries: readonly MapsEntry[], exe: { dev: number; ino: number } | null): MapsEntry[] {
-  return entries.filter((e) => (e.ino !== 0 && e.perms[2] === 'x') || (exe !== null && e.ino === exe.ino && e.dev === exe.dev));
+/**
+ * Keep file-backed executable mappings, every mapping of the exe's (dev, ino), and the mapping at
+ * the interpreter's base (AT_BASE, whatever its permissions: it names the ELF interpreter).
+ */
+export function selectMaps(entries: readonly MapsEntry[], exe: { dev: number; ino: number } | null, interpBase: number | null = null): MapsEntry[] {
+  return entries.filter(
+    (e) =>
+      (e.ino !== 0 && (e.perms[2] === 'x' || (interpBase !== null && interpBase > 0 && e.start === interpBase))) ||
+      (exe !== null && e.ino === exe.ino && e.dev === exe.dev),
+  );
 }
 
 export function parseMaps(bytes: Uint8Array): { entries: MapsEntry[]; bad: number } {
@@ -75,23 +83,28 @@ export function snapshotProcess(pid: number, reason: SnapshotReason, procRoot = 
   let exeDev: number | null = null;
   let exeIno: number | null = null;
   let exeStat: { dev: number; ino: number } | null = null;
+  let exeNlink: number | null = null;
+  let exeMountListed: boolean | null = null;
   try {
     exeLink = decodeKernelBytes(readlinkSync(`${dir}/exe`, { encoding: 'buffer' }));
     const id = exeKernelId(pid, procRoot);
     exeDev = id.dev;
     exeIno = id.ino;
     exeStat = { dev: id.statDev, ino: id.statIno };
+    exeNlink = id.nlink;
+    exeMountListed = id.mountListed;
   } catch (err) {
     // ENOENT for kernel threads and zombies; a deleted exe still stats through the link.
     exeError = errName(err);
   }
+  const facts = exeStat !== null ? structureFacts(dir, reason) : NO_FACTS;
   let maps: MapsEntry[];
   try {
     const parsed = parseMaps(readFileSync(`${dir}/maps`));
     // An exe but no mappings at all: the process is exiting and released its mm, which is not
     // "text unmapped". (Kernel threads have neither and are kept.)
     if (parsed.entries.length === 0 && exeLink !== null) return { ok: false, pid, error: 'EXITING' };
-    maps = selectMaps(parsed.entries, exeDev !== null && exeIno !== null ? { dev: exeDev, ino: exeIno } : null);
+    maps = selectMaps(parsed.entries, exeDev !== null && exeIno !== null ? { dev: exeDev, ino: exeIno } : null, facts.interpBase ?? null);
   } catch (err) {
     // Gone between reads: a snapshot without its maps would look like "text unmapped".
     return { ok: false, pid, error: errName(err) };
@@ -101,8 +114,58 @@ export function snapshotProcess(pid: number, reason: SnapshotReason, procRoot = 
   if (exeStat !== null && !sameExeAfter(`${dir}/exe`, exeStat)) return { ok: false, pid, error: 'EXEC_RACE' };
   return {
     ok: true,
-    event: { kind: 'proc_snapshot', ts, pid: tgid, tid: pid, comm, reason, exeLink, exeError, exeDev, exeIno, maps },
+    event: { kind: 'proc_snapshot', ts, pid: tgid, tid: pid, comm, reason, exeLink, exeError, exeDev, exeIno, maps, exeNlink, exeMountListed, ...facts },
   };
+}
+
+type StructureFacts = Pick<ProcSnapshotEvent, 'interpBase' | 'exeElf' | 'exeFsMagic' | 'startCode' | 'endCode'>;
+const NO_FACTS: StructureFacts = { interpBase: null, exeElf: null, exeFsMagic: null, startCode: null, endCode: null };
+/** AT_BASE in the auxv: the ELF interpreter's load address. */
+const AT_BASE = 7n;
+
+/** What the finding rules need to know about the image without trusting any name. */
+function structureFacts(dir: string, reason: SnapshotReason): StructureFacts {
+  const interpBase = readAuxvBase(`${dir}/auxv`);
+  let exeElf: ElfKind | null = interpBase !== null && interpBase > 0 ? 'dynamic' : null;
+  // Only an image the kernel mapped no interpreter for needs its ELF read (static or a loader).
+  if (interpBase === 0) exeElf = tryOr(() => elfKindOfFile(`${dir}/exe`), null);
+  const exeFsMagic = tryOr(() => Number(statfsSync(`${dir}/exe`).type), null);
+  // Start-up processes have no exec event: their text range comes from /proc/pid/stat.
+  const code = reason === 'startup' ? tryOr(() => codeRange(readFileSync(`${dir}/stat`, 'latin1')), null) : null;
+  return { interpBase, exeElf, exeFsMagic, startCode: code?.[0] ?? null, endCode: code?.[1] ?? null };
+}
+
+function tryOr<T>(f: () => T, fallback: T): T {
+  try {
+    return f();
+  } catch {
+    return fallback;
+  }
+}
+
+/** AT_BASE from a 64-bit auxv (pairs of u64), or null when unreadable or absent. */
+export function readAuxvBase(path: string): number | null {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch {
+    return null;
+  }
+  for (let o = 0; o + 16 <= buf.length; o += 16) {
+    const type = buf.readBigUInt64LE(o);
+    if (type === 0n) break;
+    if (type === AT_BASE) return Number(buf.readBigUInt64LE(o + 8));
+  }
+  return null;
+}
+
+/** startcode and endcode (fields 26 and 27) of /proc/pid/stat; the comm may hold spaces and ")". */
+export function codeRange(stat: string): [number, number] | null {
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state), so field N is rest[N - 3].
+  const start = Number(rest[23]);
+  const end = Number(rest[24]);
+  return Number.isSafeInteger(start) && Number.isSafeInteger(end) ? [start, end] : null;
 }
 
 /** One stat is enough to tell the exe is still the same file: no second mountinfo read. */

@@ -1,5 +1,6 @@
 // Runs `exetrace analyze FILE --format json` from source and parses its output, for the live
 // scenario tests. Types cover only the documented fields the tests read.
+import type { AnalyzeReport } from '../../src/report/analysis.js';
 import { runCli } from '../support/cli.js';
 
 export interface AnalyzeFileAnswer {
@@ -23,13 +24,31 @@ export interface AnalyzeFinding {
   uncertain: boolean;
   explanation: string;
   evidence: unknown;
+  request: AnalyzeRequest;
+  /** The exception that labels it expected, or null. */
+  expected: string | null;
+  [key: string]: unknown;
+}
+
+export interface AnalyzeRequest {
+  filename: string | null;
+  argv0: string | null;
+  interp: string | null;
+}
+
+export interface AnalyzeMm {
+  key: string;
+  pids: number[];
+  comm: string;
+  exe: AnalyzeFileAnswer | null;
+  request: AnalyzeRequest;
   [key: string]: unknown;
 }
 
 export interface AnalyzeOutput {
-  counts: { total: number; mismatch: number; note: number; uncertain: number; byClass: Record<string, number> };
+  counts: AnalyzeReport['counts'];
   findings: AnalyzeFinding[];
-  mms: unknown[];
+  mms: AnalyzeMm[];
   /** Findings and mms left out by the report's caps. */
   dropped?: { findings: number; mms: number };
 }

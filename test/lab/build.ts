@@ -14,7 +14,7 @@ interface LabProgram {
   flags: string[];
 }
 
-export type LabProgramName = 'sleeper' | 'decoy' | 'textunmap' | 'exereplace' | 'memfdexec';
+export type LabProgramName = 'sleeper' | 'decoy' | 'textunmap' | 'exereplace' | 'memfdexec' | 'execat' | 'selfclone';
 
 const programs: LabProgram[] = [
   { name: 'sleeper', flags: [] },
@@ -22,6 +22,8 @@ const programs: LabProgram[] = [
   { name: 'textunmap', flags: [] },
   { name: 'exereplace', flags: [] },
   { name: 'memfdexec', flags: [] },
+  { name: 'execat', flags: [] },
+  { name: 'selfclone', flags: [] },
 ];
 
 function mtimeMs(path: string): number | null {

@@ -2,7 +2,7 @@
 // /proc/PID/exe and the VMA walk tell a particular story (see test/lab/README.md), waits until
 // it has been observed, and stops. Used by the live tests and to record the bundled sample trace.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { classOfScenario, type FindingClass, type FindingScenario } from '../../src/model/finding-classes.js';
@@ -12,8 +12,24 @@ import { buildLab, labDir, type LabProgramName } from './build.js';
 /** The finding class a scenario should produce (src/model/finding-classes.ts), or null for none. */
 export type ExpectedClass = FindingClass | null;
 
-/** One scenario per finding class (named in the class table), plus the hostile-name check. */
-export type ScenarioId = FindingScenario | 'hostile-name';
+/**
+ * One scenario per finding class (named in the class table), plus: the hostile-name check,
+ * evasions that must still give their class (renamed copies, a runtime's memfd self-clone),
+ * files named like a class that must give none, and the exec shapes users meet (#! scripts,
+ * execveat AT_EMPTY_PATH, fexecve, a binary shipped in an overlay's lower layer).
+ */
+export type ScenarioId =
+  | FindingScenario
+  | 'hostile-name'
+  | 'ldso-renamed-copy'
+  | 'memfd-self-clone'
+  | 'named-like-loader'
+  | 'named-like-memfd'
+  | 'named-like-deleted'
+  | 'hashbang-script'
+  | 'execveat-empty-path'
+  | 'fexecve'
+  | 'lower-layer';
 
 /** A file by identity (dev as stat's st_dev, ino); path for display and link comparison. */
 export interface FileIdentity {
@@ -47,6 +63,8 @@ export interface RunningScenario {
   loaded: FileIdentity | null;
   /** comm the scenario sets (hostile-name) or null when it is the kernel's default. */
   comm: Buffer | null;
+  /** What the exec asked for, where the scenario knows it: execve's filename and argv[0]. */
+  request?: { filename: string; argv0: string };
   /** "fact KEY VALUE" lines the program printed before "ready" (ret/errno of prctl, stat of layers, ...). */
   facts: Map<string, string[]>;
   /** The scenario's temp directory (removed by stop()), or null when it needs none. */
@@ -179,8 +197,12 @@ interface StartSpec {
   describe: (l: Launched) => Omit<RunningScenario, 'id' | 'expectedClass' | 'pid' | 'facts' | 'workDir' | 'stop'>;
 }
 
-function scenario<Id extends ScenarioId>(id: Id, description: string, prepare: (bins: Record<LabProgramName, string>) => StartSpec): Scenario & { id: Id } {
-  const expectedClass = classOfScenario(id);
+function scenario<Id extends ScenarioId>(
+  id: Id,
+  description: string,
+  prepare: (bins: Record<LabProgramName, string>) => StartSpec,
+  expectedClass: ExpectedClass = classOfScenario(id),
+): Scenario & { id: Id } {
   return {
     id,
     expectedClass,
@@ -320,6 +342,126 @@ const registry = [
     };
   }),
 
+  scenario(
+    'ldso-renamed-copy',
+    'a copy of ld.so under an ordinary name runs the sleeper: no name says "loader"',
+    (bins) => {
+      const { dir, copy } = copyInTemp(realpathSync(LDSO), 'ldcopy', 'helper-tool');
+      return {
+        command: copy,
+        args: [bins.sleeper],
+        workDir: dir,
+        describe: () => ({ ...plain(identityOf(Buffer.from(copy))), loaded: identityOf(Buffer.from(bins.sleeper)) }),
+      };
+    },
+    'loader-exec',
+  ),
+
+  scenario(
+    'memfd-self-clone',
+    "a runtime's self-clone (runc >= 1.1.15): /proc/self/exe copied to a sealed memfd runc_cloned:/proc/self/exe and re-exec'd",
+    (bins) => {
+      // Installed as .../runc: the shipped default exceptions expect this clone from runc.
+      const { dir, copy: runc } = copyInTemp(bins.selfclone, 'runc', 'runc');
+      return {
+        command: runc,
+        args: ['init'],
+        workDir: dir,
+        describe: (l) => ({
+          ...plain(identityFromFact(l.facts, 'memfd', '/memfd:runc_cloned:/proc/self/exe (deleted)')),
+          oldExe: identityOf(Buffer.from(runc)),
+        }),
+      };
+    },
+    'exe-memfd',
+  ),
+
+  scenario(
+    'named-like-loader',
+    'a copy of the sleeper named ld-linux-x86-64.so.2: an ordinary program, no finding',
+    (bins) => namedCopy(bins.sleeper, 'ldname', 'ld-linux-x86-64.so.2'),
+    null,
+  ),
+
+  scenario(
+    'named-like-memfd',
+    'a copy of the sleeper on a tmpfs mount, named memfd:payload at its root: no finding',
+    (bins) => {
+      const dir = tempDir('memfdname');
+      return {
+        command: 'unshare',
+        args: [
+          '-m',
+          '--propagation',
+          'private',
+          '--',
+          'sh',
+          '-c',
+          'mount -t tmpfs tmpfs "$1" && cp "$2" "$1/memfd:payload" && exec "$1/memfd:payload"',
+          'sh',
+          dir,
+          bins.sleeper,
+        ],
+        workDir: dir,
+        describe: (l) => {
+          const path = join(dir, 'memfd:payload');
+          const exe = readlinkSync(`/proc/${l.pid}/exe`);
+          if (exe !== path) throw new Error(`scenario lab: named-like-memfd: exe is ${exe}, not ${path}`);
+          // The tmpfs lives in the scenario's namespace: its identity comes from /proc.
+          const st = statSync(`/proc/${l.pid}/exe`);
+          return plain({ path, pathBytes: Buffer.from(path), dev: st.dev, ino: st.ino });
+        },
+      };
+    },
+    null,
+  ),
+
+  scenario(
+    'named-like-deleted',
+    'a copy of the sleeper whose file name ends in " (deleted)", still linked: no finding',
+    (bins) => namedCopy(bins.sleeper, 'delname', 'prog (deleted)'),
+    null,
+  ),
+
+  scenario(
+    'hashbang-script',
+    'a #! /bin/sh script: exe is the interpreter, the script is what was executed; no finding',
+    () => {
+      const dir = tempDir('script');
+      const script = join(dir, 'lab-script.sh');
+      writeFileSync(script, '#!/bin/sh\necho "ready $$"\nread line\n');
+      chmodSync(script, 0o755);
+      return {
+        command: script,
+        args: [],
+        workDir: dir,
+        // The kernel rewrites argv for a script: argv[0] is the interpreter as the #! line names it.
+        describe: () => ({ ...plain(identityOf(Buffer.from(realpathSync('/bin/sh')))), request: { filename: script, argv0: '/bin/sh' } }),
+      };
+    },
+    null,
+  ),
+
+  scenario(
+    'execveat-empty-path',
+    'execveat(fd, "", AT_EMPTY_PATH) of an O_PATH fd of the sleeper, argv[0] "sshd": no finding',
+    (bins) => fdExec(bins, 'empty-path', 'sshd'),
+    null,
+  ),
+
+  scenario('fexecve', 'glibc fexecve() of the sleeper, argv[0] "kworker/0:1": no finding', (bins) => fdExec(bins, 'fexecve', 'kworker/0:1'), null),
+
+  scenario('upper-layer', "a binary copied into a single overlay's merged view (the upper layer) after mounting, then run", (bins) =>
+    singleOverlay(bins, 'upper'),
+  ),
+
+  scenario(
+    'lower-layer',
+    "the sleeper shipped in a single overlay's lower layer and run from the merged view: no finding",
+    (bins) => singleOverlay(bins, 'lower'),
+    null,
+  ),
+
   scenario('hostile-name', 'a copy of the sleeper whose file name and comm hold terminal escapes and bad bytes', (bins) => {
     const dir = tempDir('hostile');
     // ESC sequences (clear screen, red), newline, both quotes, backslash and a byte that is not UTF-8.
@@ -342,6 +484,44 @@ const registry = [
 ];
 
 export const scenarios: readonly Scenario[] = registry;
+
+/** The sleeper exec'd through a file descriptor (test/lab/src/execat.c) with a chosen argv[0]. */
+function fdExec(bins: Record<LabProgramName, string>, mode: 'empty-path' | 'fexecve', argv0: string): StartSpec {
+  return {
+    command: bins.execat,
+    args: [mode, bins.sleeper, argv0],
+    // The kernel names an exec through an fd /dev/fd/N (bprm->filename).
+    describe: (l) => ({ ...plain(identityOf(Buffer.from(bins.sleeper))), request: { filename: `/dev/fd/${l.facts.get('fd')?.[0]}`, argv0 } }),
+  };
+}
+
+/** An executable copy of a file under NAME in a new temp dir. */
+function copyInTemp(program: string, tag: string, name: string): { dir: string; copy: string } {
+  const dir = tempDir(tag);
+  const copy = join(dir, name);
+  copyFileSync(program, copy);
+  chmodSync(copy, 0o755);
+  return { dir, copy };
+}
+
+/** A copy of a lab program under NAME in a temp dir, run as it is. */
+function namedCopy(program: string, tag: string, name: string): StartSpec {
+  const { dir, copy } = copyInTemp(program, tag, name);
+  return { command: copy, args: [], workDir: dir, describe: () => plain(identityOf(Buffer.from(copy))) };
+}
+
+function singleOverlay(bins: Record<LabProgramName, string>, layer: 'lower' | 'upper'): StartSpec {
+  const dir = tempDir(`overlay-${layer}`);
+  return {
+    command: 'unshare',
+    args: ['-m', '--propagation', 'private', '--', 'sh', join(labDir, 'single-overlay.sh'), dir, bins.sleeper, layer],
+    workDir: dir,
+    describe: (l) => {
+      const path = join(dir, 'merged', layer === 'upper' ? 'dropped' : 'prog');
+      return plain({ ...identityFromFact(l.facts, 'stat_target', path), sbDev: Number(l.facts.get('sbdev')?.[0]) });
+    },
+  };
+}
 
 // The lab defines a scenario for every finding class in the table: a class without one fails to compile.
 type MissingScenario = Exclude<ScenarioId, (typeof registry)[number]['id']>;

@@ -7,8 +7,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipLive } from '../support/live-gate.js';
 import { startRecord } from '../support/record.js';
-import { readTrace } from '../../src/trace/trace-reader.js';
-import type { ExecEvent } from '../../src/trace/events.js';
+import { workloadTree } from '../support/process-tree.js';
 import { analyzeJson, mismatchFindings, type AnalyzeOutput } from '../lab/analyze.js';
 
 const ITERATIONS = 70; // 6 execs each, plus the shell, seq and gcc's driver, cc1, as, collect2, ld
@@ -61,31 +60,11 @@ describe.skipIf(skipLive())('no mismatch findings for an ordinary workload', () 
       if (stopped.code !== 0) throw new Error(`record exited ${stopped.code}: ${stopped.stderr}`);
     }
 
-    // The workload's process tree, from the trace's own fork events (other tools may run on
-    // this host at the same time; their findings are not this test's business).
-    const children = new Map<number, number[]>();
-    const execs: ExecEvent[] = [];
-    for await (const rec of readTrace(out)) {
-      if (rec.type === 'trailer') trailerNote = `trailer: ${rec.trailer.events} events, ${rec.trailer.lostEvents} lost`;
-      if (rec.type !== 'event') continue;
-      const e = rec.event;
-      if (e.kind === 'fork' && !e.thread) children.set(e.pid, [...(children.get(e.pid) ?? []), e.childPid]);
-      if (e.kind === 'exec') execs.push(e);
-    }
-    const tree = new Set<number>([rootPid]);
-    const queue = [rootPid];
-    while (queue.length > 0) {
-      for (const c of children.get(queue.pop()!) ?? []) {
-        if (!tree.has(c)) {
-          tree.add(c);
-          queue.push(c);
-        }
-      }
-    }
-    workloadPids = tree;
-    const ours = execs.filter((e) => tree.has(e.pid));
-    execsInWorkload = ours.length;
-    for (const e of ours) execsByComm[e.comm] = (execsByComm[e.comm] ?? 0) + 1;
+    const tree = await workloadTree(out, rootPid);
+    if (tree.trailer) trailerNote = `trailer: ${tree.trailer.events} events, ${tree.trailer.lostEvents} lost`;
+    workloadPids = tree.pids;
+    execsInWorkload = tree.execs.length;
+    Object.assign(execsByComm, tree.execsByComm);
     analysis = await analyzeJson(out);
   });
 

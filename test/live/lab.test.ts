@@ -6,6 +6,9 @@ import { skipLive } from '../support/live-gate.js';
 import { buildLab } from '../lab/build.js';
 import { firstFileBackedExec, legacyWalk, mappingsOf, processState, readComm, readExe, readMaps, type ProcMapping } from '../lab/procfs.js';
 import { scenarioById, stopAllScenarios, type RunningScenario, type ScenarioId } from '../lab/scenarios.js';
+import { elfKindOfFile } from '../../src/trace/elf-kind.js';
+import { exeKernelId } from '../../src/trace/kernel-file-id.js';
+import { readAuxvBase } from '../../src/trace/proc-snapshot.js';
 
 const libc = () => statSync(realpathSync('/lib/x86_64-linux-gnu/libc.so.6'));
 const ldso = () => statSync('/lib64/ld-linux-x86-64.so.2');
@@ -170,6 +173,71 @@ describe.skipIf(skipLive())('scenario lab reproduces kernel-facts on this host',
     expect(readComm(run.pid).equals(Buffer.concat([run.comm!, Buffer.from('\n')]))).toBe(true);
     const first = firstFileBackedExec(readMaps(run.pid))!;
     expect([first.dev, first.ino]).toEqual([exe.dev, exe.ino]);
+  });
+
+  it('ldso-renamed-copy: exe is the copy, the kernel mapped no interpreter (AT_BASE 0), and the sleeper runs', async () => {
+    const run = await start('ldso-renamed-copy');
+    const exe = readExe(run.pid);
+    expect([exe.dev, exe.ino]).toEqual([run.exe.dev, run.exe.ino]);
+    expect(readAuxvBase(`/proc/${run.pid}/auxv`)).toBe(0);
+    expect(elfKindOfFile(`/proc/${run.pid}/exe`)).toBe('shared-object');
+    expect(mappingsOf(readMaps(run.pid), run.loaded!.dev, run.loaded!.ino).some((m) => m.perms[2] === 'x')).toBe(true);
+  });
+
+  it('named-like-loader: a program named like ld.so has an interpreter of its own', async () => {
+    const run = await start('named-like-loader');
+    expect(readExe(run.pid).link.toString()).toMatch(/\/ld-linux-x86-64\.so\.2$/);
+    expect(readAuxvBase(`/proc/${run.pid}/auxv`)).toBeGreaterThan(0);
+    expect(elfKindOfFile(`/proc/${run.pid}/exe`)).toBe('dynamic');
+  });
+
+  it('memfd-self-clone: exe is /memfd:runc_cloned:/proc/self/exe (deleted) on device 0:1, on a mount in no mountinfo', async () => {
+    const run = await start('memfd-self-clone');
+    const exe = readExe(run.pid);
+    expect(exe.link.toString()).toBe('/memfd:runc_cloned:/proc/self/exe (deleted)');
+    expect([exe.dev, exe.ino]).toEqual([run.exe.dev, run.exe.ino]);
+    expect(exe.dev).toBe(1);
+    expect(exeKernelId(run.pid).mountListed).toBe(false);
+  });
+
+  it('named-like-memfd: a tmpfs file named memfd:payload sits on a listed mount', async () => {
+    const run = await start('named-like-memfd');
+    expect(readExe(run.pid).link.toString()).toBe(run.exe.path);
+    expect(exeKernelId(run.pid).mountListed).toBe(true);
+  });
+
+  it('named-like-deleted: the link ends in " (deleted)" but the file is linked', async () => {
+    const run = await start('named-like-deleted');
+    expect(readExe(run.pid).link.toString()).toMatch(/ \(deleted\)$/);
+    expect(exeKernelId(run.pid).nlink).toBe(1);
+  });
+
+  it('hashbang-script: exe is the interpreter; argv[0] is the interpreter, argv[1] the script', async () => {
+    const run = await start('hashbang-script');
+    const exe = readExe(run.pid);
+    expect([exe.dev, exe.ino]).toEqual([run.exe.dev, run.exe.ino]);
+    const argv = readFileSync(`/proc/${run.pid}/cmdline`, 'latin1').split('\0');
+    expect(argv.slice(0, 2)).toEqual(['/bin/sh', run.request!.filename]);
+  });
+
+  for (const id of ['execveat-empty-path', 'fexecve'] as const) {
+    it(`${id}: exe is the sleeper, argv[0] the one asked for, comm the file's name (6.14+)`, async () => {
+      const run = await start(id);
+      const exe = readExe(run.pid);
+      expect([exe.dev, exe.ino]).toEqual([run.exe.dev, run.exe.ino]);
+      expect(readFileSync(`/proc/${run.pid}/cmdline`, 'latin1').split('\0')[0]).toBe(run.request!.argv0);
+      expect(readComm(run.pid).toString()).toBe('sleeper\n');
+    });
+  }
+
+  it('upper-layer and lower-layer: the dropped binary is in the upper dir, the shipped one is not', async () => {
+    const up = await start('upper-layer');
+    expect(up.facts.get('in_upper')?.[0]?.trim()).toBe('dropped');
+    expect(readExe(up.pid).link.toString()).toBe(up.exe.path);
+    await up.stop();
+    const low = await start('lower-layer');
+    expect(low.facts.get('in_upper')?.[0]?.trim() ?? '').toBe('');
+    expect(readExe(low.pid).link.toString()).toBe(low.exe.path);
   });
 
   it('stop() ends the process and removes its temp directory; the overlay mounts never reach our namespace', async () => {

@@ -43,6 +43,7 @@ const finding: FindingRow = {
   comm: 'sleep',
   mm: '0xffff888100000b',
   exe: '/usr/lib64/ld-linux-x86-64.so.2',
+  expected: null,
   vmaWalk: '/usr/lib/libc.so.6 @7f00',
   legacyWalk: '',
   uncertain: false,
@@ -103,15 +104,17 @@ describe('Dashboard (pure component)', () => {
     );
   });
 
-  it('renders the detail pane: timeline and executable mappings', () => {
+  it('renders the detail pane: what was asked for, timeline and executable mappings', () => {
     const detail: MmDetail = {
       row: rows[1]!,
+      asked: 'filename /dev/fd/3, argv[0] "sshd", comm "3"',
       timeline: [{ ts: 1_000_000_000, text: 'exec pid 200 exe=/usr/lib64/ld-linux-x86-64.so.2' }],
       mappings: [{ start: 0x7f0000000000, end: 0x7f0000001000, perms: 'r-xp', path: '/usr/lib/libc.so.6 [snapshot]' }],
       findings: [finding],
     };
     const frame = render(<Dashboard {...props({ ui: { ...initialUiState, mode: 'detail', selectedKey: 'b' }, detail })} />).lastFrame()!;
     expect(frame).toContain('mm 0xffff88810000b');
+    expect(frame).toContain('asked: filename /dev/fd/3, argv[0] "sshd", comm "3"');
     expect(frame).toContain('timeline (1');
     expect(frame).toContain('00:00:01.000  exec pid 200');
     expect(frame).toContain('7f0000000000-7f0000001000 r-xp /usr/lib/libc.so.6 [snapshot]');

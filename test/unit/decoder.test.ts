@@ -43,7 +43,7 @@ const P = (seq: number, label: string, text: string, cpu = 0) => rec(`P ${cpu} $
 describe('ProbeDecoder: every kind', () => {
   it("exec with an exe path built from reversed components and stat dev; comm is the head's last field", () => {
     const e = one([
-      H('exec', 1, 4, `10 1 0xffff888100070640 94000 95000 0xffff8881f8dd0780 ${MKDEV_254_0} 2147263 7 3`, HOSTILE, { ts: 100, pid: 10, tid: 11 }),
+      H('exec', 1, 4, `10 1 0xffff888100070640 94000 95000 0xffff8881f8dd0780 ${MKDEV_254_0} 2147263 7 3 61267 0 0 1`, HOSTILE, { ts: 100, pid: 10, tid: 11 }),
       P(1, 'filename', '/tmp/d/' + HOSTILE),
       P(1, 'exe.c0', HOSTILE),
       P(1, 'exe.c1', 'd'),
@@ -55,6 +55,24 @@ describe('ProbeDecoder: every kind', () => {
     expect(encodeKernelString(e.comm)).toEqual(Buffer.from(HOSTILE, 'latin1'));
     expect(encodeKernelString(e.exe!.name)).toEqual(Buffer.from(HOSTILE, 'latin1'));
     expect(encodeKernelString(e.exe!.path!)).toEqual(Buffer.from('/tmp/d/' + HOSTILE, 'latin1'));
+  });
+
+  it('exec: argv0 is a part unless it equals comm; exe mount, superblock magic and overlay layer are head fields', () => {
+    const masq = one([
+      H('exec', 1, 2, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 0 255 16914836 1 0 0`, 'memfd:x'),
+      P(1, 'argv0', 'sshd: root'),
+      P(1, 'filename', '/dev/fd/3'),
+    ]);
+    expect(masq).toMatchObject({
+      kind: 'exec',
+      argv0: 'sshd: root',
+      filename: '/dev/fd/3',
+      exeMagic: 0x01021994,
+      exeInternalMount: true,
+      exeOverlayUpper: false,
+    });
+    const plain = one([H('exec', 1, 0, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 0 255 2035054128 0 1 1`, 'prog')]);
+    expect(plain).toMatchObject({ argv0: 'prog', exeMagic: 0x794c7630, exeInternalMount: false, exeOverlayUpper: true });
   });
 
   it('a comm with spaces, or empty, is the rest of the head', () => {
@@ -91,7 +109,7 @@ describe('ProbeDecoder: every kind', () => {
 
   it('a path goes out once per identity: later references resolve from the dictionary', () => {
     const out = run([
-      H('exec', 1, 3, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 9 2`),
+      H('exec', 1, 3, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 9 2 61267 0 0 1`),
       P(1, 'filename', 'x'),
       P(1, 'exe.c0', 'a'),
       P(1, 'exe.c1', 'bin'),
@@ -112,7 +130,7 @@ describe('ProbeDecoder: every kind', () => {
     const unresolved: number[] = [];
     const d = new ProbeDecoder({ onUnresolvedFile: () => unresolved.push(1) });
     const out = [
-      ...d.push(H('exec', 1, 2, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 9 1`), 1),
+      ...d.push(H('exec', 1, 2, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 9 1 61267 0 0 1`), 1),
       ...d.push(P(1, 'filename', 'x'), 2),
       ...d.push(P(1, 'exe.c0', 'old'), 3),
       ...d.push(H('mm_attach', 2, 0, `10 0xb 0xf2 ${MKDEV_254_0} 5 10 255`), 4),
@@ -126,10 +144,10 @@ describe('ProbeDecoder: every kind', () => {
 
   it('the same inode under two paths (a hard link) keeps both, by path id', () => {
     const out = run([
-      H('exec', 1, 2, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 1 1`),
+      H('exec', 1, 2, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 1 1 61267 0 0 1`),
       P(1, 'filename', 'x'),
       P(1, 'exe.c0', 'first'),
-      H('exec', 2, 2, `1 0 0xa 1 2 0xf2 ${MKDEV_254_0} 5 2 1`),
+      H('exec', 2, 2, `1 0 0xa 1 2 0xf2 ${MKDEV_254_0} 5 2 1 61267 0 0 1`),
       P(2, 'filename', 'x'),
       P(2, 'exe.c0', 'second'),
       H('mm_attach', 3, 0, `10 0xb 0xf2 ${MKDEV_254_0} 5 1 255`),
@@ -352,7 +370,7 @@ describe('ProbeDecoder: malformed input never throws', () => {
   });
 
   it('emits a head whose parts never came, with an issue, on flush', () => {
-    const out = run([H('exec', 1, 3, `1 0 0xa 1 2 0xf ${MKDEV_254_0} 3 0 2`), P(1, 'exe.c0', 'x')]);
+    const out = run([H('exec', 1, 3, `1 0 0xa 1 2 0xf ${MKDEV_254_0} 3 0 2 61267 0 0 1`), P(1, 'exe.c0', 'x')]);
     expect(issues(out)[0]!.cause).toMatch(/1 of 3 parts arrived/);
     expect(events(out)[0]).toMatchObject({ kind: 'exec', comm: 'a', filename: '', exe: { name: 'x', path: null } });
   });
@@ -363,9 +381,24 @@ describe('ProbeDecoder: malformed input never throws', () => {
     expect(issues(out)).toHaveLength(1);
   });
 
-  it('marks a truncated walk', () => {
-    const e = one([H('mmap', 1, 1, `0xa 1 4096 5 2 3 0 0xf ${MKDEV_254_0} 3 0 -1`), P(1, 'file.c0', 'deep')]);
-    expect(e).toMatchObject({ file: { name: 'deep', path: null, pathTruncated: true } });
+  it('marks a truncated walk and keeps the tail it knows (no leading "/": it may not reach the root)', () => {
+    const e = one([H('mmap', 1, 2, `0xa 1 4096 5 2 3 0 0xf ${MKDEV_254_0} 3 0 -2`), P(1, 'file.c0', 'deep'), P(1, 'file.c1', 'dir')]);
+    expect(e).toMatchObject({ file: { name: 'deep', path: 'dir/deep', pathTruncated: true } });
+  });
+
+  it('two files with the same truncated tail stay two files (identity is dev and ino, never the path)', () => {
+    const d = new ProbeDecoder();
+    const out = [
+      ...d.push(H('mmap', 1, 1, `0xa 1 4096 5 2 3 0 0xf1 ${MKDEV_254_0} 3 0 -1`), 1),
+      ...d.push(P(1, 'file.c0', 'same'), 2),
+      ...d.push(H('mmap', 2, 1, `0xa 1 4096 5 2 3 0 0xf2 ${MKDEV_254_0} 4 0 -1`), 3),
+      ...d.push(P(2, 'file.c0', 'same'), 4),
+    ];
+    const files = events(out).map((e) => (e.kind === 'mmap' ? e.file : null));
+    expect(files.map((f) => [f?.ino, f?.path, f?.pathTruncated])).toEqual([
+      [3, 'same', true],
+      [4, 'same', true],
+    ]);
   });
 });
 

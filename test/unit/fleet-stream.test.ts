@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, headers } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TracePublisher } from '../../src/fleet/publisher.js';
+import { DEFAULT_STREAM_LIMITS, type TracePublisher } from '../../src/fleet/publisher.js';
 import { BATCH_HEADER, hostSubject, RECORDING_HEADER, STREAM_NAME } from '../../src/fleet/subject.js';
 import { SCHEMA_VERSION } from '../../src/trace/trace-format.js';
 import { readTrace, replayTrace, type TraceRecord } from '../../src/trace/trace-reader.js';
@@ -76,6 +76,19 @@ describe.skipIf(skipNoNats())('fleet stream on a real nats-server', () => {
     const h = r.records[0];
     expect(h?.type === 'header' && h.header.hostname).toBe('unit-a');
     expect(r.records.at(-1)?.type).toBe('trailer');
+    // The stream the first publisher created: bounded by the given limits, file storage, a 10 min duplicate window.
+    const nc = await connect({ servers: `127.0.0.1:${nats.port}` });
+    const info = await (await nc.jetstreamManager()).streams.info(STREAM_NAME);
+    await nc.close();
+    expect(info.config).toMatchObject({
+      subjects: ['exetrace.*.trace'],
+      storage: 'file',
+      retention: 'limits',
+      discard: 'old',
+      max_bytes: DEFAULT_STREAM_LIMITS.maxBytes,
+      max_age: DEFAULT_STREAM_LIMITS.maxAgeSeconds * 1e9,
+      duplicate_window: 10 * 60 * 1e9,
+    });
   });
 
   it('drops re-sent batches, reports missing ones, and names foreign messages', async () => {

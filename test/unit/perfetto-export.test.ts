@@ -65,7 +65,10 @@ describe('export --perfetto on the bundled lab recording', async () => {
     // No mm track's tid is some process's pid: a viewer would take it for that process's main thread.
     const pids = new Set(events.map((e) => e.pid));
     expect(events.filter((e) => e.tid !== e.pid && pids.has(e.tid))).toEqual([]);
-    expect(doc!.otherData).toMatchObject({ hostname: 'vm', events: lines.length - 3, truncated: false });
+    // The recorder's own count of what it wrote, in the trailer.
+    const trailer = JSON.parse(lines.filter((l) => l !== '').at(-1)!) as { magic: string; events: number };
+    expect(trailer.magic).toBe('exetrace-trailer');
+    expect(doc!.otherData).toMatchObject({ hostname: 'vm', events: trailer.events, truncated: false });
   });
 
   it('has one mm span per mm of the analysis, each exe_file epoch nested inside it', () => {

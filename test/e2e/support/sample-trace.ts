@@ -45,6 +45,24 @@ export function sampleEvents(opts: SampleTraceOptions = {}): TraceEvent[] {
   for (let i = 0; i < plain; i++) events.push(...exec(i, 1000 + i, `worker${i}`, file('/usr/bin/sleep', 500), next()));
   const ldso = file('/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', 600);
   events.push(...exec(100, 2000, 'ld-linux-x86-64', ldso, next()));
+  // What proves it a loader: the kernel mapped no interpreter (AT_BASE 0) and its ELF is a
+  // shared object without PT_INTERP.
+  events.push({
+    kind: 'proc_snapshot',
+    ts: next(),
+    pid: 2000,
+    tid: 2000,
+    comm: 'ld-linux-x86-64',
+    reason: 'exec',
+    exeLink: ldso.path,
+    exeError: null,
+    exeDev: ldso.dev,
+    exeIno: ldso.ino,
+    maps: [{ start: 0x7f0000001000, end: 0x7f0000027000, perms: 'r-xp', offset: 0x1000, dev: ldso.dev, ino: ldso.ino, path: ldso.path! }],
+    interpBase: 0,
+    exeElf: 'shared-object',
+    exeNlink: 1,
+  });
   events.push(...exec(101, 3000, HOSTILE_COMM, file(HOSTILE_PATH, 700), next()));
   const gone = file('/tmp/vanishing', 800);
   events.push(...exec(102, 4000, 'vanishing', gone, next()));
@@ -60,6 +78,7 @@ export function sampleEvents(opts: SampleTraceOptions = {}): TraceEvent[] {
     exeDev: gone.dev,
     exeIno: gone.ino,
     maps: [{ start: 0x400000, end: 0x401000, perms: 'r-xp', offset: 0, dev: gone.dev, ino: gone.ino, path: '/tmp/vanishing (deleted)' }],
+    exeNlink: 0,
   });
   events.push({ kind: 'gap', ts: next(), lost: 3, source: 'bpftrace' });
   return events;

@@ -3,11 +3,13 @@
 #define LAB_H
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <stdarg.h>
 #include <sys/syscall.h>
@@ -105,6 +107,30 @@ __attribute__((unused)) static void lab_replace_with_anon_copy(const struct lab_
     void *moved = mremap(copy, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)r[i].start);
     if (moved != (void *)r[i].start) lab_die("mremap");
   }
+}
+
+/* Copy the file at PATH into a new memfd (memfd_create NAME, FLAGS); returns the fd. */
+__attribute__((unused)) static int lab_copy_to_memfd(const char *path, const char *name, unsigned int flags) {
+  int src = open(path, O_RDONLY | O_CLOEXEC);
+  if (src < 0) lab_die("open source");
+  struct stat st;
+  if (fstat(src, &st) != 0) lab_die("fstat source");
+  int mfd = memfd_create(name, flags);
+  if (mfd < 0) lab_die("memfd_create");
+  off_t off = 0;
+  while (off < st.st_size) {
+    ssize_t n = sendfile(mfd, src, &off, (size_t)(st.st_size - off));
+    if (n <= 0) lab_die("sendfile");
+  }
+  close(src);
+  return mfd;
+}
+
+/* Print "fact KEY DEV INO" for an fd. */
+__attribute__((unused)) static void lab_fact_identity(const char *key, int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) lab_die("fstat");
+  lab_fact(key, "%lu %lu", (unsigned long)st.st_dev, (unsigned long)st.st_ino);
 }
 
 #endif
