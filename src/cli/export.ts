@@ -16,8 +16,8 @@ A Perfetto process per process (a reused pid is a new one, labelled so), a track
 the mm's life is a span, each exe_file epoch (exec, fork-inherit, prctl-replace, up to teardown)
 a span inside it. Findings and /proc/PID/exe reads are instant events (click one: args hold the
 explanation and evidence); lost-event gaps are global instants. Timestamps: CLOCK_MONOTONIC µs.
-Exit status: 0 when exported, 1 when OUT cannot be written, 2 when FILE is not a readable exetrace trace
-or has a bad line (without --lenient).`;
+Exit status: 0 when exported (or when the reader of stdout went away), 1 when OUT cannot be written,
+2 when FILE is not a readable exetrace trace or has a bad line (without --lenient).`;
 
 interface ExportCliOptions {
   perfetto: string;
@@ -55,6 +55,8 @@ export async function runExport(file: string, opts: ExportCliOptions, err: NodeJ
     return 0;
   } catch (e) {
     progress.stop();
+    // The reader of stdout went away (| head): a normal end, as for any Unix filter.
+    if (toStdout && (e as NodeJS.ErrnoException).code === 'EPIPE') return 0;
     const cause = e instanceof Error ? e.message : String(e);
     err.write(`exetrace export: cannot write ${sanitize(opts.perfetto)}: ${sanitize(cause)}\n`);
     return 1;

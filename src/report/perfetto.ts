@@ -80,6 +80,8 @@ interface ProcessInstance {
   bornAt: number;
   diedAt: number | null;
   named: string | null;
+  /** Its latest mm track: where reads of its exe link land once its mm is gone. */
+  lastTrack: { pid: number; tid: number } | null;
 }
 
 /** PID_MAX_LIMIT: pids are below it, so one bit each says whether a pid was ever used. */
@@ -91,9 +93,11 @@ const us = (ns: number): number => ns / 1000;
 
 const fileArgs = (f: FileAnswer | TransitionLike['exe'] | null): string | null => (f === null ? null : sanitize(fileLine(f)));
 
-const exeLabel = (f: TransitionLike['exe'] | FileAnswer | null, fallback: string): string => sanitize(f === null ? fallback : shownPath(f));
+/** A file for display: its path, else its name, else (a probe could not read either) its inode. */
+const exeLabel = (f: TransitionLike['exe'] | FileAnswer | null, fallback: string): string =>
+  f === null ? sanitize(fallback) : sanitize(shownPath(f)) || `(unnamed, ino ${f.ino})`;
 
-const baseName = (s: string): string => s.slice(s.lastIndexOf('/') + 1) || s;
+const baseName = (s: string): string => s.slice(s.lastIndexOf('/') + 1) || s || '(unnamed)';
 
 const evidenceArgs = (refs: readonly EvidenceRef[]): string[] =>
   refs.map((e) => `${e.kind}@${e.ts}${e.pid !== null ? ` pid ${e.pid}` : ''}${e.line !== undefined ? ` line ${e.line}` : ''}`);
@@ -149,7 +153,7 @@ export class PerfettoTracks {
     const inRange = pid >= 0 && pid < PID_LIMIT;
     const reused = known !== undefined || (inRange && (this.pidEverUsed[pid >> 3]! & (1 << (pid & 7))) !== 0);
     const use = known !== undefined ? (known.use === 0 ? 0 : known.use + 1) : reused ? 0 : 1;
-    const p: ProcessInstance = { perfettoPid: reused ? this.nextReusedPid++ : pid, use, bornAt: ts, diedAt: null, named: null };
+    const p: ProcessInstance = { perfettoPid: reused ? this.nextReusedPid++ : pid, use, bornAt: ts, diedAt: null, named: null, lastTrack: null };
     if (inRange) this.pidEverUsed[pid >> 3]! |= 1 << (pid & 7);
     this.processes.set(pid, p);
     return p;
@@ -163,6 +167,7 @@ export class PerfettoTracks {
     const proc = this.processOf(owner, first?.ts ?? 0);
     const track: Track = { pid: proc.perfettoPid, tid: this.nextTid++, lastUs: 0, transitions: 0, epochOpen: false };
     this.tracks.set(m.key, track);
+    proc.lastTrack = { pid: track.pid, tid: track.tid };
     const exe = first?.exe ?? null;
     const name = baseName(exeLabel(exe, m.comm));
     // Named by the exe it runs; a reused pid says so, so two processes with one pid read apart.
@@ -323,17 +328,20 @@ export class PerfettoTracks {
   }
 
   /** A thread-scoped instant on a track (the trace-wide one without a track); instants need no order. */
-  private instant(track: Track | null, ns: number, cat: string, name: string, args: Record<string, unknown>): void {
+  private instant(track: { pid: number; tid: number } | null, ns: number, cat: string, name: string, args: Record<string, unknown>): void {
     const where = track ?? TRACE_TRACK;
     this.emit({ ph: 'i', s: 't', pid: where.pid, tid: where.tid, ts: us(ns), cat, name, args });
   }
 
-  /** A read of /proc/PID/exe, on the track of the process whose link was read (else the reader's). */
+  /**
+   * A read of /proc/PID/exe, on the track of the mm whose link was read; once that mm is gone (a
+   * read racing the exit), on its process's last track; else on the reader's.
+   */
   private exeRead(e: Extract<TraceEvent, { kind: 'exe_read' }>, state: ModelState): void {
     const target: MmRecord | undefined = e.targetPid !== null ? mmOfPid(state, e.targetPid) : undefined;
-    const own = mmOfPid(state, e.pid);
-    const m = target ?? own;
-    const track = m === undefined ? null : this.follow(m);
+    const own = target === undefined ? mmOfPid(state, e.pid) : undefined;
+    const gone = target === undefined && e.targetPid !== null ? (this.processes.get(e.targetPid)?.lastTrack ?? null) : null;
+    const track = target !== undefined ? this.follow(target) : gone !== null ? gone : own !== undefined ? this.follow(own) : null;
     this.instant(track, e.ts, 'exe_read', `read /proc/${e.targetPid ?? '?'}/exe`, {
       reader: { pid: e.pid, tid: e.tid, comm: sanitize(e.comm) },
       target: e.targetPid,

@@ -24,7 +24,8 @@ export interface ReadProgress {
 /** No bar. */
 export const NO_PROGRESS: ReadProgress = { file: () => undefined, pause: () => undefined, update: () => undefined, stop: () => undefined };
 
-function humanBytes(n: number): string {
+/** 1023 B, 1.0 KiB, 3.2 MiB: as the bar shows sizes. */
+export function humanBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let v = n / 1024;
@@ -118,7 +119,9 @@ export function readProgress(files: readonly string[], stream: NodeJS.WritableSt
     hideCursor: false,
     clearOnComplete: shared,
     etaBuffer: 50,
-    linewrap: false,
+    // true: cli-progress trims the line to the width itself instead of turning the terminal's
+    // autowrap off, which a Ctrl-C would leave off.
+    linewrap: true,
   });
   let index = 0;
   let before = 0;

@@ -1,6 +1,8 @@
 // export --perfetto: the Chrome trace-event JSON checked against what the format requires
 // (phases, a pid and tid on every event, B/E perfectly nested per track, ts monotonic per track),
 // and against the analysis of the same trace (every finding, exe read and mm is there).
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +13,7 @@ import { runExport } from '../../src/cli/export.js';
 import type { ChromeTraceEvent } from '../../src/report/perfetto.js';
 import type { TraceEvent } from '../../src/trace/events.js';
 import { formatViolations } from '../support/chrome-trace.js';
-import { REPO_ROOT, runCli } from '../support/cli.js';
+import { cliCommand, REPO_ROOT, runCli } from '../support/cli.js';
 import { SH, SLEEP, ev, file, ordinaryLaunch, ordinaryMaps } from './fixtures/model-events.fixture.js';
 import { traceText } from './fixtures/trace-header.fixture.js';
 import { sink } from '../support/sink.js';
@@ -156,6 +158,21 @@ describe('export --perfetto on the bundled lab recording', async () => {
   });
 });
 
+/** pid 200 (comm "reader") readlinks /proc/100/exe. */
+const readlinkBy200 = (ts: number, ret: number, answer: string | null): TraceEvent => ({
+  kind: 'exe_read',
+  ts,
+  pid: 200,
+  tid: 200,
+  comm: 'reader',
+  syscall: 'readlink',
+  path: '/proc/100/exe',
+  dirName: null,
+  targetPid: 100,
+  ret,
+  answer,
+});
+
 describe('export --perfetto on hostile and tricky traces', () => {
   const HOSTILE = file(0x801, 7001, '/tmp/\x1b]0;pwned\x07ev\nil\u202e.bin');
   const A = '0xffff888100000a00';
@@ -181,19 +198,7 @@ describe('export --perfetto on hostile and tricky traces', () => {
       ev.exec(3_100_100, 100, C, SLEEP),
       ev.snapshot(3_100_200, 100, 'exec', SLEEP, ordinaryMaps(SLEEP)),
       { ...ev.snapshot(3_200_000, 100, 'exe_read', SLEEP, ordinaryMaps(SLEEP)) },
-      {
-        kind: 'exe_read',
-        ts: 3_300_000,
-        pid: 200,
-        tid: 200,
-        comm: 'reader',
-        syscall: 'readlink',
-        path: '/proc/100/exe',
-        dirName: null,
-        targetPid: 100,
-        ret: 14,
-        answer: '/usr/bin/sleep',
-      },
+      readlinkBy200(3_300_000, 14, '/usr/bin/sleep'),
     ];
     const { code, doc } = await exportTo(trace(events, 'tricky.trace'), 'tricky.json');
     expect(code).toBe(0);
@@ -242,6 +247,32 @@ describe('export --perfetto on hostile and tricky traces', () => {
     expect(names.map((e) => (e.args as { name: string }).name)).toEqual(['dash (pid 100 reused)']);
   });
 
+  it("a read of a dead process's exe link lands on that process, not on the reader", async () => {
+    const events: TraceEvent[] = [
+      ...ordinaryLaunch(1000, 200, B),
+      ...ordinaryLaunch(2000, 100, A),
+      ev.exit(3000, 100),
+      ev.mmExit(3001, 100, A, SLEEP),
+      readlinkBy200(4000, -2, null),
+    ];
+    const { doc } = await exportTo(trace(events, 'late-read.trace'), 'late-read.json');
+    expect(formatViolations(doc!.traceEvents)).toEqual([]);
+    const r = doc!.traceEvents.find((e) => e.cat === 'exe_read')!;
+    const span = doc!.traceEvents.find((e) => e.ph === 'B' && e.cat === 'mm' && (e.args as { pid: number }).pid === 100)!;
+    expect([r.pid, r.tid]).toEqual([span.pid, span.tid]);
+  });
+
+  it('an exe the probe could not name still gives every span a name', async () => {
+    const nameless = { ...file(0x801, 4242, '/x'), name: '', path: null };
+    const { code, doc } = await exportTo(
+      trace([ev.exec(1000, 300, A, nameless), ev.exit(2000, 300), ev.mmExit(2001, 300, A, nameless)], 'nameless.trace'),
+      'nameless.json',
+    );
+    expect(code).toBe(0);
+    expect(formatViolations(doc!.traceEvents)).toEqual([]);
+    expect(doc!.traceEvents.find((e) => e.ph === 'B' && e.cat === 'exe_file')!.name).toBe('(unnamed, ino 4242)');
+  });
+
   it('a file that is not a trace: exit 2, a clear error, no output file left', async () => {
     const path = join(dir, 'not-a-trace');
     writeFileSync(path, 'hello\n');
@@ -258,6 +289,18 @@ describe('export --perfetto on hostile and tricky traces', () => {
     expect(r.stderr).toBe('');
     const d = JSON.parse(r.stdout) as ChromeTrace;
     expect(formatViolations(d.traceEvents)).toEqual([]);
+  });
+
+  it('OUT -: a reader that goes away after the first bytes (| head) is a normal end: exit 0, nothing on stderr', async () => {
+    const [cmd, argv] = cliCommand(['export', SAMPLE, '--perfetto', '-']);
+    const child = spawn(cmd, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += String(d)));
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('an unwritable OUT is exit 1 with the cause, no stack trace', async () => {

@@ -49,6 +49,9 @@ describe('progress bar', () => {
       progress.stop();
     }
     expect(tty.text()).toContain('100% |');
+    // No terminal state a Ctrl-C could leave behind: autowrap stays on, the cursor stays visible.
+    expect(tty.text()).not.toContain('\x1b[?7l');
+    expect(tty.text()).not.toContain('\x1b[?25l');
   });
 
   it('writes nothing when the stream is not a terminal', async () => {
