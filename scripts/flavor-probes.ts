@@ -368,7 +368,10 @@ export function toDialect023(text: string): string {
     .replace(/\bkretfunc:/g, 'fexit:')
     .replace(/\bkfunc:/g, 'fentry:')
     .replace(/\bargs->/g, 'args.');
-  const lines = renamed.split('\n');
+  // 0.23 counts the NUL in str()'s size: the readlink answer (not NUL-terminated) needs ret + 1.
+  const answer = 'str(uptr($a.2), args.ret)';
+  if (renamed.split(answer).length !== 2) throw new ProbeTemplateError(`expected one readlink answer ${answer}`);
+  const lines = renamed.replace(answer, 'str(uptr($a.2), args.ret + 1)').split('\n');
   const end = lines.findIndex((l) => l.includes('*/'));
   if (end < 0) throw new ProbeTemplateError('program has no header comment to put the config block after');
   return [...lines.slice(0, end + 1), ...CONFIG_023.split('\n'), ...lines.slice(end + 1)].join('\n');

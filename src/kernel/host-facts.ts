@@ -95,7 +95,8 @@ export function findBpftrace(): string | null {
 /** "v0.17.0" from `bpftrace --version` ("bpftrace v0.17.0"). */
 export function bpftraceVersion(path = 'bpftrace'): Fact<string> {
   try {
-    const out = execFileSync(path, ['--version'], { stdio: 'pipe', timeout: 5000 }).toString().trim();
+    // Seconds in a TCG guest on a busy host (5 s timed out there): the limit only catches a hang.
+    const out = execFileSync(path, ['--version'], { stdio: 'pipe', timeout: 60_000 }).toString().trim();
     const m = /bpftrace\s+(\S+)/.exec(out);
     return m ? { ok: true, value: m[1]! } : { ok: false, reason: `unexpected output of bpftrace --version: ${out}` };
   } catch (err) {
