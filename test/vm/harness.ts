@@ -100,12 +100,15 @@ export async function runInGuest(target: KernelTarget, opts: GuestRunOptions = {
       { guestPath: '/opt/exetrace/package.json', from: join(PROJECT_ROOT, 'package.json') },
       { guestPath: '/opt/exetrace/dist', from: distDir },
       { guestPath: '/opt/exetrace/probes', from: join(PROJECT_ROOT, 'probes') },
+      // The shipped exception list: record loads it at start and stops if it is missing.
+      { guestPath: '/opt/exetrace/config', from: join(PROJECT_ROOT, 'config') },
       // The lab finds its build/ and scripts next to its own module (import.meta.url): in the bundle
       // that is the driver's path, so the driver sits in test/lab/.
       { guestPath: '/opt/exetrace/test/lab/vm-guest-driver.mjs', from: driver },
       { guestPath: '/opt/exetrace/test/lab/build', from: labBuild, preserveTimes: true },
       { guestPath: '/opt/exetrace/test/lab/src', from: join(PROJECT_ROOT, 'test', 'lab', 'src'), preserveTimes: true },
       { guestPath: '/opt/exetrace/test/lab/nested-overlay.sh', from: join(PROJECT_ROOT, 'test', 'lab', 'nested-overlay.sh'), mode: 0o755 },
+      { guestPath: '/opt/exetrace/test/lab/single-overlay.sh', from: join(PROJECT_ROOT, 'test', 'lab', 'single-overlay.sh'), mode: 0o755 },
       ...modules,
     ],
   });
