@@ -18,6 +18,7 @@ import { decodeKernelBytes, encodeKernelString } from '../../src/trace/kernel-st
 import { recordAroundLab, type LabRecording } from './lab-recording.js';
 import { PROJECT_ROOT, VM_CACHE } from './paths.js';
 import { requireLive, skipLive } from '../support/live-gate.js';
+import { OVERLAYFS_MAGIC } from '../../src/trace/events.js';
 
 const CLI = join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
 
@@ -108,7 +109,18 @@ function expectedHere(baseline: Map<string, string[]>, target: KernelTarget, rec
   const lines = readFileSync(trace, 'utf8').split('\n');
   const snaps = lines
     .filter((l) => l.includes('"proc_snapshot"'))
-    .map((l) => JSON.parse(l) as { kind: string; ts: number; pid: number; exeDev: number | null; exeIno: number | null; maps: { dev: number; ino: number }[] });
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          kind: string;
+          ts: number;
+          pid: number;
+          exeDev: number | null;
+          exeIno: number | null;
+          exeFsMagic?: number | null;
+          maps: { dev: number; ino: number }[];
+        },
+    );
   // Snapshots of the scenario's own image only: the pid's earlier images (sh, unshare) match their exe.
   const lastExec = new Map<number, number>();
   for (const l of lines.filter((x) => x.includes('"kind":"exec"'))) {
@@ -122,7 +134,18 @@ function expectedHere(baseline: Map<string, string[]>, target: KernelTarget, rec
     const unstacked = snaps.some(
       (p) => p.pid === pid && p.ts > (lastExec.get(pid ?? -1) ?? 0) && p.exeDev !== null && p.maps.some((m) => m.dev === p.exeDev && m.ino === p.exeIno),
     );
-    out.set(id, unstacked ? classes.filter((c) => c !== 'stacked-fs') : classes);
+    // The other way round: an exe on overlayfs whose text the kernel's maps show under another
+    // (dev, ino) -- the backing file, as 6.1 prints it even for a single overlay -- is a stack.
+    const stacked = snaps.some(
+      (p) =>
+        p.pid === pid &&
+        p.ts > (lastExec.get(pid ?? -1) ?? 0) &&
+        p.exeFsMagic === OVERLAYFS_MAGIC &&
+        p.maps.length > 0 &&
+        !p.maps.some((m) => m.dev === p.exeDev && m.ino === p.exeIno),
+    );
+    const here = unstacked ? classes.filter((c) => c !== 'stacked-fs') : classes;
+    out.set(id, stacked && !here.includes('stacked-fs') ? [...here, 'stacked-fs'].sort() : here);
   }
   return out;
 }
