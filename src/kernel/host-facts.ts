@@ -1,6 +1,6 @@
 // Facts about the host read fresh on every call (nothing cached across runs): kernel release,
 // root, lockdown, BTF, tracefs, kprobe support files, the bpftrace binary and its version.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -111,12 +111,31 @@ export function bpftraceVersion(path = 'bpftrace'): Fact<string> {
  * added: on 5.10 they see none although /sys/kernel/btf/vmlinux is there.
  */
 export function bpftraceFindsBtf(path = 'bpftrace'): Fact<boolean> {
-  // 0.17 prints --info on stderr, 0.23 on stdout.
+  const r = spawnSync(path, ['--info'], { encoding: 'utf8', timeout: 60_000, env: infoEnv() });
+  return findsBtfFrom(r.error, r.stdout, r.stderr);
+}
+
+/** The same, without blocking: the recorder asks while its flavor trials run. */
+export function bpftraceFindsBtfAsync(path = 'bpftrace'): Promise<Fact<boolean>> {
+  return new Promise((resolve) => {
+    execFile(path, ['--info'], { encoding: 'utf8', timeout: 60_000, env: infoEnv() }, (err, stdout, stderr) => {
+      // A non-zero exit still printed what it found; only a failure to run is an error.
+      const runError = err !== null && typeof err.code !== 'number' ? err : undefined;
+      resolve(findsBtfFrom(runError, stdout, stderr));
+    });
+  });
+}
+
+function infoEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.BPFTRACE_BTF;
-  const r = spawnSync(path, ['--info'], { encoding: 'utf8', timeout: 60_000, env });
-  if (r.error) return { ok: false, reason: `bpftrace --info failed: ${r.error.message}` };
-  const v = btfFromBpftraceInfo(`${r.stdout}\n${r.stderr}`);
+  return env;
+}
+
+function findsBtfFrom(error: Error | undefined, stdout: string, stderr: string): Fact<boolean> {
+  if (error) return { ok: false, reason: `bpftrace --info failed: ${error.message}` };
+  // 0.17 prints --info on stderr, 0.23 on stdout.
+  const v = btfFromBpftraceInfo(`${stdout}\n${stderr}`);
   return v !== null ? { ok: true, value: v } : { ok: false, reason: 'bpftrace --info does not say whether it has BTF' };
 }
 

@@ -5,27 +5,31 @@ import type { FileAnswer, FileId, WalkAnswer, Mapping } from './state.js';
 
 const DELETED_SUFFIX = ' (deleted)';
 
-// The trace reader hands out one FileRef per (file, pointer) and never changes it, so the
-// FileId made from it can be shared by every mapping and transition that names it (memory per
-// mm). A pure cache: the same ref always gives an equal FileId.
-const fileIds = new WeakMap<FileRef, FileId | null>();
+// Every mapping, transition and record that names a file shares one FileId per distinct value
+// (memory per mm): a trace reader shares FileRefs, but the live decoder and snapshots make a
+// new one per event. A fixed-size slot cache keyed by (dev, ino): bounded however many files a
+// long session sees, and pure, as a hit returns a FileId equal to what would be built.
+const SLOTS = 4096;
+const slots: (FileId | undefined)[] = new Array<FileId | undefined>(SLOTS);
 
-export function fileFromRef(ref: FileRef | null): FileId | null {
-  if (ref === null) return null;
-  let id = fileIds.get(ref);
-  if (id === undefined) {
-    // A NULL struct file decodes as dev 0 ino 0: no file.
-    id =
-      ref.ino === 0 && ref.dev === 0 && ref.name === ''
-        ? null
-        : { dev: ref.dev, ino: ref.ino, path: ref.path, pathTruncated: ref.pathTruncated, name: ref.name || basename(ref.path ?? '') };
-    fileIds.set(ref, id);
-  }
+function interned(dev: number, ino: number, path: string | null, pathTruncated: boolean, name: string): FileId {
+  const at = (Math.imul(ino ^ Math.imul(dev, 0x9e3779b1), 0x85ebca6b) >>> 0) % SLOTS;
+  const hit = slots[at];
+  if (hit !== undefined && hit.ino === ino && hit.dev === dev && hit.path === path && hit.pathTruncated === pathTruncated && hit.name === name) return hit;
+  const id: FileId = { dev, ino, path, pathTruncated, name };
+  slots[at] = id;
   return id;
 }
 
+export function fileFromRef(ref: FileRef | null): FileId | null {
+  if (ref === null) return null;
+  // A NULL struct file decodes as dev 0 ino 0: no file.
+  if (ref.ino === 0 && ref.dev === 0 && ref.name === '') return null;
+  return interned(ref.dev, ref.ino, ref.path, ref.pathTruncated, ref.name || basename(ref.path ?? ''));
+}
+
 export function fileFromMaps(entry: MapsEntry): FileId {
-  return { dev: entry.dev, ino: entry.ino, path: entry.path, pathTruncated: false, name: basename(stripDeleted(entry.path)) };
+  return interned(entry.dev, entry.ino, entry.path, false, basename(stripDeleted(entry.path)));
 }
 
 export function sameFile(a: { dev: number; ino: number } | null, b: { dev: number; ino: number } | null): boolean {

@@ -33,7 +33,20 @@ import { answerOf, walkAnswerOf, basename, fileFromMaps, fileFromRef, fileKey, i
 import { explainLoaderExec, makeFinding } from './findings.js';
 import { pdelete, pget, pset } from './pmap.js';
 import { ringPush } from './ring.js';
-import type { AddrEntry, EndedMm, EvidenceRef, EvidenceSource, FileId, Finding, Mapping, MmRecord, ModelState, Transition, TransitionCause } from './state.js';
+import type {
+  AddrEntry,
+  AddrGeneration,
+  EndedMm,
+  EvidenceRef,
+  EvidenceSource,
+  FileId,
+  Finding,
+  Mapping,
+  MmRecord,
+  ModelState,
+  Transition,
+  TransitionCause,
+} from './state.js';
 import { legacyWalk, vmaWalk } from './vma-walk.js';
 import { carve, insertMapping, pageDown, pageUp, permsFromProt, protect, remap } from './vma-set.js';
 
@@ -272,8 +285,8 @@ function resolveAddr(d: Draft, addr: Hex, ts: number): Resolution {
   const entry = pget(d.addrs, addr);
   if (entry === undefined) return { status: 'unknown' };
   // Newest generation that had started by ts; an older ts belongs to an older generation.
-  for (let i = entry.recent.length - 1; i >= 0; i--) {
-    const g = entry.recent[i]!;
+  for (let i = entry.older.length; i >= 0; i--) {
+    const g = i === entry.older.length ? entry : entry.older[i]!;
     if (g.startTs > ts) continue;
     if (g.endTs === null) {
       const mm = getMm(d, g.key);
@@ -311,8 +324,11 @@ function mmForEvent(d: Draft, addr: Hex, e: Exclude<Event, GapEvent>, createIfUn
 
 function registerGeneration(d: Draft, addr: Hex, key: string, startTs: number, generation: number): void {
   const entry = pget(d.addrs, addr);
-  const recent = [...(entry?.recent ?? []), { generation, key, startTs, endTs: null }].slice(-RECENT_GENERATIONS);
-  d.addrs = pset(d.addrs, addr, { lastGeneration: Math.max(entry?.lastGeneration ?? 0, generation), recent });
+  const older: readonly AddrGeneration[] =
+    entry === undefined
+      ? NONE
+      : [...entry.older, { generation: entry.generation, key: entry.key, startTs: entry.startTs, endTs: entry.endTs }].slice(-(RECENT_GENERATIONS - 1));
+  d.addrs = pset<AddrEntry>(d.addrs, addr, { generation, key, startTs, endTs: null, lastGeneration: Math.max(entry?.lastGeneration ?? 0, generation), older });
 }
 
 /**
@@ -332,7 +348,7 @@ function newRecord(
   let generation = 0;
   if (addr !== null) {
     const entry = pget(d.addrs, addr);
-    const last = entry?.recent[entry.recent.length - 1];
+    const last = entry;
     if (last && last.endTs === null) {
       const old = getMm(d, last.key);
       if (old) {
@@ -421,9 +437,19 @@ function endRecord(d: Draft, mm0: MmRecord, e: Event, note?: string): void {
   d.mms = pdelete(d.mms, mm.key);
   if (mm.addr !== null) {
     const entry = pget(d.addrs, mm.addr);
-    if (entry) {
-      const recent = entry.recent.map((g) => (g.key === mm.key ? { ...g, endTs: e.ts } : g));
-      d.addrs = pset<AddrEntry>(d.addrs, mm.addr, { ...entry, recent });
+    if (entry?.key === mm.key) {
+      const ended: AddrEntry = {
+        generation: entry.generation,
+        key: entry.key,
+        startTs: entry.startTs,
+        endTs: e.ts,
+        lastGeneration: entry.lastGeneration,
+        older: entry.older,
+      };
+      d.addrs = pset(d.addrs, mm.addr, ended);
+    } else if (entry?.older.some((g) => g.key === mm.key)) {
+      const older = entry.older.map((g) => (g.key === mm.key ? { ...g, endTs: e.ts } : g));
+      d.addrs = pset<AddrEntry>(d.addrs, mm.addr, { ...entry, older });
     }
   }
   for (const pid of mm.pids) {

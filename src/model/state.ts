@@ -246,11 +246,15 @@ export interface AddrGeneration {
   endTs: number | null;
 }
 
-export interface AddrEntry {
+/**
+ * The newest generation at an address, inline (most addresses only ever have one: no array per
+ * address, memory per mm), and the few before it.
+ */
+export interface AddrEntry extends AddrGeneration {
   /** Highest generation ever used at this address. */
   lastGeneration: number;
-  /** The most recent generations, newest last (capped). */
-  recent: readonly AddrGeneration[];
+  /** The generations before the newest, newest last (capped). */
+  older: readonly AddrGeneration[];
 }
 
 export interface PendingExec {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Btf, mountMntOffset, VMLINUX_BTF_PATH } from '../../kernel/btf.js';
 import { detectExecEntry } from '../../kernel/exec-entry.js';
 import { dialectFor, parseBpftraceVersion } from '../bpftrace-dialect.js';
-import { BTF_PATH, bpftraceFindsBtf, btfPresent, bpftraceVersion, ensureTracefs, findBpftrace, isRoot } from '../../kernel/host-facts.js';
+import { BTF_PATH, bpftraceFindsBtfAsync, btfPresent, bpftraceVersion, ensureTracefs, findBpftrace, isRoot } from '../../kernel/host-facts.js';
 import { pickFlavor, type LadderResult } from '../flavor-ladder.js';
 import {
   buildProbeInvocation,
@@ -61,6 +61,7 @@ export async function preflight(opts: RecordOptions, stopped: () => boolean): Pr
   // The trials are subprocesses: BTF is read meanwhile.
   const dialect = dialectFor(parseBpftraceVersion(version.value));
   const trials = pickFlavor(opts.flavor, { bpftrace, untriedLast: true, dialect });
+  const findsBtfAsked = bpftraceFindsBtfAsync(bpftrace);
   let mountOffset: number;
   let vmaRemovalFunction: VmaRemovalFunction;
   let btf: Btf | null = null;
@@ -77,7 +78,7 @@ export async function preflight(opts: RecordOptions, stopped: () => boolean): Pr
   const execEntry = detectExecEntry(btf);
   // Without BTF bpftrace parses the programs' struct casts with kernel headers, which stock
   // systems lack: hand it the file. (kfunc still cannot load then: it needs the BTF object id.)
-  const findsBtf = bpftraceFindsBtf(bpftrace);
+  const findsBtf = await findsBtfAsked;
   const env: Record<string, string> = findsBtf.ok && !findsBtf.value && btfPresent() ? { BPFTRACE_BTF: BTF_PATH } : {};
   const ladder = await trials;
   if (stopped()) return { ok: false, stopped: true };
