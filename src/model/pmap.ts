@@ -12,7 +12,7 @@ const MAX_SHIFT = 30;
 
 /**
  * Slots come in pairs: [key, value] for an entry, [null, child node] for a subtree. Keys are
- * strings, so null is never a key.
+ * strings or numbers, so null is never a key.
  */
 interface Branch {
   readonly t: 2;
@@ -22,13 +22,25 @@ interface Branch {
 interface Collision {
   readonly t: 1;
   readonly hash: number;
-  readonly keys: readonly string[];
+  readonly keys: readonly PKey[];
   readonly values: readonly unknown[];
 }
 type Node = Branch | Collision;
 
-/** FNV-1a: fast on the short keys we use (hex addresses, pids). */
-function hashKey(key: string): number {
+/**
+ * A key: a string (hex addresses, mm keys) or a small integer (pids: no string per entry, which
+ * was ~32 bytes per live process).
+ */
+export type PKey = string | number;
+
+/** FNV-1a on strings; an integer mix (murmur3's finalizer) on numbers. */
+function hashKey(key: PKey): number {
+  if (typeof key === 'number') {
+    let x = key | 0;
+    x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+    x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+    return (x ^ (x >>> 16)) >>> 0;
+  }
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
     h ^= key.charCodeAt(i);
@@ -55,7 +67,7 @@ export function emptyPMap<V>(): PMap<V> {
   return { root: undefined, size: 0 };
 }
 
-export function pget<V>(map: PMap<V>, key: string): V | undefined {
+export function pget<V>(map: PMap<V>, key: PKey): V | undefined {
   let node = map.root;
   if (node === undefined) return undefined;
   const hash = hashKey(key);
@@ -75,20 +87,20 @@ export function pget<V>(map: PMap<V>, key: string): V | undefined {
   }
 }
 
-export function pset<V>(map: PMap<V>, key: string, value: V): PMap<V> {
+export function pset<V>(map: PMap<V>, key: PKey, value: V): PMap<V> {
   const added = { value: false };
   const hash = hashKey(key);
   const root = map.root === undefined ? single(hash, key, value, 0, added) : insert(map.root, 0, hash, key, value, added);
   return root === map.root ? map : { root, size: map.size + (added.value ? 1 : 0) };
 }
 
-function single(hash: number, key: string, value: unknown, shift: number, added: { value: boolean }): Branch {
+function single(hash: number, key: PKey, value: unknown, shift: number, added: { value: boolean }): Branch {
   added.value = true;
   return { t: 2, bitmap: 1 << ((hash >>> shift) & MASK), slots: [key, value] };
 }
 
 /** A node holding two entries whose hashes agree below `shift`. */
-function pair(h1: number, k1: string, v1: unknown, h2: number, k2: string, v2: unknown, shift: number): Node {
+function pair(h1: number, k1: PKey, v1: unknown, h2: number, k2: PKey, v2: unknown, shift: number): Node {
   if (shift > MAX_SHIFT) return { t: 1, hash: h1, keys: [k1, k2], values: [v1, v2] };
   const i1 = (h1 >>> shift) & MASK;
   const i2 = (h2 >>> shift) & MASK;
@@ -103,7 +115,7 @@ function withSlot(node: Branch, i: number, a: unknown, b: unknown): Branch {
   return { t: 2, bitmap: node.bitmap, slots };
 }
 
-function insert(node: Node, shift: number, hash: number, key: string, value: unknown, added: { value: boolean }): Node {
+function insert(node: Node, shift: number, hash: number, key: PKey, value: unknown, added: { value: boolean }): Node {
   if (node.t === 1) {
     // Only at full depth, so the hash is the same.
     const i = node.keys.indexOf(key);
@@ -128,7 +140,7 @@ function insert(node: Node, shift: number, hash: number, key: string, value: unk
     for (let j = i; j < old.length; j++) slots[j + 2] = old[j];
     return { t: 2, bitmap: node.bitmap | bit, slots };
   }
-  const k = node.slots[i] as string | null;
+  const k = node.slots[i] as PKey | null;
   const v = node.slots[i + 1];
   if (k === null) {
     const child = v as Node;
@@ -140,7 +152,7 @@ function insert(node: Node, shift: number, hash: number, key: string, value: unk
   return withSlot(node, i, null, pair(hashKey(k), k, v, hash, key, value, shift + BITS));
 }
 
-export function pdelete<V>(map: PMap<V>, key: string): PMap<V> {
+export function pdelete<V>(map: PMap<V>, key: PKey): PMap<V> {
   if (map.root === undefined) return map;
   const root = remove(map.root, 0, hashKey(key), key);
   if (root === map.root) return map;
@@ -148,13 +160,13 @@ export function pdelete<V>(map: PMap<V>, key: string): PMap<V> {
 }
 
 /** A node that is a single entry can move up into its parent's slot. */
-function soleEntry(node: Node): [string, unknown] | null {
+function soleEntry(node: Node): [PKey, unknown] | null {
   if (node.t === 1) return node.keys.length === 1 ? [node.keys[0]!, node.values[0]] : null;
-  return node.slots.length === 2 && node.slots[0] !== null ? [node.slots[0] as string, node.slots[1]] : null;
+  return node.slots.length === 2 && node.slots[0] !== null ? [node.slots[0] as PKey, node.slots[1]] : null;
 }
 
 /** The node without key: the same node when key is absent, null when nothing is left. */
-function remove(node: Node, shift: number, hash: number, key: string): Node | null {
+function remove(node: Node, shift: number, hash: number, key: PKey): Node | null {
   if (node.t === 1) {
     const i = node.hash === hash ? node.keys.indexOf(key) : -1;
     if (i < 0) return node;
@@ -164,7 +176,7 @@ function remove(node: Node, shift: number, hash: number, key: string): Node | nu
   const bit = 1 << ((hash >>> shift) & MASK);
   if ((node.bitmap & bit) === 0) return node;
   const i = 2 * popcount(node.bitmap & (bit - 1));
-  const k = node.slots[i] as string | null;
+  const k = node.slots[i] as PKey | null;
   if (k === null) {
     const child = node.slots[i + 1] as Node;
     const updated = remove(child, shift + BITS, hash, key);
@@ -187,7 +199,7 @@ export function* pvalues<V>(map: PMap<V>): Generator<V> {
   for (const [, v] of pentries(map)) yield v;
 }
 
-export function* pentries<V>(map: PMap<V>): Generator<readonly [string, V]> {
+export function* pentries<V>(map: PMap<V>): Generator<readonly [PKey, V]> {
   const stack: Node[] = map.root === undefined ? [] : [map.root];
   while (stack.length > 0) {
     const node = stack.pop()!;
@@ -196,11 +208,11 @@ export function* pentries<V>(map: PMap<V>): Generator<readonly [string, V]> {
       continue;
     }
     for (let i = node.slots.length - 2; i >= 0; i -= 2) {
-      const k = node.slots[i] as string | null;
+      const k = node.slots[i] as PKey | null;
       if (k === null) stack.push(node.slots[i + 1] as Node);
     }
     for (let i = 0; i < node.slots.length; i += 2) {
-      const k = node.slots[i] as string | null;
+      const k = node.slots[i] as PKey | null;
       if (k !== null) yield [k, node.slots[i + 1] as V];
     }
   }

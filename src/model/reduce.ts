@@ -180,8 +180,9 @@ function ref(e: Event): EvidenceRef {
   return r;
 }
 
-function pidKey(pid: number): string {
-  return String(pid);
+/** Pid-keyed maps use the number itself (see pmap.ts). */
+function pidKey(pid: number): number {
+  return pid;
 }
 
 function getMm(d: Draft, key: string | undefined): MmRecord | undefined {
@@ -285,11 +286,10 @@ function resolveAddr(d: Draft, addr: Hex, ts: number): Resolution {
   const entry = pget(d.addrs, addr);
   if (entry === undefined) return { status: 'unknown' };
   // Newest generation that had started by ts; an older ts belongs to an older generation.
-  for (let i = entry.older.length; i >= 0; i--) {
-    const g = i === entry.older.length ? entry : entry.older[i]!;
+  for (let g: AddrGeneration | null = entry; g !== null; g = g.prev) {
     if (g.startTs > ts) continue;
     if (g.endTs === null) {
-      const mm = getMm(d, g.key);
+      const mm = getMm(d, g.key ?? undefined);
       return mm ? { status: 'live', mm } : { status: 'unknown' };
     }
     return ts <= g.endTs ? { status: 'late' } : { status: 'unknown' };
@@ -324,11 +324,23 @@ function mmForEvent(d: Draft, addr: Hex, e: Exclude<Event, GapEvent>, createIfUn
 
 function registerGeneration(d: Draft, addr: Hex, key: string, startTs: number, generation: number): void {
   const entry = pget(d.addrs, addr);
-  const older: readonly AddrGeneration[] =
-    entry === undefined
-      ? NONE
-      : [...entry.older, { generation: entry.generation, key: entry.key, startTs: entry.startTs, endTs: entry.endTs }].slice(-(RECENT_GENERATIONS - 1));
-  d.addrs = pset<AddrEntry>(d.addrs, addr, { generation, key, startTs, endTs: null, lastGeneration: Math.max(entry?.lastGeneration ?? 0, generation), older });
+  const prev = entry === undefined ? null : capped(entry, RECENT_GENERATIONS - 1);
+  d.addrs = pset<AddrEntry>(d.addrs, addr, { generation, key, startTs, endTs: null, prev, lastGeneration: Math.max(entry?.lastGeneration ?? 0, generation) });
+}
+
+/** A copy of the chain from `g`, at most `depth` generations long (chains are never mutated). */
+function capped(g: AddrGeneration | null, depth: number): AddrGeneration | null {
+  if (g === null || depth <= 0) return null;
+  return { generation: g.generation, key: g.key, startTs: g.startTs, endTs: g.endTs, prev: capped(g.prev, depth - 1) };
+}
+
+/** The chain with the generation that has `key` ended at `ts`; the part below it is shared. */
+function withEnded(g: AddrGeneration | null, key: string, ts: number): AddrGeneration | null {
+  if (g === null) return null;
+  // The key is dropped: an ended generation is never looked up by it (memory per address).
+  if (g.key === key) return { generation: g.generation, key: null, startTs: g.startTs, endTs: ts, prev: g.prev };
+  const prev = withEnded(g.prev, key, ts);
+  return prev === g.prev ? g : { generation: g.generation, key: g.key, startTs: g.startTs, endTs: g.endTs, prev };
 }
 
 /**
@@ -350,7 +362,7 @@ function newRecord(
     const entry = pget(d.addrs, addr);
     const last = entry;
     if (last && last.endTs === null) {
-      const old = getMm(d, last.key);
+      const old = getMm(d, last.key ?? undefined);
       if (old) {
         d.counters.supersededMms += 1;
         endRecord(d, old, e, 'address reused before its teardown was seen');
@@ -437,19 +449,19 @@ function endRecord(d: Draft, mm0: MmRecord, e: Event, note?: string): void {
   d.mms = pdelete(d.mms, mm.key);
   if (mm.addr !== null) {
     const entry = pget(d.addrs, mm.addr);
-    if (entry?.key === mm.key) {
-      const ended: AddrEntry = {
-        generation: entry.generation,
-        key: entry.key,
-        startTs: entry.startTs,
-        endTs: e.ts,
-        lastGeneration: entry.lastGeneration,
-        older: entry.older,
-      };
-      d.addrs = pset(d.addrs, mm.addr, ended);
-    } else if (entry?.older.some((g) => g.key === mm.key)) {
-      const older = entry.older.map((g) => (g.key === mm.key ? { ...g, endTs: e.ts } : g));
-      d.addrs = pset<AddrEntry>(d.addrs, mm.addr, { ...entry, older });
+    if (entry !== undefined) {
+      const ended = withEnded(entry, mm.key, e.ts);
+      if (ended !== entry && ended !== null) {
+        const next: AddrEntry = {
+          generation: ended.generation,
+          key: ended.key,
+          startTs: ended.startTs,
+          endTs: ended.endTs,
+          prev: ended.prev,
+          lastGeneration: entry.lastGeneration,
+        };
+        d.addrs = pset(d.addrs, mm.addr, next);
+      }
     }
   }
   for (const pid of mm.pids) {

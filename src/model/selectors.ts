@@ -25,7 +25,7 @@ export function endedSince(state: ModelState, seen: number): EndedMm[] {
 
 /** The pid's current mm, if the model knows one. */
 export function mmOfPid(state: ModelState, pid: number): MmRecord | undefined {
-  const key = pget(state.pidMm, String(pid));
+  const key = pget(state.pidMm, pid);
   return key === undefined ? undefined : pget(state.mms, key);
 }
 

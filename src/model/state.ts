@@ -238,23 +238,22 @@ export interface GapMark {
   source: 'bpftrace' | 'decoder';
 }
 
-/** Per generation of one mm address: lets a late event find the generation it belongs to. */
+/**
+ * Per generation of one mm address: lets a late event find the generation it belongs to. Each
+ * links to the one before it (capped): no array per address, memory per mm.
+ */
 export interface AddrGeneration {
   generation: number;
-  key: string;
+  /** The live record's key; null once the generation ended (only a live one is looked up). */
+  key: string | null;
   startTs: number;
   endTs: number | null;
+  prev: AddrGeneration | null;
 }
 
-/**
- * The newest generation at an address, inline (most addresses only ever have one: no array per
- * address, memory per mm), and the few before it.
- */
+/** The newest generation at an address, with the highest generation number ever used there. */
 export interface AddrEntry extends AddrGeneration {
-  /** Highest generation ever used at this address. */
   lastGeneration: number;
-  /** The generations before the newest, newest last (capped). */
-  older: readonly AddrGeneration[];
 }
 
 export interface PendingExec {

@@ -165,7 +165,7 @@ describe.skipIf(skipLive())('collector finds each lab scenario (recorded live, a
     const { run, forPid, analysis } = get('memfd-self-clone');
     const f = forPid.find((x) => x.class === 'exe-memfd');
     expect(f, JSON.stringify(forPid, null, 2)).toBeDefined();
-    expect(f!.expected).toBe('runc-memfd-self-clone');
+    expect(f!.expected, JSON.stringify(f, null, 2)).toBe('runc-memfd-self-clone');
     expect(f!.exe?.path).toMatch(/^\/memfd:runc_cloned:\/proc\/self\/exe/);
     expect(analysis.counts.expectedByClass['exe-memfd']).toBeGreaterThan(0);
     expect(analysis.counts.expected + analysis.counts.unexpected).toBe(analysis.counts.total);
