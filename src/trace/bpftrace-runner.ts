@@ -54,6 +54,13 @@ export interface RunnerOptions {
 
 /** The probes' control channel: a readlink by the collector of one of these paths (see tracepoint.bt). */
 const CONTROL_PATH = { drain: '/exetrace-ctl/drain', forget: '/exetrace-ctl/forget' } as const;
+/** A drain request not answered by every CPU by then is sent again (its marker may have been dropped). */
+const DRAIN_REASK_MS = 2000;
+/**
+ * The probes' ticks keep bpftrace's output going, so "silent" alone would never end a drain
+ * whose markers keep being dropped; past this the stop goes on, recorded as an incomplete drain.
+ */
+const DRAIN_MAX_MS = 120_000;
 
 /** Whether stop() found every event produced before it (drain markers from every CPU). */
 export interface DrainOutcome {
@@ -147,11 +154,23 @@ export class BpftraceRunner {
     const started = Date.now();
     const request = ++this.drainRequests;
     let timer: NodeJS.Timeout | undefined;
+    let askedAt = started;
     const answered = new Promise<boolean>((resolve) => {
       this.drainWaiter = { request, cpus, done: () => resolve(true) };
       // A backlog takes as long as it takes; only a silent bpftrace ends the wait.
       timer = setInterval(() => {
-        if (Date.now() - this.lastLineAt > idleMs) resolve(false);
+        const now = Date.now();
+        if (now - this.lastLineAt > idleMs || now - started > DRAIN_MAX_MS) {
+          resolve(false);
+          return;
+        }
+        // A marker meets a full ring like any event and is dropped: ask again. A later
+        // request's marker proves the same (onDrained takes any request from this one on).
+        if (now - askedAt >= DRAIN_REASK_MS) {
+          askedAt = now;
+          this.drainRequests++;
+          control('drain');
+        }
       }, 100);
       // bpftrace gone (killed meanwhile) and its last line read: no marker can come any more.
       void this.stdoutDone.then(() => resolve(false));
