@@ -7,6 +7,7 @@ import { onlineCpus } from '../kernel/cpus.js';
 import { classifyStderr, isHarmlessStderr, type RunnerError } from './bpftrace-stderr.js';
 import type { DecodeOutput } from './decoder.js';
 import { bpftraceCommand } from './available-events.js';
+import { openPolledFifo, type PolledFifo } from './polled-fifo.js';
 
 export type { RunnerError };
 
@@ -73,6 +74,8 @@ export interface DrainOutcome {
 
 export class BpftraceRunner {
   private readonly child: ResultPromise<{ reject: false; buffer: false; stdin: 'ignore'; detached: true }>;
+  /** bpftrace's stdout, read every few ms (null: a plain pipe, where no FIFO could be made). */
+  private readonly fifo: PolledFifo | null;
   private readonly opts: RunnerOptions;
   private stopping = false;
   private killedHard = false;
@@ -107,13 +110,18 @@ export class BpftraceRunner {
     const setpriv = opts.noDeathSignal ? null : findSetpriv();
     const inner = bpftraceCommand(bpftrace, opts.args, opts.tracepoints ?? null);
     const [file, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', inner.file, ...inner.args]] : [inner.file, inner.args];
+    this.fifo = openPolledFifo();
     this.child = execa(file, argv, {
       reject: false,
       buffer: false,
       stdin: 'ignore',
+      // execa hands an fd number straight to child_process.spawn (its types list only 1-9);
+      // child.stdout is then null, and the FIFO is read instead.
+      stdout: (this.fifo?.writeFd ?? 'pipe') as 'pipe',
       detached: true,
       env: opts.env ?? {},
     });
+    this.fifo?.closeWriteEnd(); // the child holds it now: its exit ends the FIFO
     this.done = this.run();
   }
 
@@ -218,11 +226,12 @@ export class BpftraceRunner {
   }
 
   private async run(): Promise<RunnerResult> {
-    const stdoutDone = this.readLines(this.child.stdout, (line) => {
+    const onStdoutLine = (line: string): void => {
       this.stdoutLines++;
       this.lastLineAt = Date.now();
       this.emit(this.opts.decoder.push(line, this.stdoutLines));
-    });
+    };
+    const stdoutDone = this.fifo !== null ? splitLines((on) => this.fifo!.read(on), onStdoutLine) : this.readLines(this.child.stdout, onStdoutLine);
     this.stdoutDone = stdoutDone;
     const stderrDone = this.readLines(this.child.stderr, (line) => {
       if (!isHarmlessStderr(line)) this.stderrLines.push(line);
@@ -278,15 +287,9 @@ export class BpftraceRunner {
     if (stream === null) return;
     // bpftrace's JSON output is ASCII (it escapes bytes >= 0x80); stderr may not be, latin1 keeps bytes.
     stream.setEncoding('latin1');
-    let rest = '';
-    for await (const chunk of stream as AsyncIterable<string>) {
-      const parts = (rest + chunk).split('\n');
-      rest = parts.pop() ?? '';
-      for (const p of parts) onLine(p);
-    }
-    // A last line without newline (bpftrace killed mid-write) still goes to the decoder,
-    // which reports it as a parse issue if it is incomplete.
-    if (rest !== '') onLine(rest);
+    await splitLines(async (onChunk) => {
+      for await (const chunk of stream as AsyncIterable<string>) onChunk(chunk);
+    }, onLine);
   }
 
   /**
@@ -316,6 +319,19 @@ export class BpftraceRunner {
     }
     return this.done;
   }
+}
+
+/** Text chunks from `read` cut into lines for `onLine`. */
+async function splitLines(read: (onChunk: (text: string) => void) => Promise<void>, onLine: (line: string) => void): Promise<void> {
+  let rest = '';
+  await read((chunk) => {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop() ?? '';
+    for (const p of parts) onLine(p);
+  });
+  // A last line without newline (bpftrace killed mid-write) still goes to the decoder,
+  // which reports it as a parse issue if it is incomplete.
+  if (rest !== '') onLine(rest);
 }
 
 function describeExit(r: { exitCode: number | null; signal: string | null }): string {
