@@ -1,6 +1,8 @@
 // JSON output of analyze: the AnalyzeReport object, one document. Kernel strings keep their
-// surrogate escapes (JSON writes them as \udcXX), so no byte of a name is lost. The parts
-// below produce exactly JSON.stringify(report, null, 2), with the mms written one at a time.
+// surrogate escapes (JSON writes them as \udcXX), so no byte of a name is lost. The document is
+// indented as JSON.stringify(report, null, 2) does, except each mm, which is one compact line:
+// indenting every mm made the output twice its size and cost analyze a quarter of its time
+// (measured on 200,000 mms), and a line per mm is what grep and `jq -c` users want anyway.
 import type { AnalyzeReport } from './analysis.js';
 import type { ReportFormat } from './text.js';
 
@@ -15,6 +17,6 @@ function around(r: AnalyzeReport): [string, string] {
 
 export const jsonFormat: ReportFormat = {
   head: (r, n) => `${around(r)[0]}\n  "mms": [${n === 0 ? '' : '\n'}`,
-  mm: (m, _ctx, first) => `${first ? '' : ',\n'}    ${JSON.stringify(m, null, 2).replaceAll('\n', '\n    ')}`,
+  mm: (m, _ctx, first) => `${first ? '' : ',\n'}    ${JSON.stringify(m)}`,
   tail: (r, n) => `${n === 0 ? ']' : '\n  ]'}${around(r)[1]}\n`,
 };
