@@ -1,5 +1,5 @@
 // What /proc says about the processes under test: CPU time, children, peak RSS, bytes read.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -103,4 +103,42 @@ export function treeCpu(pid: number): { stat: number; sched: number; pids: numbe
     sched += schedSeconds(p);
   }
   return { stat, sched, pids };
+}
+
+/**
+ * Time the kernel spent running the BPF programs held by pid and its descendants, and how often
+ * they ran (fdinfo of each bpf-prog fd; counted only while kernel.bpf_stats_enabled is 1).
+ * This CPU is charged to the traced tasks, not to the tracer: it slows the workload itself.
+ */
+export function bpfProgRun(pid: number): { ns: number; runs: number } {
+  let ns = 0;
+  let runs = 0;
+  for (const p of [pid, ...descendants(pid)]) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${p}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      const info = read(`/proc/${p}/fdinfo/${fd}`);
+      if (info === null || !info.includes('prog_type:')) continue;
+      ns += Number(/run_time_ns:\s+(\d+)/.exec(info)?.[1] ?? 0);
+      runs += Number(/run_cnt:\s+(\d+)/.exec(info)?.[1] ?? 0);
+    }
+  }
+  return { ns, runs };
+}
+
+const BPF_STATS = '/proc/sys/kernel/bpf_stats_enabled';
+
+/** Run `f` with kernel.bpf_stats_enabled set, then put back what was there. */
+export async function withBpfStats<T>(f: () => Promise<T>): Promise<T> {
+  const before = read(BPF_STATS)?.trim() ?? '0';
+  writeFileSync(BPF_STATS, '1');
+  try {
+    return await f();
+  } finally {
+    writeFileSync(BPF_STATS, before);
+  }
 }
