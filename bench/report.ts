@@ -34,11 +34,11 @@ output shows it) and stopped the same way (SIGINT). Exact commands (BIN is a fre
 \`\`\`sh
 sh -c 'i=0; while [ $i -lt "$2" ]; do "$1"; i=$((i+1)); done' loop BIN N            # every exec workload
 bpftrace -e 'tracepoint:sched:sched_process_exec { printf("%d\\n", pid); }' > OUT     # one-probe baseline
-node dist/src/cli/main.js record --out TRACE --quiet                                  # record
-node dist/src/cli/main.js live --record TRACE < /dev/null > STDOUT                    # live off a TTY
+node dist/bundle/main.js record --out TRACE --quiet                                  # record
+node dist/bundle/main.js live --record TRACE < /dev/null > STDOUT                    # live off a TTY
 BPFTRACE_PERF_RB_PAGES=… bpftrace -f json probes/tracepoint.bt ARGS > OUT             # bare probes: argv and env read from record's child
-node dist/src/cli/main.js analyze FILE --format json > /dev/null                      # offline
-node dist/src/cli/main.js replay FILE --speed max > /dev/null
+node dist/bundle/main.js analyze FILE --format json > /dev/null                      # offline
+node dist/bundle/main.js replay FILE --speed max > /dev/null
 node dist/bench/parse-lines.js FILE                                                   # bare stream + split + JSON.parse
 \`\`\`
 

@@ -12,7 +12,7 @@ import { cmdlineOf, commOf, descendants, environOf, treeCpu } from './proc.js';
 import { nowSec, sleep } from './stats.js';
 
 export const REPO = process.cwd();
-export const CLI = join(REPO, 'dist/src/cli/main.js');
+export const CLI = join(REPO, 'dist/bundle/main.js');
 export const BASELINE_PROGRAM = 'tracepoint:sched:sched_process_exec { printf("%d\\n", pid); }';
 
 export type TracerKind = 'baseline' | 'record' | 'live' | 'probes' | 'publish';

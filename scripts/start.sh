@@ -6,8 +6,8 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 
 SAMPLE=samples/lab.trace.jsonl
-if [ -f dist/src/cli/main.js ]; then
-  set -- node dist/src/cli/main.js
+if [ -f dist/bundle/main.js ]; then
+  set -- node dist/bundle/main.js
 else
   set -- node --import tsx src/cli/main.ts
 fi

@@ -11,7 +11,7 @@ rm -f "$report"
 npm run --silent layers || { echo "tests: not run, import layers violated (see above)"; exit 1; }
 npx tsc -p tsconfig.check.json || { echo "tests: not run, tests or scripts do not type-check"; exit 1; }
 # npm test has just built dist/: tests spawn the built CLI instead of transpiling sources each time.
-if [ -f dist/src/cli/main.js ]; then export EXETRACE_TEST_BUILT=1; fi
+if [ -f dist/bundle/main.js ]; then export EXETRACE_TEST_BUILT=1; fi
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
 status=$?
 if [ -f "$report" ]; then

@@ -170,7 +170,7 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
     title: '6. Analyze and replay speed, peak RSS',
     body:
       `Synthetic schema-1 traces from ${await syntheticSourceName()}: each mm lifecycle is fork, mm_attach, exec_begin, mm_exit (old mm), exec, 3 mmaps, exit, mm_exit ` +
-      `(10 events). Commands: \`node dist/src/cli/main.js analyze FILE --format json >/dev/null\`, \`node dist/src/cli/main.js replay FILE --speed max >/dev/null\`, ` +
+      `(10 events). Commands: \`node dist/bundle/main.js analyze FILE --format json >/dev/null\`, \`node dist/bundle/main.js replay FILE --speed max >/dev/null\`, ` +
       `\`node dist/bench/parse-lines.js FILE\` (the bare baseline); interleaved per round, ${o.analyzeRounds} rounds on the small trace and 1 on the large (${int(eventsLarge)} events). ` +
       `Each run is capped (${o.analyzeTimeoutS} s on the small trace, ${o.analyzeLargeTimeoutS} s on the large; \`--analyze-timeout\`, \`--analyze-large-timeout\`); a capped run's rate is the events in the bytes it had read (rchar) over its time, an upper bound. Peak RSS: VmHWM polled every 100 ms.\n\n` +
       `${rows.join('\n')}\n\nMedians as ratios:\n\n${ratios.join('\n')}`,

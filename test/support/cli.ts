@@ -1,12 +1,12 @@
 // Run the exetrace CLI: from source through tsx (no build needed), or, under `npm test` (which
-// builds first and sets EXETRACE_TEST_BUILT=1), the built dist/, which starts ~10x faster.
+// builds first and sets EXETRACE_TEST_BUILT=1), the built bundle (dist/bundle, what the package's bin runs), which starts ~10x faster.
 import { execa, type Options, type ResultPromise } from 'execa';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const USE_BUILT = process.env.EXETRACE_TEST_BUILT === '1';
-export const CLI_ENTRY = USE_BUILT ? join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js') : join(REPO_ROOT, 'src', 'cli', 'main.ts');
+export const CLI_ENTRY = USE_BUILT ? join(REPO_ROOT, 'dist', 'bundle', 'main.js') : join(REPO_ROOT, 'src', 'cli', 'main.ts');
 
 /** The argv that runs the CLI: [node, [main.js, ...args]] or [node, ['--import', 'tsx', main.ts, ...args]]. */
 export function cliCommand(args: readonly string[]): [string, string[]] {

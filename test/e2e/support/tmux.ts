@@ -58,7 +58,7 @@ export function startPane(name: string, cmd: string): Pane {
 }
 
 /** The CLI: built under `npm test` (EXETRACE_TEST_BUILT=1, as users get it), else from source. */
-export const CLI = process.env.EXETRACE_TEST_BUILT === '1' ? 'node dist/src/cli/main.js' : 'node --import tsx src/cli/main.ts';
+export const CLI = process.env.EXETRACE_TEST_BUILT === '1' ? 'node dist/bundle/main.js' : 'node --import tsx src/cli/main.ts';
 
 /** The process the pane's shell started, matched by part of its command line. */
 export function nodePid(p: Pane, argvPart: string): number {
