@@ -121,7 +121,7 @@ describe('exetrace replay in tmux', () => {
   it('SIGINT (a signal, not a key) ends it with 130 and a restored terminal', async () => {
     const p = open(`${CLI} replay ${shq(slowTrace)} --speed 1`);
     await p.waitFor('PLAYING');
-    process.kill(nodePid(p, 'cli/main.'), 'SIGINT');
+    process.kill(nodePid(p, '/main.'), 'SIGINT');
     await expectRestored(p, 130);
   });
 
