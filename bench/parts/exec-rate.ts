@@ -7,7 +7,7 @@
 // program run, so they stay out of 4.'s rates), the BPF programs' run time: CPU the kernel spends in
 // the traced tasks themselves, which slows the workload whatever the collector does.
 import { bpfProgRun, withBpfStats } from '../proc.js';
-import { startTracer, waitIdle, type TracerKind } from '../tracers.js';
+import { startTracer, waitIdle, type Session, type TracerKind } from '../tracers.js';
 import { fmt, int, median } from '../stats.js';
 import { runLoops } from '../workload.js';
 import type { Ctx, PartResult, TargetRow } from '../context.js';
@@ -22,29 +22,40 @@ interface Round {
 
 let cached: Round[] | null = null;
 
-async function rounds(ctx: Ctx): Promise<Round[]> {
-  if (cached) return cached;
-  const k = ctx.opts.rateExecs;
-  const out: Round[] = [];
+/**
+ * The interleaved rounds both measurements use: per round, baseline then record, each started,
+ * proven attached and idle, handed to `measure`, then stopped.
+ */
+async function interleaved<T>(ctx: Ctx, label: string, name: string, measure: (s: Session) => Promise<T>): Promise<(T & { kind: TracerKind })[]> {
+  const out: (T & { kind: TracerKind })[] = [];
   for (let r = 0; r < ctx.opts.rounds; r++) {
     for (const kind of ['baseline', 'record'] as TracerKind[]) {
-      ctx.log(`exec-rate: round ${r + 1} ${kind}`);
-      const s = await startTracer(kind, { dir: ctx.dir, name: `rate-${kind}-${r}`, marker: ctx.bins.marker });
+      ctx.log(`${label}: round ${r + 1} ${kind}`);
+      const s = await startTracer(kind, { dir: ctx.dir, name: `${name}-${kind}-${r}`, marker: ctx.bins.marker });
       await waitIdle(s, 15_000);
-      const c0 = s.cpu();
-      const dyn = await runLoops(ctx.bins.dynamic, 1, k);
-      await waitIdle(s, 60_000);
-      const c1 = s.cpu();
-      const st = ctx.bins.static ? await runLoops(ctx.bins.static, 1, k) : Number.NaN;
+      const m = await measure(s);
       await s.stop();
-      out.push({ kind, dynRate: k / dyn, staticRate: k / st, cpuStat: (c1.stat - c0.stat) / k, cpuSched: (c1.sched - c0.sched) / k });
+      out.push({ ...m, kind });
     }
   }
-  cached = out;
   return out;
 }
 
-const pick = (rs: Round[], kind: TracerKind, f: (r: Round) => number): number => median(rs.filter((r) => r.kind === kind).map(f));
+async function rounds(ctx: Ctx): Promise<Round[]> {
+  if (cached) return cached;
+  const k = ctx.opts.rateExecs;
+  cached = await interleaved(ctx, 'exec-rate', 'rate', async (s) => {
+    const c0 = s.cpu();
+    const dyn = await runLoops(ctx.bins.dynamic, 1, k);
+    await waitIdle(s, 60_000);
+    const c1 = s.cpu();
+    const st = ctx.bins.static ? await runLoops(ctx.bins.static, 1, k) : Number.NaN;
+    return { dynRate: k / dyn, staticRate: k / st, cpuStat: (c1.stat - c0.stat) / k, cpuSched: (c1.sched - c0.sched) / k };
+  });
+  return cached;
+}
+
+const pick = <R extends { kind: TracerKind }>(rs: R[], kind: TracerKind, f: (r: R) => number): number => median(rs.filter((r) => r.kind === kind).map(f));
 
 interface KernelRound {
   kind: TracerKind;
@@ -56,25 +67,15 @@ interface KernelRound {
 /** Interleaved rounds with kernel.bpf_stats_enabled: the probes' own run time per exec. */
 async function kernelRounds(ctx: Ctx): Promise<KernelRound[]> {
   const k = ctx.opts.rateExecs;
-  const out: KernelRound[] = [];
-  await withBpfStats(async () => {
-    for (let r = 0; r < ctx.opts.rounds; r++) {
-      for (const kind of ['baseline', 'record'] as TracerKind[]) {
-        ctx.log(`cpu: BPF run time, round ${r + 1} ${kind}`);
-        const s = await startTracer(kind, { dir: ctx.dir, name: `bpf-${kind}-${r}`, marker: ctx.bins.marker });
-        await waitIdle(s, 15_000);
-        const b0 = bpfProgRun(s.pid);
-        await runLoops(ctx.bins.dynamic, 1, k);
-        const b1 = bpfProgRun(s.pid);
-        await s.stop();
-        out.push({ kind, perExec: (b1.ns - b0.ns) / 1e9 / k, runsPerExec: (b1.runs - b0.runs) / k });
-      }
-    }
-  });
-  return out;
+  return withBpfStats(() =>
+    interleaved(ctx, 'cpu: BPF run time', 'bpf', async (s) => {
+      const b0 = bpfProgRun(s.pid);
+      await runLoops(ctx.bins.dynamic, 1, k);
+      const b1 = bpfProgRun(s.pid);
+      return { perExec: (b1.ns - b0.ns) / 1e9 / k, runsPerExec: (b1.runs - b0.runs) / k };
+    }),
+  );
 }
-
-const kpick = (rs: KernelRound[], kind: TracerKind, f: (r: KernelRound) => number): number => median(rs.filter((r) => r.kind === kind).map(f));
 
 function kernelTable(rs: KernelRound[]): string {
   const rows = ['| round | tracer | BPF run time µs/exec | program runs/exec | µs/run |', '|---|---|---|---|---|'];
@@ -125,9 +126,9 @@ export async function cpuPart(ctx: Ctx): Promise<PartResult> {
   const ratio = rec / base;
   const ratioSched = pick(rs, 'record', (r) => r.cpuSched) / pick(rs, 'baseline', (r) => r.cpuSched);
   const ks = await kernelRounds(ctx);
-  const kBase = kpick(ks, 'baseline', (r) => r.perExec);
-  const kRec = kpick(ks, 'record', (r) => r.perExec);
-  const perPrint = kBase / kpick(ks, 'baseline', (r) => r.runsPerExec);
+  const kBase = pick(ks, 'baseline', (r) => r.perExec);
+  const kRec = pick(ks, 'record', (r) => r.perExec);
+  const perPrint = kBase / pick(ks, 'baseline', (r) => r.runsPerExec);
   return {
     id: 'cpu',
     title: '3. CPU per dynamic exec',

@@ -47,10 +47,10 @@ export function openPolledFifo(): PolledFifo | null {
     readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     writeFd = openSync(path, constants.O_WRONLY);
   } catch {
-    rmSync(dir, { recursive: true, force: true });
     return null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true }); // open ends outlive the name
   }
-  rmSync(dir, { recursive: true, force: true });
   let writeOpen = true;
   return {
     writeFd,
