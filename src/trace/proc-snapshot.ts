@@ -48,6 +48,16 @@ export function selectMaps(entries: readonly MapsEntry[], exe: { dev: number; in
   );
 }
 
+/**
+ * Nothing mapped but, at most, the stack: the process is exiting (its mm released) or inside
+ * exec, between exe_file being set and the new ELF being mapped (seen under TCG: a snapshot with
+ * the new exe and only [stack]). A program that runs has its code mapped somewhere, file-backed
+ * or anonymous, so this never hides an unmapped text.
+ */
+export function holdsNoImage(entries: readonly MapsEntry[]): boolean {
+  return entries.every((e) => e.path === '[stack]');
+}
+
 export function parseMaps(bytes: Uint8Array): { entries: MapsEntry[]; bad: number } {
   const entries: MapsEntry[] = [];
   let bad = 0;
@@ -101,9 +111,8 @@ export function snapshotProcess(pid: number, reason: SnapshotReason, procRoot = 
   let maps: MapsEntry[];
   try {
     const parsed = parseMaps(readFileSync(`${dir}/maps`));
-    // An exe but no mappings at all: the process is exiting and released its mm, which is not
-    // "text unmapped". (Kernel threads have neither and are kept.)
-    if (parsed.entries.length === 0 && exeLink !== null) return { ok: false, pid, error: 'EXITING' };
+    // An exe but no image mapped: not "text unmapped" (kernel threads have no exe and are kept).
+    if (exeLink !== null && holdsNoImage(parsed.entries)) return { ok: false, pid, error: 'EXITING_OR_IN_EXEC' };
     maps = selectMaps(parsed.entries, exeDev !== null && exeIno !== null ? { dev: exeDev, ino: exeIno } : null, facts.interpBase ?? null);
   } catch (err) {
     // Gone between reads: a snapshot without its maps would look like "text unmapped".

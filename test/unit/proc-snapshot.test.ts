@@ -3,7 +3,7 @@ import { mkdtempSync, readlinkSync, realpathSync, statSync, unlinkSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makedev, parseMapsLine, selectMaps, snapshotAll, snapshotProcess } from '../../src/trace/proc-snapshot.js';
+import { holdsNoImage, makedev, parseMapsLine, selectMaps, snapshotAll, snapshotProcess } from '../../src/trace/proc-snapshot.js';
 
 describe('makedev', () => {
   it('matches glibc encoding', () => {
@@ -36,6 +36,15 @@ describe('parseMapsLine', () => {
     expect(parseMapsLine('7ffd1000-7ffd2000 rw-p 00000000 00:00 0')?.ino).toBe(0);
     expect(parseMapsLine('hello world')).toBeNull();
   });
+  it('holdsNoImage: only an exiting or mid-exec process has nothing mapped but its stack', () => {
+    const stack = parseMapsLine('7ffd1000-7ffd2000 rw-p 00000000 00:00 0                          [stack]')!;
+    const anonText = parseMapsLine('7f0000000000-7f0000001000 r-xp 00000000 00:00 0')!;
+    expect(holdsNoImage([])).toBe(true);
+    expect(holdsNoImage([stack])).toBe(true);
+    // Text copied to anonymous memory and the file unmapped: still an image, still reported.
+    expect(holdsNoImage([anonText, stack])).toBe(false);
+  });
+
   it('selectMaps keeps executable file mappings and all of the exe', () => {
     const lines = [
       '1000-2000 r--p 00000000 08:01 7 /bin/x',
