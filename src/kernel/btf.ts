@@ -236,6 +236,13 @@ export function mountMntOffset(btf: Btf): number {
   return off;
 }
 
+/** Byte offset of `comm` in struct task_struct: exec_begin reads it as two words ($5). */
+export function taskCommOffset(btf: Btf): number {
+  const off = btf.memberByteOffset('task_struct', 'comm');
+  if (off === null) throw new BtfError('BTF has no struct task_struct with a member comm');
+  return off;
+}
+
 /** Bytes after a type's 12-byte header, by kind (btf.rst); null for a kind this reader does not know. */
 function extraBytes(kind: number, vlen: number): number | null {
   switch (kind) {

@@ -9,6 +9,7 @@ import type { ParseIssue } from './consumer.js';
 import { parseBpftraceJsonLine } from './bpftrace-json.js';
 import { decodeKernelBytes, encodeKernelString } from './kernel-string.js';
 import { kernelDevToStatDev } from '../kernel/dev-t.js';
+import { ARGV0_IS_FILENAME } from './exec-filename-join.js';
 
 export type DecodeOutput =
   /** `cpu`: the ring it was read from (its timestamps only grow); null when not from one. */
@@ -84,6 +85,11 @@ const NO_PARTS: PartsView = { str: () => '', has: () => false, labels: () => [] 
 
 interface KindSpec<S extends Record<string, FieldType>> {
   fields: S;
+  /**
+   * The head ends with comm as two little-endian hex words, then this part's string (one
+   * printf less); it is not counted in nparts.
+   */
+  trailingPart?: string;
   /** Label prefix of each file field's path parts. */
   filePrefixes?: { [K in keyof S]?: string };
   build(base: { ts: number; pid: number; tid: number; comm: string }, f: FieldsOf<S>, parts: PartsView): TraceEvent | string;
@@ -95,6 +101,7 @@ const kind = <S extends Record<string, FieldType>>(spec: KindSpec<S>): KindSpec<
 export const PROBE_KINDS = {
   exec_begin: kind({
     fields: { oldMm: 'ptr' },
+    trailingPart: 'filename',
     build: (b, f, p) => ({
       ts: b.ts,
       pid: b.pid,
@@ -133,8 +140,9 @@ export const PROBE_KINDS = {
       endCode: f.endCode,
       exe: f.exe,
       filename: p.str('filename'),
-      // argv0Src 1: argv[0] equals comm, so the probe did not print it.
-      argv0: f.argv0Src === 1 ? b.comm : p.str('argv0'),
+      // Printed only when it is neither comm (argv0Src 1) nor the filename (2: exec_begin's,
+      // joined later in the time-ordered stream, unless this record printed it).
+      argv0: f.argv0Src === 1 ? b.comm : f.argv0Src === 2 ? (p.has('filename') ? p.str('filename') : ARGV0_IS_FILENAME) : p.str('argv0'),
       exeMagic: f.exeMagic,
       exeInternalMount: f.exeInternalMount === 1,
       exeOverlayUpper: f.exeOverlayUpper === 1,
@@ -259,13 +267,23 @@ interface CompiledKind {
   names: string[];
   types: FieldType[];
   prefixes: string[];
+  trailingPart: string | null;
   build: KindSpec<Record<string, FieldType>>['build'];
 }
 const COMPILED: ReadonlyMap<string, CompiledKind> = new Map(
   Object.entries(PROBE_KINDS as Record<string, KindSpec<Record<string, FieldType>>>).map(([k, spec]) => {
     const names = Object.keys(spec.fields);
     const prefixes = spec.filePrefixes ?? {};
-    return [k, { names, types: names.map((n) => spec.fields[n]!), prefixes: names.map((n) => prefixes[n] ?? n), build: spec.build }];
+    return [
+      k,
+      {
+        names,
+        types: names.map((n) => spec.fields[n]!),
+        prefixes: names.map((n) => prefixes[n] ?? n),
+        trailingPart: spec.trailingPart ?? null,
+        build: spec.build,
+      },
+    ];
   }),
 );
 
@@ -295,6 +313,44 @@ function parseInt64(token: string | undefined, what: string): number {
     if (!Number.isSafeInteger(n)) throw new LineError(`${what}: ${token} is too large to represent exactly`);
   }
   return neg ? -n : n;
+}
+
+/** The value of one hex digit's char code, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+
+/**
+ * comm from the two little-endian words of task_struct.comm (TASK_COMM_LEN 16): its bytes up
+ * to the first NUL, decoded like every kernel string.
+ */
+function commFromWords(lo: string, hi: string, what: string): string {
+  const bytes: number[] = [];
+  let ascii = true;
+  for (const word of [lo, hi]) {
+    if (word.length < 3 || word.length > 18 || word.charCodeAt(0) !== 48 || word.charCodeAt(1) !== 120) {
+      throw new LineError(`${what}.comm: "${word.slice(0, 32)}" is not a 0x-hex word`);
+    }
+    // The last two digits are the first byte; a missing leading digit is a 0.
+    for (let end = word.length; end > 2; end -= 2) {
+      const low = hexDigit(word.charCodeAt(end - 1));
+      const high = end - 2 >= 2 ? hexDigit(word.charCodeAt(end - 2)) : 0;
+      if (low < 0 || high < 0) throw new LineError(`${what}.comm: "${word.slice(0, 32)}" is not a 0x-hex word`);
+      const b = high * 16 + low;
+      if (b === 0) return finishComm(bytes, ascii);
+      if (b >= 0x80) ascii = false;
+      bytes.push(b);
+    }
+    // Leading zero bytes are not printed: the word ended early, so comm ends here too.
+    if (word.length < 18) return finishComm(bytes, ascii);
+  }
+  return finishComm(bytes, ascii);
+}
+
+function finishComm(bytes: number[], ascii: boolean): string {
+  return ascii ? String.fromCharCode(...bytes) : decodeKernelBytes(Uint8Array.from(bytes));
 }
 
 /** A 0x-hex pointer, normalised to lower case without leading zeros (bpftrace already prints it so). */
@@ -576,14 +632,22 @@ export class ProbeDecoder {
         }
       }
     }
-    const comm = this.kernelString(text, this.cursor, ascii);
+    let comm: string;
+    let trailing: string | null = null;
+    if (spec.trailingPart !== null) {
+      comm = commFromWords(this.token(), this.token(), kindName);
+      trailing = this.kernelString(text, this.cursor, ascii);
+    } else {
+      comm = this.kernelString(text, this.cursor, ascii);
+    }
     // The previous head of this CPU is complete or never will be: its parts come right after it.
     const prev = this.pending.get(cpu);
     if (prev) this.emitIncomplete(prev, out);
     if (!this.accountSeq(cpu, seq, ts, out)) throw new LineError(`head seq ${seq} on cpu ${cpu} repeats or goes back (last ${this.lastSeq.get(cpu)})`);
     this.lastTs.set(cpu, ts);
     if (ts > this.newestTs) this.newestTs = ts;
-    const h: Head = { spec, kind: kindName, cpu, seq, ts, pid, tid, nparts, comm, values, parts: null, lineNo, raw };
+    const parts = trailing === null ? null : new Map([[spec.trailingPart!, trailing]]);
+    const h: Head = { spec, kind: kindName, cpu, seq, ts, pid, tid, nparts: nparts + (parts?.size ?? 0), comm, values, parts, lineNo, raw };
     if (nparts === 0) this.emit(h, out);
     else this.pending.set(cpu, h);
   }

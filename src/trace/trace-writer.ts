@@ -97,7 +97,11 @@ export class TraceEncoder {
 }
 
 export const TRACE_FILE_MODE = 0o600;
-/** Flush the batch when it grows past this or after FLUSH_MS, whichever comes first. */
+/**
+ * Flush the batch when it grows past this, or FLUSH_MS after the previous flush, whichever comes
+ * first: the first event after a quiet spell goes out at once (once the current read's burst is
+ * queued), and a busy stream still gets at most one write per FLUSH_MS.
+ */
 const FLUSH_BYTES = 64 * 1024;
 const FLUSH_MS = 50;
 
@@ -118,6 +122,7 @@ export class TraceWriter implements TraceConsumer {
   private batch: string[] = [];
   private batchBytes = 0;
   private timer: NodeJS.Timeout | null = null;
+  private lastFlushAt = 0;
   private readonly exitHook = (): void => this.flush();
   /** Events written (the trailer's count). */
   events = 0;
@@ -181,6 +186,7 @@ export class TraceWriter implements TraceConsumer {
       this.timer = null;
     }
     if (this.fd === null || this.batch.length === 0) return;
+    this.lastFlushAt = Date.now();
     const data = this.batch.join('');
     this.batch = [];
     this.batchBytes = 0;
@@ -259,7 +265,7 @@ export class TraceWriter implements TraceConsumer {
     this.batchBytes += line.length;
     if (this.batchBytes >= FLUSH_BYTES) this.flush();
     else if (this.timer === null) {
-      this.timer = setTimeout(() => this.flush(), FLUSH_MS);
+      this.timer = setTimeout(() => this.flush(), Math.max(0, this.lastFlushAt + FLUSH_MS - Date.now()));
       this.timer.unref();
     }
   }

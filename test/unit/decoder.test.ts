@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { ProbeDecoder, kernelDevToStatDev, resolveExeTarget, type DecodeOutput } from '../../src/trace/decoder.js';
 import { encodeKernelString } from '../../src/trace/kernel-string.js';
 import type { TraceEvent } from '../../src/trace/events.js';
+import { ARGV0_IS_FILENAME } from '../../src/trace/exec-filename-join.js';
 
 /** Wraps record text as bpftrace 0.17 prints it with -f json. */
 function rec(text: string): string {
@@ -39,6 +40,15 @@ const HOSTILE = 'q"\\\n \xff\x1bx'; // latin1: byte 0xff
 const H = (kind: string, seq: number, nparts: number, fields: string, comm = 'a', o: { cpu?: number; ts?: number; pid?: number; tid?: number } = {}) =>
   rec(`H ${kind} ${o.cpu ?? 0} ${seq} ${o.ts ?? seq * 10} ${o.pid ?? 1} ${o.tid ?? o.pid ?? 1} ${nparts} ${fields}${fields === '' ? '' : ' '}${comm}`);
 const P = (seq: number, label: string, text: string, cpu = 0) => rec(`P ${cpu} ${seq} ${label} ${text}`);
+/** comm's 16 bytes (NUL-padded) as the two little-endian hex words task_struct.comm holds. */
+function commWords(comm: string): string {
+  const b = Buffer.alloc(16);
+  Buffer.from(comm, 'latin1').copy(b, 0, 0, 15);
+  return `0x${b.readBigUInt64LE(0).toString(16)} 0x${b.readBigUInt64LE(8).toString(16)}`;
+}
+/** exec_begin's head: oldMm, comm as two words, then the filename; nparts counts the rest. */
+const EB = (seq: number, nparts: number, oldMm: string, comm: string, filename: string, o: { cpu?: number; ts?: number } = {}) =>
+  rec(`H exec_begin ${o.cpu ?? 0} ${seq} ${o.ts ?? seq * 10} 1 1 ${nparts} ${oldMm} ${commWords(comm)} ${filename}`);
 
 describe('ProbeDecoder: every kind', () => {
   it("exec with an exe path built from reversed components and stat dev; comm is the head's last field", () => {
@@ -73,6 +83,11 @@ describe('ProbeDecoder: every kind', () => {
     });
     const plain = one([H('exec', 1, 0, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 0 255 2035054128 0 1 1`, 'prog')]);
     expect(plain).toMatchObject({ argv0: 'prog', exeMagic: 0x794c7630, exeInternalMount: false, exeOverlayUpper: true });
+    // argv0Src 2: argv[0] is the filename, which exec_begin printed (joined later), or this record did.
+    const byPath = one([H('exec', 1, 0, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 0 255 61267 0 0 2`, 'true')]);
+    expect(byPath).toMatchObject({ argv0: ARGV0_IS_FILENAME, filename: '' });
+    const withFilename = one([H('exec', 1, 1, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 0 255 61267 0 0 2`, 'true'), P(1, 'filename', '/bin/true')]);
+    expect(withFilename).toMatchObject({ argv0: '/bin/true', filename: '/bin/true' });
   });
 
   it('a comm with spaces, or empty, is the rest of the head', () => {
@@ -80,8 +95,8 @@ describe('ProbeDecoder: every kind', () => {
     expect(one([H('exit', 1, 0, '1 0', '')])).toMatchObject({ comm: '' });
   });
 
-  it('exec_begin: interp defaults to filename, printed only when it differs', () => {
-    expect(one([H('exec_begin', 1, 1, '0x0', 'sh', { ts: 5 }), P(1, 'filename', '/bin/true')])).toEqual({
+  it('exec_begin: comm as two words, the filename ends the head; interp defaults to it, printed only when it differs', () => {
+    expect(one([EB(1, 0, '0x0', 'sh', '/bin/true', { ts: 5 })])).toEqual({
       kind: 'exec_begin',
       ts: 5,
       pid: 1,
@@ -91,11 +106,28 @@ describe('ProbeDecoder: every kind', () => {
       filename: '/bin/true',
       interp: '/bin/true',
     });
-    expect(one([H('exec_begin', 1, 2, '0xa', 'sh'), P(1, 'filename', '/x.sh'), P(1, 'interp', '/bin/sh')])).toMatchObject({
+    expect(one([EB(1, 1, '0xa', 'sh', '/x.sh'), P(1, 'interp', '/bin/sh')])).toMatchObject({
       oldMm: '0xa',
       filename: '/x.sh',
       interp: '/bin/sh',
     });
+  });
+
+  it('exec_begin: a 15-byte comm, one with spaces or high bytes, an empty filename and one with spaces', () => {
+    const e = one([EB(1, 0, '0x0', 'fifteen-bytes!!', ' a b ')]);
+    expect(e).toMatchObject({ comm: 'fifteen-bytes!!', filename: ' a b ' });
+    const h = one([EB(1, 0, '0x0', HOSTILE, '')]);
+    expect(encodeKernelString(h.comm)).toEqual(Buffer.from(HOSTILE, 'latin1'));
+    expect(h).toMatchObject({ filename: '' });
+    expect(one([EB(1, 0, '0x0', '', '/x')])).toMatchObject({ comm: '', filename: '/x' });
+    expect(one([EB(1, 0, '0x0', 'eightchr', '/x')])).toMatchObject({ comm: 'eightchr' });
+    expect(one([EB(1, 0, '0x0', 'nine char', '/x')])).toMatchObject({ comm: 'nine char' });
+  });
+
+  it('exec_begin: a comm word that is not hex is a parse issue, not an event', () => {
+    const out = run([rec('H exec_begin 0 1 10 1 1 0 0x0 sh 0x0 /bin/true')]);
+    expect(events(out)).toEqual([]);
+    expect(issues(out)[0]!.cause).toMatch(/exec_begin\.comm: "sh" is not a 0x-hex word/);
   });
 
   it('fork of a thread and of a process', () => {
@@ -274,15 +306,10 @@ describe('ProbeDecoder: every kind', () => {
   });
 
   it('joins parts by (cpu, seq) when two CPUs interleave, and tags each event with its CPU', () => {
-    const out = run([
-      H('exec_begin', 1, 1, '0x0', 'one', { cpu: 0 }),
-      H('exec_begin', 1, 1, '0x0', 'two', { cpu: 1 }),
-      P(1, 'filename', '/2', 1),
-      P(1, 'filename', '/1', 0),
-    ]);
-    expect(out.flatMap((x) => (x.type === 'event' && x.event.kind === 'exec_begin' ? [[x.cpu, x.event.comm, x.event.filename]] : []))).toEqual([
-      [1, 'two', '/2'],
-      [0, 'one', '/1'],
+    const out = run([EB(1, 1, '0x0', 'one', '/1', { cpu: 0 }), EB(1, 1, '0x0', 'two', '/2', { cpu: 1 }), P(1, 'interp', '/i2', 1), P(1, 'interp', '/i1', 0)]);
+    expect(out.flatMap((x) => (x.type === 'event' && x.event.kind === 'exec_begin' ? [[x.cpu, x.event.comm, x.event.interp]] : []))).toEqual([
+      [1, 'two', '/i2'],
+      [0, 'one', '/i1'],
     ]);
   });
 });
@@ -316,20 +343,20 @@ describe('ProbeDecoder: loss is counted exactly from the per-CPU sequence', () =
   it('parts of a lost head are orphans, counted apart and never joined to another head', () => {
     const d = new ProbeDecoder();
     const out = [
-      H('exec_begin', 1, 1, '0x0', 'one'),
+      EB(1, 1, '0x0', 'one', '/1.sh'),
       // seq 2's head was lost; its part arrives first
-      P(2, 'filename', '/lost'),
-      H('exec_begin', 3, 1, '0x0', 'three'),
-      P(3, 'filename', '/3'),
+      P(2, 'interp', '/lost'),
+      EB(3, 1, '0x0', 'three', '/3.sh'),
+      P(3, 'interp', '/3'),
     ].flatMap((l, i) => d.push(l, i + 1));
     const ev = events(out);
-    expect(ev.filter((e) => e.kind === 'exec_begin').map((e) => e.kind === 'exec_begin' && [e.comm, e.filename])).toEqual([
-      ['one', ''],
+    expect(ev.filter((e) => e.kind === 'exec_begin').map((e) => e.kind === 'exec_begin' && [e.comm, e.interp])).toEqual([
+      ['one', '/1.sh'],
       ['three', '/3'],
     ]);
     expect(d.counts).toMatchObject({ lostEvents: 1, orphanParts: 1, incompleteEvents: 1 });
     // The only issue: seq 1 went out without its part.
-    expect(issues(out).map((i) => i.cause)).toEqual([expect.stringContaining('0 of 1 parts arrived')]);
+    expect(issues(out).map((i) => i.cause)).toEqual([expect.stringContaining('1 of 2 parts arrived')]);
   });
 
   it('S tick becomes a watermark for its CPU', () => {
@@ -376,7 +403,7 @@ describe('ProbeDecoder: malformed input never throws', () => {
   });
 
   it('a new head on the same CPU completes the previous one at once (its parts would have come first)', () => {
-    const out = run([H('exec_begin', 1, 1, '0x0'), H('exit', 2, 0, '0 0')], false);
+    const out = run([EB(1, 1, '0x0', 'a', '/x.sh'), H('exit', 2, 0, '0 0')], false);
     expect(events(out).map((e) => e.kind)).toEqual(['exec_begin', 'exit']);
     expect(issues(out)).toHaveLength(1);
   });

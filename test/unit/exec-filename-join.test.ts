@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../src/trace/events.js';
-import { ExecFilenameJoin } from '../../src/trace/exec-filename-join.js';
+import { ARGV0_IS_FILENAME, ExecFilenameJoin } from '../../src/trace/exec-filename-join.js';
 
 const begin = (tid: number, filename: string): TraceEvent => ({
   kind: 'exec_begin',
@@ -46,5 +46,11 @@ describe('ExecFilenameJoin', () => {
 
   it('an exit ends an exec in progress, so a later exec of a reused tid is not given its name', () => {
     expect(filenames(run([begin(5, '/bin/a'), { kind: 'exit', ts: 3, pid: 5, tid: 5, comm: 'a', groupDead: true, exitCode: 0 }, exec(5, 5)]))).toEqual(['']);
+  });
+
+  it("argv0 marked equal to the filename becomes exec_begin's filename, and is dropped when that was lost", () => {
+    const out = run([begin(5, '/bin/a'), { ...exec(5, 5), argv0: ARGV0_IS_FILENAME } as TraceEvent, { ...exec(6, 6), argv0: ARGV0_IS_FILENAME } as TraceEvent]);
+    expect(out.map((e) => (e.kind === 'exec' ? [e.filename, e.argv0] : e.kind))).toEqual(['exec_begin', ['/bin/a', '/bin/a'], ['', undefined]]);
+    expect(out[2]).not.toHaveProperty('argv0');
   });
 });

@@ -2,7 +2,7 @@
 // bpftrace, tracefs, the flavor ladder, BTF, the probe invocation, the trace file), with a
 // clear error for each. Nothing is written and nothing runs past this phase on failure.
 import { readFileSync } from 'node:fs';
-import { Btf, mountMntOffset, VMLINUX_BTF_PATH } from '../../kernel/btf.js';
+import { Btf, mountMntOffset, taskCommOffset, VMLINUX_BTF_PATH } from '../../kernel/btf.js';
 import { detectExecEntry } from '../../kernel/exec-entry.js';
 import { dialectFor, parseBpftraceVersion } from '../bpftrace-dialect.js';
 import { BTF_PATH, bpftraceFindsBtfAsync, btfPresent, bpftraceVersion, ensureTracefs, findBpftrace, isRoot } from '../../kernel/host-facts.js';
@@ -63,16 +63,19 @@ export async function preflight(opts: RecordOptions, stopped: () => boolean): Pr
   const trials = pickFlavor(opts.flavor, { bpftrace, untriedLast: true, dialect });
   const findsBtfAsked = bpftraceFindsBtfAsync(bpftrace);
   let mountOffset: number;
+  let commOffset: number;
   let vmaRemovalFunction: VmaRemovalFunction;
   let btf: Btf | null = null;
   let btfError: string | null = null;
   try {
     btf = new Btf(readFileSync(VMLINUX_BTF_PATH), VMLINUX_BTF_PATH);
     mountOffset = mountMntOffset(btf);
+    commOffset = taskCommOffset(btf);
     vmaRemovalFunction = btf.func('remove_vma').exists ? 'remove_vma' : 'vm_area_free';
   } catch (err) {
     btfError = (err as Error).message;
     mountOffset = 0;
+    commOffset = 0;
     vmaRemovalFunction = 'remove_vma';
   }
   const execEntry = detectExecEntry(btf);
@@ -84,7 +87,7 @@ export async function preflight(opts: RecordOptions, stopped: () => boolean): Pr
   if (stopped()) return { ok: false, stopped: true };
   if (ladder.chosen === null) return failure(`no probe flavor loads on this kernel (requested ${opts.flavor})`, ladder.reason);
   const flavor = ladder.chosen;
-  if (btfError !== null) return failure(`cannot read struct mount's layout from BTF: ${btfError}`);
+  if (btfError !== null) return failure(`cannot read struct mount's and task_struct's layout from BTF: ${btfError}`);
   // The tracepoint flavor has no exec entry function to find (sched_prepare_exec is its hook).
   if (flavor !== 'tracepoint' && !execEntry.ok) return failure(`the ${flavor} flavor cannot find exec's entry function`, execEntry.reason);
   const entryFn: ExecEntry = execEntry.ok ? execEntry.fn : 'begin_new_exec';
@@ -92,7 +95,7 @@ export async function preflight(opts: RecordOptions, stopped: () => boolean): Pr
 
   let invocation: ProbeInvocation;
   try {
-    invocation = buildProbeInvocation({ flavor, pid, comm, selfPid: process.pid, mountOffset, vmaRemovalFunction, variant });
+    invocation = buildProbeInvocation({ flavor, pid, comm, selfPid: process.pid, mountOffset, commOffset, vmaRemovalFunction, variant });
   } catch (err) {
     return failure(`cannot build the probe invocation: ${(err as Error).message}`);
   }
