@@ -14,7 +14,7 @@
 //   mmap:exit_mmap           → mmput entry when mm_users is 1 (the final put)
 //   sched:sched_process_exit → same tracepoint (group_dead read from signal->live, as in
 //                              tracepoint.bt: the tracepoint field only exists since 6.16)
-// Added: the VMA-removal function ($6: remove_vma, or vm_area_free where remove_vma is inlined),
+// Added: the VMA-removal function ($7: remove_vma, or vm_area_free where remove_vma is inlined),
 // and proc_exe_link's return (exe_read with sys 4: the kernel resolving a /proc/PID/exe link).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -116,10 +116,10 @@ function header(flavor: FunctionFlavor, v: ProgramVariant): string[] {
  *            Prints the same line protocol as tracepoint.bt (docs/line-protocol.md).
 ${variantLine(v, flavor)}
  *
- * USAGE: bpftrace -f json ${flavor}.bt PID COMM SELFPID MNTOFF COMMOFF VMAFREE
- *   $1..$5  as in tracepoint.bt (pid filter, comm filter, exetrace's pid, offsetof(mount, mnt),
- *           offsetof(task_struct, comm))
- *   $6 VMAFREE  remove_vma where it is a traceable function (6.12), else vm_area_free
+ * USAGE: bpftrace -f json ${flavor}.bt PID COMM SELFPID MNTOFF COMMOFF SIBOFF VMAFREE
+ *   $1..$6  as in tracepoint.bt (pid filter, comm filter, exetrace's pid, offsetof(mount, mnt),
+ *           offsetof(task_struct, comm), offsetof(task_struct, sibling))
+ *   $7 VMAFREE  remove_vma where it is a traceable function (6.12), else vm_area_free
  *               (Debian 6.1 inlines remove_vma); chosen from BTF, never from user input.
  *
  * The four kernel functions through ${how}:
@@ -127,7 +127,7 @@ ${variantLine(v, flavor)}
  *                    the stashed pre-de_thread tid when exec fails before the point of no return
  *   finalize_exec    exec (new mm, exe_file = bprm->file, code range: set by now)
  *   mmput            mm_exit, only for the final put (mm_users 1 -> 0)
- *   $6               munmap of an executable VMA of the exe file removed outside
+ *   $7               munmap of an executable VMA of the exe file removed outside
  *                    munmap/mremap/mmap (those print their own lines), outside exec and exit
  *   proc_exe_link    exe_read with sys 4 at its return: the reader, the target's /proc
  *                    directory name (dir), and the path the link resolves to (answer.c*)
@@ -200,7 +200,7 @@ export function generateFlavorProgram(tracepointText: string, flavor: FunctionFl
         '}',
         '',
       );
-      out.push(...removeVmaBlock(entry('$6'), arg('vma', 0), pred));
+      out.push(...removeVmaBlock(entry('$7'), arg('vma', 0), pred));
     } else if (spec === 'tracepoint:sched:sched_process_exit') {
       seen.add(spec);
       const body = b.body;

@@ -236,10 +236,10 @@ export function mountMntOffset(btf: Btf): number {
   return off;
 }
 
-/** Byte offset of `comm` in struct task_struct: exec_begin reads it as two words ($5). */
-export function taskCommOffset(btf: Btf): number {
-  const off = btf.memberByteOffset('task_struct', 'comm');
-  if (off === null) throw new BtfError('BTF has no struct task_struct with a member comm');
+/** Byte offset of a member of struct task_struct: comm (exec_begin's $5), sibling (fork's $6). */
+export function taskMemberOffset(btf: Btf, member: 'comm' | 'sibling'): number {
+  const off = btf.memberByteOffset('task_struct', member);
+  if (off === null) throw new BtfError(`BTF has no struct task_struct with a member ${member}`);
   return off;
 }
 

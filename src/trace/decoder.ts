@@ -92,7 +92,8 @@ interface KindSpec<S extends Record<string, FieldType>> {
   trailingPart?: string;
   /** Label prefix of each file field's path parts. */
   filePrefixes?: { [K in keyof S]?: string };
-  build(base: { ts: number; pid: number; tid: number; comm: string }, f: FieldsOf<S>, parts: PartsView): TraceEvent | string;
+  /** The event (or events: a fork record carries its child's mm_attach), or why it cannot be built. */
+  build(base: { ts: number; pid: number; tid: number; comm: string }, f: FieldsOf<S>, parts: PartsView): TraceEvent | TraceEvent[] | string;
 }
 
 const kind = <S extends Record<string, FieldType>>(spec: KindSpec<S>): KindSpec<S> => spec;
@@ -149,20 +150,37 @@ export const PROBE_KINDS = {
     }),
   }),
   fork: kind({
-    fields: { childPid: 'int', childTid: 'int', cloneFlags: 'int', parentMm: 'ptr' },
-    build: (b, f) => ({
-      ts: b.ts,
-      pid: b.pid,
-      tid: b.tid,
-      comm: b.comm,
-      kind: 'fork',
-      childPid: f.childPid,
-      childTid: f.childTid,
-      cloneFlags: f.cloneFlags,
-      parentMm: f.parentMm,
-      thread: (f.cloneFlags & CLONE_THREAD) !== 0,
-      sharesMm: (f.cloneFlags & CLONE_VM) !== 0,
-    }),
+    fields: { childPid: 'int', childTid: 'int', cloneFlags: 'int', parentMm: 'ptr', childMm: 'ptr', childPpid: 'int', childExe: 'file' },
+    filePrefixes: { childExe: 'exe' },
+    build: (b, f) => {
+      const fork: TraceEvent = {
+        ts: b.ts,
+        pid: b.pid,
+        tid: b.tid,
+        comm: b.comm,
+        kind: 'fork',
+        childPid: f.childPid,
+        childTid: f.childTid,
+        cloneFlags: f.cloneFlags,
+        parentMm: f.parentMm,
+        thread: (f.cloneFlags & CLONE_THREAD) !== 0,
+        sharesMm: (f.cloneFlags & CLONE_VM) !== 0,
+      };
+      // No childMm: the child prints its own mm_attach at its first return to user space.
+      if (f.childMm === null) return fork;
+      // The child's comm is ours until it execs or renames itself; its exe is its mm's (dup_mmap).
+      const attach: TraceEvent = {
+        ts: b.ts,
+        pid: f.childPid,
+        tid: f.childTid,
+        comm: b.comm,
+        kind: 'mm_attach',
+        ppid: f.childPpid,
+        mm: f.childMm,
+        exe: f.childExe,
+      };
+      return [fork, attach];
+    },
   }),
   mm_attach: kind({
     fields: { ppid: 'int', mm: 'hex', exe: 'file' },
@@ -739,6 +757,7 @@ export class ProbeDecoder {
       parts === null ? NO_PARTS : { str: (label) => parts.get(label) ?? '', has: (label) => parts.has(label), labels: () => parts.keys() };
     const built = build({ ts: h.ts, pid: h.pid, tid: h.tid, comm: h.comm }, fields as FieldsOf<Record<string, FieldType>>, view);
     if (typeof built === 'string') out.push(this.issue(h.lineNo, built, h.raw));
+    else if (Array.isArray(built)) for (const event of built) out.push({ type: 'event', event, cpu: h.cpu });
     else out.push({ type: 'event', event: built, cpu: h.cpu });
   }
 }

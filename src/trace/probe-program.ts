@@ -1,7 +1,7 @@
 // Which probe script to run and its bpftrace argv. Filters travel as positional parameters
-// ($1 pid, $2 comm, $3 collector pid, $4 offset of mnt in struct mount, $5 offset of comm in
-// struct task_struct, and for kprobe/kfunc $6 the VMA-removal function this kernel can trace),
-// never as program text. The program file
+// ($1 pid, $2 comm, $3 collector pid, $4 offset of mnt in struct mount, $5 and $6 offsets of
+// comm and sibling in struct task_struct, and for kprobe/kfunc $7 the VMA-removal function this
+// kernel can trace), never as program text. The program file
 // depends on the flavor, the bpftrace dialect and the kernel's exec entry function.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -30,8 +30,9 @@ export interface ProbeOptions {
   comm: string | null;
   selfPid: number;
   mountOffset: number;
-  /** Byte offset of comm in struct task_struct (BTF). */
+  /** Byte offsets of comm and sibling in struct task_struct (BTF). */
   commOffset: number;
+  siblingOffset: number;
   /** kprobe/kfunc: `remove_vma` where BTF has it as a function, else `vm_area_free` (inlined on 6.1). */
   vmaRemovalFunction?: VmaRemovalFunction;
   /** Default: bpftrace 0.17's language on a begin_new_exec kernel. */
@@ -95,13 +96,26 @@ export function buildProbeInvocation(opts: ProbeOptions): ProbeInvocation {
   if (!Number.isSafeInteger(opts.mountOffset) || opts.mountOffset < 0 || opts.mountOffset > 4096) {
     throw new Error(`bad struct mount offset ${opts.mountOffset}`);
   }
-  if (!Number.isSafeInteger(opts.commOffset) || opts.commOffset < 0 || opts.commOffset > 65536) {
-    throw new Error(`bad task_struct comm offset ${opts.commOffset}`);
+  for (const [name, off] of [
+    ['comm', opts.commOffset],
+    ['sibling', opts.siblingOffset],
+  ] as const) {
+    if (!Number.isSafeInteger(off) || off < 0 || off > 65536) throw new Error(`bad task_struct ${name} offset ${off}`);
   }
   const scriptPath = probeScriptPath(opts.flavor, opts.variant);
-  const args = ['-f', 'json', scriptPath, String(pid), comm, String(opts.selfPid), String(opts.mountOffset), String(opts.commOffset)];
+  const args = [
+    '-f',
+    'json',
+    scriptPath,
+    String(pid),
+    comm,
+    String(opts.selfPid),
+    String(opts.mountOffset),
+    String(opts.commOffset),
+    String(opts.siblingOffset),
+  ];
   if (opts.flavor !== 'tracepoint') {
-    // Becomes a probe name (kfunc:$6), so only the two known names may pass.
+    // Becomes a probe name (kfunc:$7), so only the two known names may pass.
     const fn = opts.vmaRemovalFunction;
     if (fn !== 'remove_vma' && fn !== 'vm_area_free') throw new Error(`the ${opts.flavor} flavor needs the VMA-removal function (remove_vma or vm_area_free)`);
     args.push(fn);

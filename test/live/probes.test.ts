@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { skipLive } from '../support/live-gate.js';
-import { Btf, mountMntOffset, taskCommOffset } from '../../src/kernel/btf.js';
+import { Btf, mountMntOffset, taskMemberOffset } from '../../src/kernel/btf.js';
 import { buildProbeInvocation, validateCommFilter } from '../../src/trace/probe-program.js';
 import { ProbeDecoder, type DecodeOutput } from '../../src/trace/decoder.js';
 import { encodeKernelString } from '../../src/trace/kernel-string.js';
@@ -101,6 +101,7 @@ describe.skipIf(skipLive())('tracepoint probes, live', () => {
   let prog: string;
   let mountOffset: number;
   let commOffset: number;
+  let siblingOffset: number;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'exetrace-probes-'));
@@ -109,7 +110,8 @@ describe.skipIf(skipLive())('tracepoint probes, live', () => {
     await execa('gcc', ['-O1', '-o', prog, join(dir, 'w.c')]);
     const btf = Btf.fromFile();
     mountOffset = mountMntOffset(btf);
-    commOffset = taskCommOffset(btf);
+    commOffset = taskMemberOffset(btf, 'comm');
+    siblingOffset = taskMemberOffset(btf, 'sibling');
   }, 60_000);
 
   afterAll(() => {
@@ -117,7 +119,7 @@ describe.skipIf(skipLive())('tracepoint probes, live', () => {
   });
 
   it('decodes exec, fork, mm_attach, mm_exit, munmap, exe_read, prctl_mm and exit of a hostile-named binary', async () => {
-    const inv = buildProbeInvocation({ flavor: 'tracepoint', pid: null, comm: null, selfPid: process.pid, mountOffset, commOffset });
+    const inv = buildProbeInvocation({ flavor: 'tracepoint', pid: null, comm: null, selfPid: process.pid, mountOffset, commOffset, siblingOffset });
     let hostilePath: Buffer = Buffer.alloc(0);
     const run = await traceWhile(inv.args, async () => {
       const r = await execa(prog, ['launch', dir], { reject: false });
@@ -190,7 +192,7 @@ describe.skipIf(skipLive())('tracepoint probes, live', () => {
     const injection = `x"; } BEGIN { system("touch ${marker}") } //`;
     expect(() => validateCommFilter(injection)).toThrow(/at most 15 bytes/);
     // Bypass validation on purpose: even then bpftrace must treat it as data.
-    const inv = buildProbeInvocation({ flavor: 'tracepoint', pid: null, comm: 'placeholder', selfPid: process.pid, mountOffset, commOffset });
+    const inv = buildProbeInvocation({ flavor: 'tracepoint', pid: null, comm: 'placeholder', selfPid: process.pid, mountOffset, commOffset, siblingOffset });
     const args = inv.args.map((a) => (a === 'placeholder' ? injection : a));
     const run = await traceWhile(args, async () => {
       await execa('true');

@@ -130,13 +130,24 @@ describe('ProbeDecoder: every kind', () => {
     expect(issues(out)[0]!.cause).toMatch(/exec_begin\.comm: "sh" is not a 0x-hex word/);
   });
 
-  it('fork of a thread and of a process', () => {
-    const out = run([H('fork', 1, 0, '10 12 4001536 0xffff1', 'a', { pid: 10 }), H('fork', 2, 0, '13 13 18874368 0xffff1', 'a', { pid: 10 })]);
-    expect(issues(out)).toEqual([]);
-    expect(events(out)).toMatchObject([
-      { kind: 'fork', childPid: 10, childTid: 12, thread: true, sharesMm: true, parentMm: '0xffff1' },
-      { kind: 'fork', childPid: 13, thread: false, sharesMm: false },
+  it("fork of a thread and of a process; a child mm on the record becomes the child's mm_attach, right after", () => {
+    const out = run([
+      H('fork', 1, 0, `10 12 4001536 0xffff1 0xffff1 1 0xf2 ${MKDEV_254_0} 5 0 255`, 'a', { pid: 10, ts: 7 }),
+      H('fork', 2, 0, `13 13 18874368 0xffff1 0xffff9 10 0xf2 ${MKDEV_254_0} 5 0 255`, 'a', { pid: 10, ts: 8 }),
     ]);
+    expect(issues(out)).toEqual([]);
+    expect(events(out)).toEqual([
+      expect.objectContaining({ kind: 'fork', childPid: 10, childTid: 12, thread: true, sharesMm: true, parentMm: '0xffff1' }),
+      expect.objectContaining({ kind: 'mm_attach', ts: 7, pid: 10, tid: 12, comm: 'a', ppid: 1, mm: '0xffff1', exe: expect.objectContaining({ ino: 5 }) }),
+      expect.objectContaining({ kind: 'fork', childPid: 13, thread: false, sharesMm: false }),
+      expect.objectContaining({ kind: 'mm_attach', ts: 8, pid: 13, tid: 13, ppid: 10, mm: '0xffff9' }),
+    ]);
+  });
+
+  it('a fork record without the child mm (not found, or a pid filter) gives the fork alone: the child prints its mm_attach', () => {
+    const out = run([H('fork', 1, 0, '13 13 18874368 0xffff1 0x0 10 0x0 0 0 0 255', 'a', { pid: 10 })]);
+    expect(issues(out)).toEqual([]);
+    expect(events(out)).toMatchObject([{ kind: 'fork', childPid: 13 }]);
   });
 
   it('a path goes out once per identity: later references resolve from the dictionary', () => {

@@ -31,12 +31,12 @@ describe('generated function-flavor probes compile', () => {
   for (const { variant, fn } of cases) {
     const rel = programPath('kprobe', variant).split('/probes/')[1];
     it.skipIf(!hasBpftrace())(
-      `probes/${rel} compiles with bpftrace --emit-elf ($6 = ${fn})`,
+      `probes/${rel} compiles with bpftrace --emit-elf ($7 = ${fn})`,
       () => {
         const dir = mkdtempSync(join(tmpdir(), 'exetrace-emit-'));
         try {
           const out = join(dir, `${fn}.o`);
-          const r = spawnSync('bpftrace', ['--emit-elf', out, programPath('kprobe', variant), '0', 'exetrace:no-comm', '1', '32', '1752', fn], {
+          const r = spawnSync('bpftrace', ['--emit-elf', out, programPath('kprobe', variant), '0', 'exetrace:no-comm', '1', '32', '1752', '1312', fn], {
             encoding: 'utf8',
             timeout: 300_000,
           });

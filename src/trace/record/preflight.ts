@@ -2,7 +2,7 @@
 // bpftrace, tracefs, the flavor ladder, BTF, the probe invocation, the trace file), with a
 // clear error for each. Nothing is written and nothing runs past this phase on failure.
 import { readFileSync } from 'node:fs';
-import { Btf, mountMntOffset, taskCommOffset, VMLINUX_BTF_PATH } from '../../kernel/btf.js';
+import { Btf, mountMntOffset, taskMemberOffset, VMLINUX_BTF_PATH } from '../../kernel/btf.js';
 import { detectExecEntry } from '../../kernel/exec-entry.js';
 import { dialectFor, parseBpftraceVersion } from '../bpftrace-dialect.js';
 import { BTF_PATH, bpftraceFindsBtfAsync, btfPresent, bpftraceVersion, ensureTracefs, findBpftrace, isRoot } from '../../kernel/host-facts.js';
@@ -64,18 +64,21 @@ export async function preflight(opts: RecordOptions, stopped: () => boolean): Pr
   const findsBtfAsked = bpftraceFindsBtfAsync(bpftrace);
   let mountOffset: number;
   let commOffset: number;
+  let siblingOffset: number;
   let vmaRemovalFunction: VmaRemovalFunction;
   let btf: Btf | null = null;
   let btfError: string | null = null;
   try {
     btf = new Btf(readFileSync(VMLINUX_BTF_PATH), VMLINUX_BTF_PATH);
     mountOffset = mountMntOffset(btf);
-    commOffset = taskCommOffset(btf);
+    commOffset = taskMemberOffset(btf, 'comm');
+    siblingOffset = taskMemberOffset(btf, 'sibling');
     vmaRemovalFunction = btf.func('remove_vma').exists ? 'remove_vma' : 'vm_area_free';
   } catch (err) {
     btfError = (err as Error).message;
     mountOffset = 0;
     commOffset = 0;
+    siblingOffset = 0;
     vmaRemovalFunction = 'remove_vma';
   }
   const execEntry = detectExecEntry(btf);
@@ -95,7 +98,7 @@ export async function preflight(opts: RecordOptions, stopped: () => boolean): Pr
 
   let invocation: ProbeInvocation;
   try {
-    invocation = buildProbeInvocation({ flavor, pid, comm, selfPid: process.pid, mountOffset, commOffset, vmaRemovalFunction, variant });
+    invocation = buildProbeInvocation({ flavor, pid, comm, selfPid: process.pid, mountOffset, commOffset, siblingOffset, vmaRemovalFunction, variant });
   } catch (err) {
     return failure(`cannot build the probe invocation: ${(err as Error).message}`);
   }
