@@ -149,7 +149,9 @@ export async function cpuPart(ctx: Ctx): Promise<PartResult> {
         met: Number.isFinite(ratio) ? ratio <= 8 : null,
         ...(ratio <= 8
           ? {}
-          : { note: 'bounded by the lines per exec (2.): each costs a write() in bpftrace and a parse, decode, reorder and trace write in Node' }),
+          : {
+              note: "bounded by bpftrace's cost per line (2.: a perf-ring read, formatting, a write()) and Node's per event (about 7 per dynamic exec: decode, CPU merge, filename join, trace write)",
+            }),
       },
     ],
   };
