@@ -117,6 +117,7 @@ describe('ProbeDecoder: every kind', () => {
     const e = one([EB(1, 0, '0x0', 'fifteen-bytes!!', ' a b ')]);
     expect(e).toMatchObject({ comm: 'fifteen-bytes!!', filename: ' a b ' });
     const h = one([EB(1, 0, '0x0', HOSTILE, '')]);
+    if (h.kind !== 'exec_begin') throw new Error(`expected exec_begin, got ${h.kind}`);
     expect(encodeKernelString(h.comm)).toEqual(Buffer.from(HOSTILE, 'latin1'));
     expect(h).toMatchObject({ filename: '' });
     expect(one([EB(1, 0, '0x0', '', '/x')])).toMatchObject({ comm: '', filename: '/x' });
