@@ -82,6 +82,10 @@ describe.skipIf(skipLive())('exetrace live in tmux', () => {
     await p.waitFor('filter:');
     p.send('-l', 'lab-');
     p.send('Enter');
+    // Wait for the filter to be applied: the row may already show in the unfiltered list, and a
+    // lagging app reads "lab-", Enter and the next Enter as one chunk (it submits at the first
+    // line break and drops the rest, as a paste should), which would swallow the details key.
+    await p.waitFor('filter "lab-"', 30_000);
     let screen = await p.waitFor(new RegExp(`^[ >]${hostile.pid}\\b`, 'm'), 30_000);
     // The exe name holds ESC[2J, ESC[31m, a newline and a 0xff byte; the comm an OSC title.
     expect(screen).toContain('lab-\\x1b[2J\\x1b[31mred\\x0aline');
