@@ -772,6 +772,12 @@ function onSnapshot(d: Draft, e: ProcSnapshotEvent): void {
   // identity (stat failed: the process was exiting) the maps cannot be attributed either.
   if (e.exeLink === null && e.maps.length === 0) return;
   if (e.exeDev === null && e.maps.length === 0) return;
+  // Taken between exec_begin and exec: the new image is half mapped (its first segment, no text
+  // yet), and no verdict may come from it.
+  if (pget(d.pendingExec, pidKey(e.pid)) !== undefined) {
+    d.counters.unattributedSnapshots += 1;
+    return;
+  }
   const snapExe: FileId | null =
     e.exeDev !== null && e.exeIno !== null
       ? { dev: e.exeDev, ino: e.exeIno, path: e.exeLink, pathTruncated: false, name: basename(stripDeleted(e.exeLink ?? '')) }

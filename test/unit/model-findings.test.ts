@@ -205,6 +205,18 @@ describe('text-unmapped', () => {
     expect(s.findings[0]!.legacyWalk).toMatchObject({ ino: SLEEP.ino, perms: 'r--p', address: EXE_BASE });
   });
 
+  it('a snapshot taken between exec_begin and exec (the new image half mapped) gives no verdict', () => {
+    // Seen in a 6.12 guest: the exec snapshot of the previous image fired while the process was
+    // exec'ing again, with only the new exe's first (r--p) segment mapped.
+    const s = run([
+      ...ordinaryLaunch(10, 100, A),
+      ev.execBegin(20, 100, A, SLEEP.path!),
+      ev.snapshot(21, 100, 'exec', SLEEP, [maps(SLEEP, EXE_BASE, EXE_TEXT[0], 'r--p')]),
+    ]);
+    expect(s.findings).toEqual([]);
+    expect(s.counters.unattributedSnapshots).toBe(1);
+  });
+
   it('mprotect dropping PROT_EXEC on the text counts; a failed munmap does not', () => {
     const s1 = run([...ordinaryLaunch(10, 100, A), ev.munmap(20, 100, A, EXE_TEXT[0], 0x1000, -22)]);
     expect(s1.findings).toEqual([]);
