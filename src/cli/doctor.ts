@@ -1,4 +1,6 @@
 // `exetrace doctor`: what this host can trace and which flavor `auto` picks, found by trying.
+import { ringPages } from '../trace/record/session.js';
+import { planWakeups, type WakeupMode } from '../trace/wakeup-batching.js';
 import { release, hostname } from 'node:os';
 import type { Command } from 'commander';
 import { btfPresent, bpftraceFindsBtf, bpftraceVersion, ensureTracefs, findBpftrace, isRoot, kprobeEventsPresent, lockdownMode } from '../kernel/host-facts.js';
@@ -38,6 +40,8 @@ export interface DoctorReport {
     programs: string;
     /** What changed since 0.17 that touches the probes, and what exetrace does about it. */
     changes: DialectChange[];
+    /** How bpftrace's output rings will wake it (src/trace/wakeup-batching.ts), and why not batched. */
+    wakeups: { mode: WakeupMode; reason: string | null };
   };
   /** exec's point-of-no-return function (kfunc/kprobe flavors hook it), from BTF or kallsyms. */
   execEntry: { function: string | null; source: string | null; note: string | null };
@@ -113,6 +117,7 @@ export async function buildDoctorReport(): Promise<DoctorReport> {
       dialect,
       programs: programRelativePath('kfunc', { ...DEFAULT_VARIANT, dialect }).replace(/kfunc\.bt$/, ''),
       changes: changesFor(parsed),
+      wakeups: (({ mode, reason }) => ({ mode, reason }))(planWakeups(parsed, ringPages())),
     },
     execEntry: entry.ok
       ? {
@@ -143,6 +148,7 @@ export function formatDoctor(r: DoctorReport): string {
     ['bpftrace', r.bpftrace.path ? `${r.bpftrace.path} ${r.bpftrace.version ?? `(${r.bpftrace.note})`}` : 'not found'],
     ['bpftrace language', `${r.bpftrace.dialect} (programs in ${r.bpftrace.programs})${r.bpftrace.version && r.bpftrace.note ? `; ${r.bpftrace.note}` : ''}`],
     ...r.bpftrace.changes.map((c): [string, string] => [`  since ${c.since}`, `${c.change} -> ${c.handling}`]),
+    ['output wakeups', r.bpftrace.wakeups.mode === 'batched' ? 'batched (watermark and a 20 ms poll)' : `per event: ${r.bpftrace.wakeups.reason ?? ''}`],
     [
       'exec entry function',
       r.execEntry.function

@@ -10,6 +10,7 @@ import { parseBpftraceJsonLine } from './bpftrace-json.js';
 import { decodeKernelBytes, encodeKernelString } from './kernel-string.js';
 import { kernelDevToStatDev } from '../kernel/dev-t.js';
 import { ARGV0_IS_FILENAME } from './exec-filename-join.js';
+import { FILE_FIELDS } from './trace-format.js';
 
 export type DecodeOutput =
   /** `cpu`: the ring it was read from (its timestamps only grow); null when not from one. */
@@ -454,6 +455,9 @@ export class ProbeDecoder {
   /** Paths by the probes' path id, and by (dev, ino) as learnt from /proc. */
   private readonly paths = new Map<number, DictEntry>();
   private readonly procPaths = new Map<string, DictEntry>();
+  /** File refs whose path id was not known when decoded, with that id (see resolveLate). */
+  private readonly latePaths = new WeakMap<FileRef, number>();
+  private lateRefs = 0;
   private attachedProbes = 0;
   private newestTs = 0;
   readonly counts: DecoderCounts = { lostEvents: 0, incompleteEvents: 0, orphanParts: 0, bpftraceLostRecords: 0, unresolvedFiles: 0 };
@@ -462,6 +466,36 @@ export class ProbeDecoder {
     const o = typeof opts === 'string' ? { source: opts } : opts;
     this.source = o.source ?? 'bpftrace';
     this.onUnresolvedFile = o.onUnresolvedFile ?? (() => {});
+  }
+
+  /**
+   * Fill in the paths of `event`'s file refs that named a path id not yet decoded. Call it
+   * after the CPU merge: an event leaves the merge once every CPU's output up to its time was
+   * decoded, so a path printed on another CPU just before is known by then. A path still
+   * unknown was printed in a lost record: it is counted, and the probes asked for every path
+   * again. Returns the event (its file fields replaced in place).
+   */
+  resolveLate<E extends TraceEvent>(event: E): E {
+    if (this.lateRefs === 0) return event;
+    const fields = FILE_FIELDS[event.kind];
+    if (fields === undefined) return event;
+    const record = event as unknown as Record<string, FileRef | null>;
+    for (const name of fields) {
+      const ref = record[name];
+      if (ref === null || ref === undefined) continue;
+      const pathId = this.latePaths.get(ref);
+      if (pathId === undefined) continue;
+      this.latePaths.delete(ref);
+      this.lateRefs--;
+      const entry = this.paths.get(pathId) ?? this.procPaths.get(`${ref.dev}:${ref.ino}`);
+      if (entry === undefined) {
+        this.counts.unresolvedFiles++;
+        this.onUnresolvedFile();
+        continue;
+      }
+      record[name] = { file: ref.file, dev: ref.dev, ino: ref.ino, name: entry.name, path: entry.path, pathTruncated: entry.pathTruncated };
+    }
+    return event;
   }
 
   /** A path seen in /proc (start-up snapshot): used for identities the probes never walk. */
@@ -716,13 +750,15 @@ export class ProbeDecoder {
     if (f.ncomp === NCOMP_NOT_PRINTED) {
       entry = (f.pathId !== 0 ? this.paths.get(f.pathId) : undefined) ?? this.procPaths.get(`${dev}:${f.ino}`);
       if (entry === undefined) {
-        // Printed in a record that was lost: ask for every path again. Never printed at all
-        // (an exe older than the session, not in /proc either): nothing to ask for.
+        const ref: FileRef = { file: f.file, dev, ino: f.ino, name: '', path: null, pathTruncated: false };
+        // Printed on another CPU whose ring is read later, or in a record that was lost:
+        // resolveLate decides, once the CPU merge has released the event. Never printed at all
+        // (an exe older than the session, not in /proc either): nothing to wait for.
         if (f.pathId !== 0) {
-          this.counts.unresolvedFiles++;
-          this.onUnresolvedFile();
+          this.latePaths.set(ref, f.pathId);
+          this.lateRefs++;
         }
-        return { file: f.file, dev, ino: f.ino, name: '', path: null, pathTruncated: false };
+        return ref;
       }
     } else {
       const n = Math.abs(f.ncomp);

@@ -38,6 +38,8 @@ const TraceHeaderSchema = Type.Object({
   clockRef: Type.Object({ monotonicNs: Int, wallMs: Int }),
   /** The filters in force, so a reader knows what the trace cannot contain. */
   filters: Type.Object({ pid: nullable(Int), comm: nullable(Type.String()) }),
+  /** How bpftrace's output rings woke it: 'batched' (native/wakeup-batching.c) or on every event; absent in older traces. */
+  wakeups: Type.Optional(oneOf(['batched', 'per-event'] as const)),
 });
 export type TraceHeader = Static<typeof TraceHeaderSchema>;
 

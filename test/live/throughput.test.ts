@@ -4,25 +4,28 @@
 // bpftrace, so the burst's tail is there too. Execs are counted by the exe's identity (dev, ino),
 // never by name.
 import { execa } from 'execa';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../src/trace/events.js';
 import type { TraceTrailer } from '../../src/trace/trace-format.js';
 import { readTrace } from '../../src/trace/trace-reader.js';
 import { spawnCli } from '../support/cli.js';
+import { freshBinary, type FreshBinary } from '../support/fresh-binary.js';
 import { skipLive } from '../support/live-gate.js';
 import { ATTACHED_LINE, startRecord } from '../support/record.js';
 
 interface TraceCount {
   execs: number;
+  /** Of those, execs whose exe path is known (a path printed on another CPU is resolved after the CPU merge). */
+  withPath: number;
   trailer: TraceTrailer | null;
   readErrors: number;
 }
 
 async function countExecs(trace: string, exe: { dev: number; ino: number }): Promise<TraceCount> {
   let execs = 0;
+  let withPath = 0;
   let trailer: TraceTrailer | null = null;
   let readErrors = 0;
   for await (const r of readTrace(trace)) {
@@ -30,10 +33,13 @@ async function countExecs(trace: string, exe: { dev: number; ino: number }): Pro
     else if (r.type === 'trailer') trailer = r.trailer;
     else if (r.type === 'event') {
       const e: TraceEvent = r.event;
-      if (e.kind === 'exec' && e.exe?.dev === exe.dev && e.exe.ino === exe.ino) execs++;
+      if (e.kind === 'exec' && e.exe?.dev === exe.dev && e.exe.ino === exe.ino) {
+        execs++;
+        if (e.exe.path !== null) withPath++;
+      }
     }
   }
-  return { execs, trailer, readErrors };
+  return { execs, withPath, trailer, readErrors };
 }
 
 /** `loops` shell loops in parallel, `perLoop` execs each, of `binary`. */
@@ -65,26 +71,20 @@ function expectNothingLost(c: TraceCount, want: number): void {
   expect(c.trailer!.incompleteEvents ?? 0).toBe(0);
   expect(c.trailer!.drain?.complete).toBe(true);
   expect(c.execs).toBe(want);
+  expect(c.withPath).toBe(want);
 }
 
 describe.skipIf(skipLive())('throughput at the top exec rate (live)', () => {
   let dir: string;
   let binary: string;
   let id: { dev: number; ino: number };
+  let fresh: FreshBinary;
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'exetrace-storm-'));
-    // A fresh copy of a dynamic binary: an identity nothing else on the host execs.
-    binary = join(dir, 'storm-true');
-    copyFileSync('/usr/bin/true', binary);
-    const st = statSync(binary);
-    id = { dev: st.dev, ino: st.ino };
+    fresh = freshBinary('exetrace-storm-', 'storm-true');
+    ({ dir, binary, id } = fresh);
   });
-
-  afterAll(() => {
-    // EXETRACE_KEEP=1 keeps the traces for a look after a failure.
-    if (dir && !process.env.EXETRACE_KEEP) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => fresh?.cleanup());
 
   it.each([
     [2, 10_000],
@@ -160,13 +160,20 @@ describe.skipIf(skipLive())('throughput at the top exec rate (live)', () => {
     expect(t.drain?.complete).toBe(true);
   }, 300_000);
 
-  it('a burst of 1,500 execs, then SIGINT at once: all 1,500 are in the trace (drained before bpftrace is signalled)', async () => {
-    const out = join(dir, 'burst.jsonl');
-    const rec = startRecord({ out });
-    await rec.ready;
-    await execLoops(binary, 2, 750);
-    const r = await rec.stop();
-    expect(r.code).toBe(0);
-    expectNothingLost(await countExecs(out, id), 1_500);
-  }, 300_000);
+  it.each([
+    ['batched wakeups', {}],
+    ['per-event wakeups', { EXETRACE_WAKEUP_BATCHING: '0' }],
+  ] as const)(
+    'a burst of 1,500 execs, then SIGINT at once: all 1,500 are in the trace (drained before bpftrace is signalled), %s',
+    async (name, env) => {
+      const out = join(dir, `burst-${name.split(' ')[0]}.jsonl`);
+      const rec = startRecord({ out, env });
+      await rec.ready;
+      await execLoops(binary, 2, 750);
+      const r = await rec.stop();
+      expect(r.code).toBe(0);
+      expectNothingLost(await countExecs(out, id), 1_500);
+    },
+    300_000,
+  );
 });

@@ -180,10 +180,36 @@ describe('ProbeDecoder: every kind', () => {
       ...d.push(H('mm_attach', 2, 0, `10 0xb 0xf2 ${MKDEV_254_0} 5 10 255`), 4),
       ...d.push(H('mm_attach', 3, 0, `10 0xb 0xf2 ${MKDEV_254_0} 6 0 255`), 5),
     ];
-    expect(events(out)[1]).toMatchObject({ kind: 'mm_attach', exe: { ino: 5, name: '', path: null } });
-    expect(events(out)[2]).toMatchObject({ kind: 'mm_attach', exe: { ino: 6, name: '', path: null } });
+    // Decided after the CPU merge (resolveLate), not when decoded.
+    expect(unresolved).toHaveLength(0);
+    const resolved = events(out).map((e) => d.resolveLate(e));
+    expect(resolved[1]).toMatchObject({ kind: 'mm_attach', exe: { ino: 5, name: '', path: null } });
+    expect(resolved[2]).toMatchObject({ kind: 'mm_attach', exe: { ino: 6, name: '', path: null } });
     expect(unresolved).toHaveLength(1);
     expect(d.counts.unresolvedFiles).toBe(1);
+    // Asked once: a second look at the same event finds nothing pending.
+    d.resolveLate(resolved[1]!);
+    expect(d.counts.unresolvedFiles).toBe(1);
+  });
+
+  it('a path printed on another CPU whose ring is read later: resolved after the merge, nothing asked', () => {
+    const unresolved: number[] = [];
+    const d = new ProbeDecoder({ onUnresolvedFile: () => unresolved.push(1) });
+    // CPU 1 refers to path id 9 (ts 21) before CPU 0's walk that prints it (ts 20) is decoded.
+    const early = events(d.push(H('mm_attach', 1, 0, `10 0xb 0xf2 ${MKDEV_254_0} 5 9 255`, 'a', { cpu: 1, ts: 21 }), 1));
+    expect(early[0]).toMatchObject({ exe: { ino: 5, path: null } });
+    const later = events([
+      ...d.push(H('exec', 1, 3, `1 0 0xa 1 2 0xf1 ${MKDEV_254_0} 5 9 2 61267 0 0 1`, 'a', { ts: 20 }), 2),
+      ...d.push(P(1, 'filename', 'x'), 3),
+      ...d.push(P(1, 'exe.c0', 'a'), 4),
+      ...d.push(P(1, 'exe.c1', 'bin'), 5),
+    ]);
+    expect(later[0]).toMatchObject({ kind: 'exec', exe: { path: '/bin/a' } });
+    // The merge releases them in time order: the exec, then the mm_attach, now resolvable.
+    expect(d.resolveLate(later[0]!)).toMatchObject({ exe: { path: '/bin/a' } });
+    expect(d.resolveLate(early[0]!)).toMatchObject({ kind: 'mm_attach', exe: { file: '0xf2', dev: 65024, ino: 5, name: 'a', path: '/bin/a' } });
+    expect(unresolved).toHaveLength(0);
+    expect(d.counts.unresolvedFiles).toBe(0);
   });
 
   it('the same inode under two paths (a hard link) keeps both, by path id', () => {

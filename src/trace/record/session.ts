@@ -18,7 +18,8 @@ import { SnapshotScheduler } from '../snapshot-scheduler.js';
 import { SCHEMA_VERSION, TRACE_MAGIC, type TraceHeader } from '../trace-format.js';
 import type { SessionPlan } from './preflight.js';
 import { raisePriority } from './priority.js';
-import { STRING_TRAILER_ENV } from '../bpftrace-dialect.js';
+import { parseBpftraceVersion, STRING_TRAILER_ENV } from '../bpftrace-dialect.js';
+import { planWakeups } from '../wakeup-batching.js';
 import type { RecordOptions, RecordResult } from './types.js';
 
 /**
@@ -27,6 +28,12 @@ import type { RecordOptions, RecordResult } from './types.js';
  * A value the user exported wins.
  */
 export const PERF_RB_PAGES = 1024;
+/** BPFTRACE_PERF_RB_PAGES as bpftrace will see it. */
+export function ringPages(): number {
+  const asked = Number(process.env.BPFTRACE_PERF_RB_PAGES);
+  return Number.isSafeInteger(asked) && asked > 0 ? asked : PERF_RB_PAGES;
+}
+
 function bpftraceEnv(): Record<string, string> {
   return {
     BPFTRACE_PERF_RB_PAGES: process.env.BPFTRACE_PERF_RB_PAGES ?? String(PERF_RB_PAGES),
@@ -68,6 +75,7 @@ export async function runSession(plan: SessionPlan, opts: RecordOptions, result:
   const consumers: TraceConsumer[] = [...(writer ? [writer] : []), ...(opts.consumers ?? [])];
 
   // One simultaneous reading of both clocks (monotonic read between two wall reads).
+  const wakeups = planWakeups(parseBpftraceVersion(plan.bpftraceVersion), ringPages());
   const wall0 = Date.now();
   const mono = monotonicNs();
   const header: TraceHeader = {
@@ -81,6 +89,7 @@ export async function runSession(plan: SessionPlan, opts: RecordOptions, result:
     startedAt: new Date(wall0).toISOString(),
     clockRef: { monotonicNs: mono, wallMs: Math.round((wall0 + Date.now()) / 2) },
     filters: { pid, comm },
+    wakeups: wakeups.mode,
   };
   result.header = header;
   for (const c of consumers) c.onHeader?.(header);
@@ -107,7 +116,7 @@ export async function runSession(plan: SessionPlan, opts: RecordOptions, result:
     return online.cpus.has(cpu);
   };
   const join = new ExecFilenameJoin(deliver);
-  const merge = new CpuOrderMerge((e) => join.push(e), onlineCpus(), DEFAULT_STALE_NS, isOnline);
+  const merge = new CpuOrderMerge((e) => join.push(decoder.resolveLate(e)), onlineCpus(), DEFAULT_STALE_NS, isOnline);
   const scheduler = new SnapshotScheduler({ emit: (e) => merge.push(e, null) });
 
   if (writer?.error) hooks.requestStop('error'); // e.g. disk full already: do not start bpftrace
@@ -115,7 +124,7 @@ export async function runSession(plan: SessionPlan, opts: RecordOptions, result:
     runner = new BpftraceRunner({
       bpftrace: plan.bpftrace,
       args: plan.invocation.args,
-      env: { ...bpftraceEnv(), ...plan.env },
+      env: { ...bpftraceEnv(), ...wakeups.env, ...plan.env },
       tracepoints: tracepointsOf(readFileSync(plan.invocation.scriptPath, 'utf8')),
       decoder,
       onOutput: (out) => {
