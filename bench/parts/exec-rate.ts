@@ -105,7 +105,7 @@ export async function execRatePart(ctx: Ctx): Promise<PartResult> {
     ...(x <= 1.1 || !Number.isFinite(x)
       ? {}
       : {
-          note: "the probes run in the exec'ing tasks themselves (their BPF run time per exec, 3.), and the loop competes for the 2 cores with the collector, which needs far more CPU per exec than the one-probe baseline (3.)",
+          note: "the loop competes for the 2 cores with the collector, which needs far more CPU per exec than the one-probe baseline (3.; most of it Node's, per event), and it runs at nice -10 so a burst is read before the rings fill; the probes' own run time in the exec'ing tasks (3., in the kernel) is the smaller part once bpftrace's wakeups are batched",
         }),
   });
   return {
