@@ -1,6 +1,4 @@
 // `exetrace doctor`: what this host can trace and which flavor `auto` picks, found by trying.
-import { ringPages } from '../trace/record/session.js';
-import { planWakeups, type WakeupMode } from '../trace/wakeup-batching.js';
 import { release, hostname } from 'node:os';
 import type { Command } from 'commander';
 import { btfPresent, bpftraceFindsBtf, bpftraceVersion, ensureTracefs, findBpftrace, isRoot, kprobeEventsPresent, lockdownMode } from '../kernel/host-facts.js';
@@ -12,6 +10,8 @@ import { DEFAULT_VARIANT, programRelativePath } from '../trace/probe-program.js'
 import type { Flavor } from '../trace/trace-format.js';
 import { detectableHere } from '../report/flavor-capabilities.js';
 import type { FindingClass } from '../model/state.js';
+import { ringPages } from '../trace/record/session.js';
+import { planWakeups, type WakeupMode } from '../trace/wakeup-batching.js';
 
 const EXAMPLES = `
 Examples:
@@ -63,6 +63,7 @@ export async function buildDoctorReport(): Promise<DoctorReport> {
   if (!tracefs.ok) problems.push(tracefs.reason);
 
   const parsed = version?.ok ? parseBpftraceVersion(version.value) : null;
+  const wakeups = planWakeups(parsed, ringPages());
   const dialect = dialectFor(parsed);
   let btf: Btf | null = null;
   try {
@@ -117,7 +118,7 @@ export async function buildDoctorReport(): Promise<DoctorReport> {
       dialect,
       programs: programRelativePath('kfunc', { ...DEFAULT_VARIANT, dialect }).replace(/kfunc\.bt$/, ''),
       changes: changesFor(parsed),
-      wakeups: (({ mode, reason }) => ({ mode, reason }))(planWakeups(parsed, ringPages())),
+      wakeups: { mode: wakeups.mode, reason: wakeups.reason },
     },
     execEntry: entry.ok
       ? {

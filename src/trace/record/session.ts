@@ -74,8 +74,8 @@ export async function runSession(plan: SessionPlan, opts: RecordOptions, result:
   const { writer } = plan;
   const consumers: TraceConsumer[] = [...(writer ? [writer] : []), ...(opts.consumers ?? [])];
 
-  // One simultaneous reading of both clocks (monotonic read between two wall reads).
   const wakeups = planWakeups(parseBpftraceVersion(plan.bpftraceVersion), ringPages());
+  // One simultaneous reading of both clocks (monotonic read between two wall reads).
   const wall0 = Date.now();
   const mono = monotonicNs();
   const header: TraceHeader = {
