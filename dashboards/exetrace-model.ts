@@ -8,6 +8,7 @@ import { selectFindings, selectView } from './view-model.js';
 export function exetraceModelWith(options: Partial<ModelOptions>): ModelBinding<ModelState> {
   return {
     initialState: () => initialState(options),
+    initialLineState: () => initialState({ ...options, maxEndedMms: 0 }),
     reduce: (state, event) => reduce(state, event),
     view: selectView,
     findings: selectFindings,

@@ -1,6 +1,6 @@
 // Fixed-width text cells for the terminal. Every kernel string passes through the sanitizer
 // here, so no component can forget it.
-import { wallClockMs } from '../src/report/format.js';
+import { isoTime, wallClockMs } from '../src/report/format.js';
 import { sanitizeForDisplay } from './sanitize-display.js';
 
 /** Sanitize, then cut or pad to exactly `width` code points ("…" marks a cut). */
@@ -22,8 +22,7 @@ export function clip(raw: string, width: number): string {
 /** Event time as wall-clock HH:MM:SS.mmm when the clock reference is known, else seconds. */
 export function formatTs(tsNs: number, clockRef: { monotonicNs: number; wallMs: number } | null): string {
   if (clockRef === null) return `${(tsNs / 1e9).toFixed(3)}s`;
-  const wall = new Date(wallClockMs(tsNs, clockRef));
-  return wall.toISOString().slice(11, 23);
+  return isoTime(wallClockMs(tsNs, clockRef)).slice(11, 23);
 }
 
 export function formatAddr(n: number): string {

@@ -4,6 +4,7 @@ import type { ParseIssue, TraceConsumer } from '../src/trace/consumer.js';
 import type { TraceEvent } from '../src/trace/events.js';
 import type { TraceHeader, TraceTrailer } from '../src/trace/trace-format.js';
 import type { ModelBinding } from './model-binding.js';
+import { TextBuffer } from '../src/report/text-buffer.js';
 import { EVENT_LINE_HEADER, eventLine } from './event-line.js';
 import { formatTs } from './format.js';
 import { sanitizeForDisplay as s } from './sanitize-display.js';
@@ -22,15 +23,14 @@ export class LinePrinter<S> implements TraceConsumer {
   private state: S;
   private printedFindings = 0;
   private clockRef: TraceHeader['clockRef'] | null = null;
-  private batch: string[] = [];
-  private batchBytes = 0;
+  private readonly batch = new TextBuffer(BATCH_BYTES);
   private flushScheduled = false;
 
   constructor(
     private readonly model: ModelBinding<S>,
     private readonly opts: LinePrinterOptions,
   ) {
-    this.state = model.initialState();
+    this.state = model.initialLineState?.() ?? model.initialState();
   }
 
   onHeader(h: TraceHeader): void {
@@ -67,10 +67,12 @@ export class LinePrinter<S> implements TraceConsumer {
 
   /** A busy host prints thousands of lines a second: one write() per line was most of live's cost. */
   private write(line: string): void {
-    this.batch.push(line);
-    this.batchBytes += line.length;
-    if (this.batchBytes >= BATCH_BYTES) this.flush();
-    else if (!this.flushScheduled) {
+    if (!this.batch.append(line)) {
+      this.flush();
+      if (!this.batch.append(line)) this.opts.out.write(line);
+      return;
+    }
+    if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
@@ -78,10 +80,6 @@ export class LinePrinter<S> implements TraceConsumer {
 
   flush(): void {
     this.flushScheduled = false;
-    if (this.batch.length === 0) return;
-    const text = this.batch.join('');
-    this.batch = [];
-    this.batchBytes = 0;
-    this.opts.out.write(text);
+    if (this.batch.bytes > 0) this.opts.out.write(this.batch.take());
   }
 }

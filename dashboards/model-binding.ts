@@ -11,4 +11,10 @@ export interface ModelBinding<S> extends ModelEngine<S> {
    * oldest past its cap). Cheap: the line printer calls it after every event.
    */
   findings(state: S): { rows: readonly FindingRow[]; total: number };
+  /**
+   * The line printer's initial state, when it can be leaner than the dashboard's: it prints
+   * events and findings only, so no history of ended mms need be kept (their objects were most
+   * of what GC had to copy in replay --speed max).
+   */
+  initialLineState?(): S;
 }

@@ -12,7 +12,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist', 'bundle');
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: [join(root, 'dist', 'src', 'cli', 'main.js')],
+  // The trace-read worker is loaded by URL next to the chunk that starts it (worker-reader.ts).
+  entryPoints: { main: join(root, 'dist', 'src', 'cli', 'main.js'), 'trace-read-worker': join(root, 'dist', 'src', 'trace', 'trace-read-worker.js') },
   outdir,
   bundle: true,
   splitting: true,

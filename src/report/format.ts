@@ -52,7 +52,7 @@ let cachedSecond = Number.NaN;
 let cachedPrefix = '';
 
 /** new Date(ms).toISOString(), reusing the text of the last second asked for. */
-function isoTime(ms: number): string {
+export function isoTime(ms: number): string {
   const whole = Math.floor(ms);
   const second = Math.floor(whole / 1000);
   const iso = second === cachedSecond ? null : new Date(whole).toISOString();

@@ -5,15 +5,15 @@ import { once } from 'node:events';
 import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TextBuffer } from './text-buffer.js';
 
-const FLUSH_CHARS = 256 * 1024;
+const BUFFER_BYTES = 1024 * 1024;
 
 export class Spool {
   private readonly dir: string;
   private readonly path: string;
   private fd: number | null;
-  private batch: string[] = [];
-  private batchChars = 0;
+  private readonly text = new TextBuffer(BUFFER_BYTES);
   /** Bytes written to the file so far. */
   bytes = 0;
 
@@ -24,16 +24,19 @@ export class Spool {
   }
 
   write(text: string): void {
-    this.batch.push(text);
-    this.batchChars += text.length;
-    if (this.batchChars >= FLUSH_CHARS) this.flush();
+    if (this.text.append(text)) return;
+    this.flush();
+    if (!this.text.append(text)) this.writeOut(Buffer.from(text, 'utf8'));
   }
 
+  // Synchronous on purpose: writes queued to libuv's pool measured slower here, the pool thread
+  // competing for the core the trace-read worker uses.
   private flush(): void {
-    if (this.fd === null || this.batch.length === 0) return;
-    const buf = Buffer.from(this.batch.join(''), 'utf8');
-    this.batch = [];
-    this.batchChars = 0;
+    if (this.text.bytes > 0) this.writeOut(this.text.drain());
+  }
+
+  private writeOut(buf: Buffer): void {
+    if (this.fd === null) return;
     let off = 0;
     while (off < buf.length) off += writeSync(this.fd, buf, off);
     this.bytes += buf.length;

@@ -9,17 +9,18 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { syntheticEvents } from '../../bench/synthetic-trace.js';
 import { exetraceModel } from '../../dashboards/exetrace-model.js';
 import { LinePrinter } from '../../dashboards/line-printer.js';
 import { runAnalyze } from '../../src/cli/analyze.js';
 import { initialState, reduce } from '../../src/model/index.js';
-import { analyzeTrace } from '../../src/report/analyze-trace.js';
-import type { TraceEvent } from '../../src/trace/events.js';
+import { reportEndedMm } from '../../src/report/analysis.js';
+import { analyzeRecords, analyzeTrace } from '../../src/report/analyze-trace.js';
+import { jsonFormat } from '../../src/report/json.js';
 import { TRAILER_MAGIC } from '../../src/trace/trace-format.js';
-import { readTrace, replayTrace } from '../../src/trace/trace-reader.js';
+import { EventDecoder, EventEncoder } from '../../src/trace/event-codec.js';
+import { readTrace, readTraceBatches, replayTrace, type TraceRecord } from '../../src/trace/trace-reader.js';
 import { TraceEncoder } from '../../src/trace/trace-writer.js';
-import { DECOY, SLEEP, ev, file, maps, ordinaryMaps } from './fixtures/model-events.fixture.js';
+import { EVERY_KIND_EVENTS } from './fixtures/every-kind.fixture.js';
 import { testHeader } from './fixtures/trace-header.fixture.js';
 import { sink } from '../support/sink.js';
 
@@ -29,32 +30,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** What may never reach a terminal: C0 but \t \n, DEL, C1, bidi controls, line separators, lone surrogates. */
 const UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|\p{Cs}/u;
 
-const A = '0xffff888100000a00';
-const B = '0xffff888100000b00';
-const HOSTILE = file(0x801, 4242, '/tmp/\x1b[31mred\x1b[0m\r\u202e\udcff\x7fname');
 /** Every kind, with findings to report (a decoy mapping, a deleted exe) and hostile strings. */
-const SEED_EVENTS: TraceEvent[] = [
-  ...syntheticEvents(2),
-  ev.execBegin(100, 500, null, '/usr/bin/sleep'),
-  ev.exec(101, 500, A, SLEEP),
-  ev.mmap(102, 500, A, 0x10000, 0x2000, DECOY),
-  ev.snapshot(103, 500, 'exe_read', SLEEP, [maps(DECOY, 0x10000, 0x12000), ...ordinaryMaps(SLEEP)]),
-  ev.exeRead(104, 500, '/usr/bin/sleep', 'cat\x1b]0;x\x07'),
-  ev.fork(105, 500, 501, A),
-  ev.attach(106, 501, B, HOSTILE),
-  ev.prctl(107, 501, B, HOSTILE, DECOY),
-  ev.munmap(108, 501, B, 0x10000, 0x1000),
-  ev.mremap(109, 501, B, 0x10000, 0x1000, 0x2000, 0x20000),
-  ev.mprotect(110, 501, B, 0x20000, 0x1000, 5),
-  ev.gap(111),
-  ev.mmExit(112, 501, B, HOSTILE),
-  ev.exit(113, 501),
-  ev.mmap(113, 500, A, 0x30000, 0x1000, null), // null file refs, as for anonymous mappings
-  ev.attach(113, 502, '0xffff888100000c00', null),
-  ev.mmExit(113, 502, '0xffff888100000c00', null),
-  ev.mmExit(114, 500, A, SLEEP),
-  ev.exit(115, 500),
-];
+const SEED_EVENTS = EVERY_KIND_EVENTS;
 
 function traceLines(schema: 1 | 2): string[] {
   const enc = new TraceEncoder(schema);
@@ -234,6 +211,58 @@ describe('fuzzed traces', () => {
     // The mutations reached both sides: many events read, many lines refused.
     expect(events).toBeGreaterThan(10_000);
     expect(errors).toBeGreaterThan(1_000);
+  }, 240_000);
+
+  it('2,000 mutated traces: records through the worker reader codec come out as they went in', async () => {
+    // The codec in this thread (the worker's plumbing is tested in trace-read-worker.test.ts):
+    // small batches, so table entries and extras cross many batch boundaries.
+    await fc.assert(
+      fc.asyncProperty(mutationArb, async (m) => {
+        const bytes = apply(m);
+        const source = (async function* () {
+          yield bytes;
+        })();
+        const records: TraceRecord[] = [];
+        for await (const b of readTraceBatches('fuzz.trace', { source })) records.push(...b);
+        const encoder = new EventEncoder(7);
+        const decoder = new EventDecoder();
+        const decoded: TraceRecord[] = [];
+        const drain = (): void => {
+          for (const b of decoder.records(encoder.take(), 3)) decoded.push(...b);
+        };
+        for (const r of records) {
+          encoder.add(r);
+          if (encoder.full) drain();
+        }
+        drain();
+        expect(decoded).toEqual(records);
+      }),
+      { numRuns: 2_000, seed, endOnFailure: true },
+    );
+  }, 240_000);
+
+  it('1,000 mutated traces: the JSON report writes each ended mm exactly as JSON.stringify of its report shape', async () => {
+    let compared = 0;
+    await fc.assert(
+      fc.asyncProperty(mutationArb, async (m) => {
+        const bytes = apply(m);
+        const records = readTraceBatches('fuzz.trace', {
+          source: (async function* () {
+            yield bytes;
+          })(),
+        });
+        const ctx = { trace: { header: null } };
+        await analyzeRecords(records, 'fuzz.trace', {
+          lenient: true,
+          onEndedMm: (e) => {
+            compared++;
+            expect(jsonFormat.endedMm!(e, ctx, false)).toBe(jsonFormat.mm(reportEndedMm(e), ctx, false));
+          },
+        });
+      }),
+      { numRuns: 1_000, seed, endOnFailure: true },
+    );
+    expect(compared).toBeGreaterThan(1_000);
   }, 240_000);
 
   it('1,000 mutated traces through analyze (text, markdown) and replay: no unsanitised control character reaches the output', async () => {
