@@ -22,8 +22,16 @@ export function clip(raw: string, width: number): string {
 /** Event time as wall-clock HH:MM:SS.mmm when the clock reference is known, else seconds. */
 export function formatTs(tsNs: number, clockRef: { monotonicNs: number; wallMs: number } | null): string {
   if (clockRef === null) return `${(tsNs / 1e9).toFixed(3)}s`;
-  return isoTime(wallClockMs(tsNs, clockRef)).slice(11, 23);
+  const ms = Math.floor(wallClockMs(tsNs, clockRef));
+  // Busy traces have many events per millisecond.
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastTime = isoTime(ms).slice(11, 23);
+  }
+  return lastTime;
 }
+let lastMs = Number.NaN;
+let lastTime = '';
 
 export function formatAddr(n: number): string {
   return n.toString(16).padStart(12, '0');

@@ -43,6 +43,7 @@ export class LinePrinter<S> implements TraceConsumer {
     this.state = this.model.reduce(this.state, e);
     if (this.opts.events) this.write(`${eventLine(e, formatTs(e.ts, this.clockRef))}\n`);
     const { rows, total } = this.model.findings(this.state);
+    if (total === this.printedFindings) return;
     // The newest (total - printed) rows are new; rows dropped by the model's cap are skipped.
     const fresh = rows.slice(Math.max(0, rows.length - (total - this.printedFindings)));
     this.printedFindings = total;

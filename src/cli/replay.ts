@@ -14,7 +14,8 @@ interface ReplayOptions extends ExceptionsCliOptions {
 
 /** Read the first record now, so a missing or foreign file fails before the screen changes. */
 async function openTrace(path: string): Promise<{ first: TraceRecord; records: AsyncIterable<TraceRecord>; close: () => Promise<void> }> {
-  const it = readTrace(path)[Symbol.asyncIterator]();
+  // A peek only (at max speed the file is read again): no worker thread reading ahead for nothing.
+  const it = readTrace(path, { worker: false })[Symbol.asyncIterator]();
   const head = await it.next();
   if (head.done) throw new Error(`${path}: empty trace`);
   const first = head.value;

@@ -54,17 +54,8 @@ export function isFileBacked(entry: MapsEntry): boolean {
   return entry.ino !== 0 && entry.path !== '' && !entry.path.startsWith('[');
 }
 
-// One answer per FileId (FileIds are shared, see interned): the report writes a file's text once.
-const answers = new WeakMap<FileId, FileAnswer>();
-
 export function answerOf(f: FileId | null): FileAnswer | null {
-  if (f === null) return null;
-  let a = answers.get(f);
-  if (a === undefined) {
-    a = { path: f.path, pathTruncated: f.pathTruncated, name: f.name, dev: f.dev, ino: f.ino };
-    answers.set(f, a);
-  }
-  return a;
+  return f === null ? null : { path: f.path, pathTruncated: f.pathTruncated, name: f.name, dev: f.dev, ino: f.ino };
 }
 
 export function walkAnswerOf(m: Mapping | null): WalkAnswer | null {

@@ -3,7 +3,7 @@
 // Memory stays bounded: records arrive a chunk at a time, and each mm that ends is handed to
 // onEndedMm (or collected, for small traces) the moment the reducer reports it.
 import { endedSince, initialState, reduce, type ModelOptions, type ModelState } from '../model/index.js';
-import type { EndedMm, EvidenceSource } from '../model/state.js';
+import type { EvidenceSource } from '../model/state.js';
 import type { TraceEvent } from '../trace/events.js';
 import { readTraceBatches, type TraceRecord } from '../trace/trace-reader.js';
 import type { TraceHeader, TraceTrailer } from '../trace/trace-format.js';
@@ -20,11 +20,10 @@ export interface AnalyzeOptions {
   onIssue?: (issue: TraceIssue) => void;
   /**
    * Called once per ended mm that passes the filters, in the order they ended, with the trace
-   * header (null only if the header was bad, when nothing ends); reportEndedMm gives its report
-   * shape. With it the report's mms hold only the live ones; without it ended mms are collected
-   * into the report (small traces only).
+   * header (null only if the header was bad, when nothing ends). With it the report's mms hold
+   * only the live ones; without it ended mms are collected into the report (small traces only).
    */
-  onEndedMm?: (mm: EndedMm, header: TraceHeader | null) => void;
+  onEndedMm?: (mm: ReportMm, header: TraceHeader | null) => void;
   /**
    * Skip bad lines and count them (true), or stop reading at the first one (false, the
    * default): `badLine` names it. A trace that merely ends early (no trailer, a partial last
@@ -79,10 +78,11 @@ export async function analyzeRecords(source: AsyncIterable<TraceRecord[]>, file:
     if (state.endedTotal - seenEnded > cap) missedEnded += state.endedTotal - seenEnded - cap;
     for (const e of endedSince(state, seenEnded)) {
       if (!keep(e.pids, e.comm)) continue;
-      if (collected !== null) collected.push(reportEndedMm(e));
+      const m = reportEndedMm(e);
+      if (collected !== null) collected.push(m);
       else {
         streamedMms++;
-        onEnded!(e, header);
+        onEnded!(m, header);
       }
     }
     seenEnded = state.endedTotal;

@@ -7,10 +7,11 @@
 // as B/E pairs the moment the model reports each transition, and the output is flushed per batch.
 import { once } from 'node:events';
 import { mmOfPid, type ModelState } from '../model/index.js';
-import type { EndedMm, EvidenceRef, FileAnswer, Finding, MmRecord, TransitionCause } from '../model/state.js';
+import type { EvidenceRef, FileAnswer, Finding, MmRecord, TransitionCause } from '../model/state.js';
 import type { TraceEvent } from '../trace/events.js';
 import type { TraceHeader } from '../trace/trace-format.js';
 import { TOOL_VERSION } from '../version.js';
+import type { ReportMm } from './analysis.js';
 import { analyzeTrace, type TraceIssue } from './analyze-trace.js';
 import { fileLine, shownPath } from './format.js';
 import { sanitize } from './sanitize.js';
@@ -116,7 +117,7 @@ export class PerfettoTracks {
    * ends, as the model may still complete them until then (the loaded program, uncertainty).
    */
   private readonly pendingFindings = new Map<string, number[]>();
-  private readonly endedQueue: EndedMm[] = [];
+  private readonly endedQueue: ReportMm[] = [];
   private out: string[] = [];
   private written = 0;
   /** Events written so far. */
@@ -241,14 +242,14 @@ export class PerfettoTracks {
   }
 
   /** An mm was torn down: handled with the next event(), which brings the state its findings are in. */
-  ended(m: EndedMm): void {
+  ended(m: ReportMm): void {
     this.endedQueue.push(m);
   }
 
-  private closeEnded(m: EndedMm, state: ModelState): void {
+  private closeEnded(m: ReportMm, state: ModelState): void {
     const track = this.follow(m);
     this.flushFindings(m.key, state, track);
-    this.close(track, m.endTs, { pids: m.pids, comm: sanitize(m.comm), findings: m.findingIds.length, gapsWhileAlive: m.gaps });
+    this.close(track, m.endTs ?? m.startTs, { pids: m.pids, comm: sanitize(m.comm), findings: m.findingIds.length, gapsWhileAlive: m.gaps });
     this.tracks.delete(m.key);
   }
 

@@ -3,7 +3,7 @@
 // is only known at the end. analyze of files prints each as soon as it is ready; analyze of a
 // fleet stream prepares a section per recording while the stream is read.
 import type { ModelOptions, ModelState } from '../model/index.js';
-import { reportEndedMm, type AnalyzeReport } from './analysis.js';
+import type { AnalyzeReport } from './analysis.js';
 import type { AnalyzeOptions, AnalyzeResult } from './analyze-trace.js';
 import { sanitize } from './sanitize.js';
 import { Spool } from './spool.js';
@@ -51,9 +51,8 @@ export async function prepareSection(
     const result = await analyze({
       filters: opts.filters,
       onIssue: (i) => err.write(`${sanitize(i.file)}:${i.line}: ${sanitize(i.cause)}\n`),
-      onEndedMm: (e, h) => {
-        const ctx = { trace: { header: h } };
-        spool.write(format.endedMm?.(e, ctx, streamed === 0) ?? format.mm(reportEndedMm(e), ctx, streamed === 0));
+      onEndedMm: (m, h) => {
+        spool.write(format.mm(m, { trace: { header: h } }, streamed === 0));
         streamed++;
       },
       onBatch: opts.onBatch,

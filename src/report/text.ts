@@ -1,5 +1,5 @@
 // Plain-text output of analyze, for a terminal. Every kernel string passes through sanitize.
-import { FINDING_CLASSES, type EndedMm } from '../model/state.js';
+import { FINDING_CLASSES } from '../model/state.js';
 import type { AnalyzeReport, ReportFinding, ReportMm, TraceSummary } from './analysis.js';
 import { fileLine, hexAddr, requestLine, shownPath, timeString } from './format.js';
 import { sanitize } from './sanitize.js';
@@ -18,8 +18,6 @@ export interface ReportFormat {
   head(r: AnalyzeReport, mmCount: number): string;
   /** One mm; `first` for the first one written. */
   mm(m: ReportMm, ctx: MmContext, first: boolean): string;
-  /** An ended mm straight from the model, when the format can write it faster than mm(reportEndedMm(e)) (it must write the same). */
-  endedMm?(e: EndedMm, ctx: MmContext, first: boolean): string;
   tail(r: AnalyzeReport, mmCount: number): string;
 }
 
