@@ -42,6 +42,22 @@ export function schedSeconds(pid: number): number {
   return ns / 1e9;
 }
 
+/** On-CPU seconds (schedstat, ns resolution) of each live thread of pid, by tid. */
+export function threadSeconds(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const t of tids) {
+    const s = read(`/proc/${pid}/task/${t}/schedstat`);
+    if (s) out.set(Number(t), Number(s.split(' ')[0]) / 1e9);
+  }
+  return out;
+}
+
 /** Every descendant of pid (this kernel has no /proc/PID/task/TID/children: scan ppids). */
 export function descendants(pid: number): number[] {
   const parent = new Map<number, number>();

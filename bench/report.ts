@@ -12,9 +12,10 @@ within that run (interleaved rounds, medians); bare times are shown only as cont
 root, bpftrace and tracefs for the tracing parts (the others run anywhere), and is not part of
 \`npm test\`. Synthetic traces for figure 6 are kept in \`--trace-cache\` (default
 \`/tmp/exetrace-bench-traces\`, about 2.7 GB) so later runs skip generating them (~45 s).
-Analyze and replay runs are capped so the default run stays within 10 minutes; a capped run's
-rate is estimated from the bytes it had read and its verdict says "not measured" where the cap
-leaves the target undetermined. Raise the caps for a full measurement.
+Analyze and replay runs are capped (40 s on the small trace, 200 s on the large: far above a
+full run's time here) so a stuck run cannot hold the bench; a capped run's rate is estimated from
+the bytes it had read and its verdict says "not measured" where the cap leaves the target
+undetermined.
 
 \`\`\`sh
 npm run bench                                   # everything: about 10 min on the 2-core host

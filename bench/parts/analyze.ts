@@ -1,21 +1,24 @@
-// 6. Offline speed and memory: `exetrace analyze FILE --format json` and `exetrace replay FILE
-// --speed max` (both to /dev/null) in events/s as a ratio to a bare stream + line split +
-// JSON.parse of the same file (parse-lines.ts), interleaved rounds, medians; on a small and a
-// large synthetic trace (the rate must not fall with size); peak RSS (VmHWM, polled) on the large.
+// 6. Offline speed and memory: `exetrace analyze FILE` (text, the default, and --format json)
+// and `exetrace replay FILE --speed max` (all to /dev/null) in events/s as a ratio to a bare
+// stream + line split + JSON.parse of the same file (parse-lines.ts), interleaved rounds,
+// medians; on a small and a large synthetic trace (the rate must not fall with size); peak RSS
+// (VmHWM, polled) on the large.
 // A run is capped; a capped run's rate is estimated from the bytes it had read (/proc/PID/io).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rcharBytes, vmHwmBytes } from '../proc.js';
+import { rcharBytes, threadSeconds, vmHwmBytes } from '../proc.js';
 import { fmt, int, mb, median, nowSec, sleep } from '../stats.js';
 import { syntheticSourceName, writeSyntheticTrace } from '../trace-source.js';
 import { CLI, REPO } from '../tracers.js';
 import type { Ctx, PartResult, TargetRow } from '../context.js';
 
 const PARSE = fileURLToPath(new URL('../parse-lines.js', import.meta.url));
-type Tool = 'parse' | 'analyze' | 'replay';
+type Tool = 'parse' | 'analyze' | 'analyze-json' | 'replay';
+/** The tools measured against the bare parse. */
+const TOOLS: readonly Exclude<Tool, 'parse'>[] = ['analyze', 'analyze-json', 'replay'];
 
 interface Run {
   tool: Tool;
@@ -26,6 +29,10 @@ interface Run {
   /** Fraction of the file read when capped. */
   progress: number;
   code: number | null;
+  /** On-CPU seconds of the main thread, of the busiest other thread (the trace-read worker), and of all others. */
+  cpuMain: number;
+  cpuWorker: number;
+  cpuOthers: number;
 }
 
 async function traceFile(ctx: Ctx, lifecycles: number): Promise<{ path: string; events: number }> {
@@ -52,7 +59,12 @@ async function traceFile(ctx: Ctx, lifecycles: number): Promise<{ path: string; 
 }
 
 async function runTool(tool: Tool, file: string, events: number, capS: number): Promise<Run> {
-  const args = tool === 'parse' ? [PARSE, file] : tool === 'analyze' ? [CLI, 'analyze', file, '--format', 'json'] : [CLI, 'replay', file, '--speed', 'max'];
+  const args = {
+    parse: [PARSE, file],
+    analyze: [CLI, 'analyze', file],
+    'analyze-json': [CLI, 'analyze', file, '--format', 'json'],
+    replay: [CLI, 'replay', file, '--speed', 'max'],
+  }[tool];
   const size = statSync(file).size;
   const devnull = openSync('/dev/null', 'w');
   const t0 = nowSec();
@@ -64,9 +76,12 @@ async function runTool(tool: Tool, file: string, events: number, capS: number): 
   let hwm = 0;
   let rchar = 0;
   let capped = false;
+  // Threads' CPU as last seen (a thread's figure is gone once it exits): polled with the rest.
+  const threads = new Map<number, number>();
   while (code === undefined) {
     hwm = Math.max(hwm, vmHwmBytes(child.pid!) ?? 0);
     rchar = Math.max(rchar, rcharBytes(child.pid!) ?? 0);
+    for (const [tid, s] of threadSeconds(child.pid!)) threads.set(tid, s);
     if (nowSec() - t0 > capS) {
       capped = true;
       child.kill('SIGKILL');
@@ -77,7 +92,21 @@ async function runTool(tool: Tool, file: string, events: number, capS: number): 
   await exited;
   const secs = nowSec() - t0;
   const progress = capped ? Math.min(1, rchar / size) : 1;
-  return { tool, rate: (events * progress) / secs, secs, hwm, capped, progress, code: code ?? null };
+  const others = [...threads].filter(([tid]) => tid !== child.pid).map(([, s]) => s);
+  const cpuWorker = Math.max(0, ...others);
+  const cpuOthers = others.reduce((a, b) => a + b, 0);
+  return {
+    tool,
+    rate: (events * progress) / secs,
+    secs,
+    hwm,
+    capped,
+    progress,
+    code: code ?? null,
+    cpuMain: threads.get(child.pid!) ?? 0,
+    cpuWorker,
+    cpuOthers,
+  };
 }
 
 const rateCell = (r: Run): string => (r.capped ? `≤ ${int(r.rate)} (capped at ${fmt(r.secs, 0)} s, ${fmt(100 * r.progress, 0)}% read)` : int(r.rate));
@@ -88,7 +117,10 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
     { name: 'small', lifecycles: o.analyzeSmall, rounds: o.analyzeRounds, capS: o.analyzeTimeoutS },
     { name: 'large', lifecycles: o.analyzeLarge, rounds: 1, capS: o.analyzeLargeTimeoutS },
   ];
-  const rows = ['| trace | round | tool | events/s | wall s | peak RSS | exit |', '|---|---|---|---|---|---|---|'];
+  const rows = [
+    '| trace | round | tool | events/s | wall s | CPU s: main / worker / all other threads | peak RSS | exit |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
   const med: Record<string, Record<Tool, number>> = {};
   const hwm: Record<string, Record<Tool, Run[]>> = {};
   const anyCapped: Record<string, boolean> = {};
@@ -98,20 +130,21 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
     if (size.name === 'large') eventsLarge = events;
     const runs: Run[] = [];
     for (let r = 0; r < size.rounds; r++) {
-      for (const tool of ['parse', 'analyze', 'replay'] as Tool[]) {
+      for (const tool of ['parse', ...TOOLS] as Tool[]) {
         ctx.log(`analyze: ${size.name} (${int(size.lifecycles)} lifecycles) round ${r + 1} ${tool}`);
         const run = await runTool(tool, path, events, size.capS);
         runs.push(run);
         rows.push(
-          `| ${int(size.lifecycles)} lifecycles, ${int(events)} events | ${r + 1} | ${tool} | ${rateCell(run)} | ${fmt(run.secs, 1)} | ${mb(run.hwm)}${run.capped ? ' (at cap)' : ''} | ${run.capped ? 'killed at cap' : run.code} |`,
+          `| ${int(size.lifecycles)} lifecycles, ${int(events)} events | ${r + 1} | ${tool} | ${rateCell(run)} | ${fmt(run.secs, 1)} | ${fmt(run.cpuMain, 1)} / ${fmt(run.cpuWorker, 1)} / ${fmt(run.cpuOthers, 1)} | ${mb(run.hwm)}${run.capped ? ' (at cap)' : ''} | ${run.capped ? 'killed at cap' : run.code} |`,
         );
       }
     }
     const m = (t: Tool): number => median(runs.filter((x) => x.tool === t).map((x) => x.rate));
-    med[size.name] = { parse: m('parse'), analyze: m('analyze'), replay: m('replay') };
+    med[size.name] = { parse: m('parse'), analyze: m('analyze'), 'analyze-json': m('analyze-json'), replay: m('replay') };
     hwm[size.name] = {
       parse: runs.filter((x) => x.tool === 'parse'),
       analyze: runs.filter((x) => x.tool === 'analyze'),
+      'analyze-json': runs.filter((x) => x.tool === 'analyze-json'),
       replay: runs.filter((x) => x.tool === 'replay'),
     };
     anyCapped[size.name] = runs.some((x) => x.capped && x.tool !== 'parse');
@@ -119,10 +152,29 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
   const s = med.small!;
   const l = med.large!;
   const ratios = ['| tool | small: events/s ÷ parse | large: events/s ÷ parse | large rate ÷ small rate |', '|---|---|---|---|'];
-  for (const t of ['analyze', 'replay'] as Tool[]) ratios.push(`| ${t} | ${fmt(s[t] / s.parse, 3)} | ${fmt(l[t] / l.parse, 3)} | ${fmt(l[t] / s[t])} |`);
+  for (const t of TOOLS) ratios.push(`| ${t} | ${fmt(s[t] / s.parse, 3)} | ${fmt(l[t] / l.parse, 3)} | ${fmt(l[t] / s[t])} |`);
   const targets: TargetRow[] = [];
   const capped = anyCapped.small! || anyCapped.large!;
-  for (const t of ['analyze', 'replay'] as Tool[]) {
+  for (const t of TOOLS) {
+    // The slower of the two sizes decides; a capped run's rate is an upper bound, so it can prove only a miss.
+    const worst = Math.min(s[t] / s.parse, l[t] / l.parse);
+    const met = worst >= 0.5 ? (capped ? null : true) : false;
+    targets.push({
+      figure: `6. ${t}: events/s ÷ bare parse, ${int(o.analyzeSmall)} and ${int(o.analyzeLarge)} lifecycles`,
+      result: `${fmt(s[t] / s.parse, 3)} and ${fmt(l[t] / l.parse, 3)}${capped ? ', from capped runs' : ''}`,
+      target: '≥ 0.5',
+      met,
+      ...(met === true
+        ? {}
+        : {
+            note:
+              met === null
+                ? 'not determined: a run hit its cap before the end of the trace'
+                : `bounded by the CPU of both cores: a worker thread reads, parses and validates (JSON.parse alone is most of a bare parse) while the main thread runs the model and writes the output, and ${t === 'replay' ? 'a line per event' : 'every ended mm'} is formatted there (per-thread CPU in the table)`,
+          }),
+    });
+  }
+  for (const t of TOOLS) {
     const scale = l[t] / s[t];
     const within = Math.abs(scale - 1) <= 0.25;
     targets.push({
@@ -146,7 +198,7 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
     });
   }
   const LIMIT = 300 * 2 ** 20;
-  for (const t of ['analyze', 'replay'] as Tool[]) {
+  for (const t of TOOLS) {
     const r = hwm.large![t][0]!;
     // Reaching the limit at any point proves a miss; a capped run below it proves nothing.
     const met = r.hwm >= LIMIT ? false : r.capped ? null : true;
@@ -169,10 +221,10 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
     id: 'analyze',
     title: '6. Analyze and replay speed, peak RSS',
     body:
-      `Synthetic schema-1 traces from ${await syntheticSourceName()}: each mm lifecycle is fork, mm_attach, exec_begin, mm_exit (old mm), exec, 3 mmaps, exit, mm_exit ` +
-      `(10 events). Commands: \`node dist/bundle/main.js analyze FILE --format json >/dev/null\`, \`node dist/bundle/main.js replay FILE --speed max >/dev/null\`, ` +
+      `Synthetic traces (the current schema, with its file dictionary) from ${await syntheticSourceName()}: each mm lifecycle is fork, mm_attach, exec_begin, mm_exit (old mm), exec, 3 mmaps, exit, mm_exit ` +
+      `(10 events). Commands: \`node dist/bundle/main.js analyze FILE >/dev/null\` (analyze), \`node dist/bundle/main.js analyze FILE --format json >/dev/null\` (analyze-json), \`node dist/bundle/main.js replay FILE --speed max >/dev/null\`, ` +
       `\`node dist/bench/parse-lines.js FILE\` (the bare baseline); interleaved per round, ${o.analyzeRounds} rounds on the small trace and 1 on the large (${int(eventsLarge)} events). ` +
-      `Each run is capped (${o.analyzeTimeoutS} s on the small trace, ${o.analyzeLargeTimeoutS} s on the large; \`--analyze-timeout\`, \`--analyze-large-timeout\`); a capped run's rate is the events in the bytes it had read (rchar) over its time, an upper bound. Peak RSS: VmHWM polled every 100 ms.\n\n` +
+      `Each run is capped (${o.analyzeTimeoutS} s on the small trace, ${o.analyzeLargeTimeoutS} s on the large; \`--analyze-timeout\`, \`--analyze-large-timeout\`); a capped run's rate is the events in the bytes it had read (rchar) over its time, an upper bound. Peak RSS: VmHWM polled every 100 ms; CPU per thread from /proc/PID/task/TID/schedstat, as last seen (the busiest thread besides the main one is the trace-read worker; the rest are V8's GC helpers and libuv).\n\n` +
       `${rows.join('\n')}\n\nMedians as ratios:\n\n${ratios.join('\n')}`,
     targets,
   };
