@@ -5,9 +5,8 @@ import type { TraceEvent } from '../src/trace/events.js';
 import type { TraceHeader, TraceTrailer } from '../src/trace/trace-format.js';
 import type { ModelBinding } from './model-binding.js';
 import { TextBuffer } from '../src/report/text-buffer.js';
-import { EVENT_LINE_HEADER, eventLine } from './event-line.js';
-import { formatTs } from './format.js';
-import { sanitizeForDisplay as s } from './sanitize-display.js';
+import { FindingFollower } from './finding-follower.js';
+import { endText, eventText, findingText, headerLines, issueText } from './line-format.js';
 
 export interface LinePrinterOptions {
   out: NodeJS.WritableStream;
@@ -20,49 +19,36 @@ export interface LinePrinterOptions {
 const BATCH_BYTES = 64 * 1024;
 
 export class LinePrinter<S> implements TraceConsumer {
-  private state: S;
-  private printedFindings = 0;
+  private readonly model: FindingFollower<S>;
   private clockRef: TraceHeader['clockRef'] | null = null;
   private readonly batch = new TextBuffer(BATCH_BYTES);
   private flushScheduled = false;
 
   constructor(
-    private readonly model: ModelBinding<S>,
+    model: ModelBinding<S>,
     private readonly opts: LinePrinterOptions,
   ) {
-    this.state = model.initialLineState?.() ?? model.initialState();
+    this.model = new FindingFollower(model);
   }
 
   onHeader(h: TraceHeader): void {
     this.clockRef = h.clockRef;
-    this.write(`# exetrace ${s(h.toolVersion)} flavor ${h.flavor} kernel ${s(h.kernelRelease)} host ${s(h.hostname)} started ${s(h.startedAt)}\n`);
-    this.write(`${EVENT_LINE_HEADER}\n`);
+    this.write(headerLines(h));
   }
 
   onEvent(e: TraceEvent): void {
-    this.state = this.model.reduce(this.state, e);
-    if (this.opts.events) this.write(`${eventLine(e, formatTs(e.ts, this.clockRef))}\n`);
-    const { rows, total } = this.model.findings(this.state);
-    if (total === this.printedFindings) return;
-    // The newest (total - printed) rows are new; rows dropped by the model's cap are skipped.
-    const fresh = rows.slice(Math.max(0, rows.length - (total - this.printedFindings)));
-    this.printedFindings = total;
-    for (const f of fresh) {
-      const mark = f.uncertain ? 'FINDING?' : 'FINDING';
-      this.write(
-        `${formatTs(f.ts, this.clockRef).padEnd(12)} ${String(f.pid).padStart(7)} ${s(f.comm).padEnd(16)} ${mark.padEnd(13)} ` +
-          `${s(f.class)}${f.expected !== null ? ` expected=${s(f.expected)}` : ''} exe=${s(f.exe)} vma-walk=${s(f.vmaWalk) || '-'} legacy-walk=${s(f.legacyWalk) || '-'} mm=${f.mm}: ${s(f.explanation)}\n`,
-      );
-    }
+    this.model.reduce(e);
+    if (this.opts.events) this.write(eventText(e, this.clockRef));
+    for (const f of this.model.newFindings()) this.write(findingText(f, this.clockRef));
   }
 
   onIssue(i: ParseIssue): void {
     this.flush(); // keep stderr and stdout in their real order
-    this.opts.err.write(`exetrace: ${s(i.source)}:${i.line}: ${s(i.cause)}\n`);
+    this.opts.err.write(issueText(i));
   }
 
   onEnd(t: TraceTrailer): void {
-    this.write(`# end: ${t.reason}${t.error !== null ? ` (${s(t.error)})` : ''}, ${t.events} events, ${t.lostEvents} lost, ${this.printedFindings} findings\n`);
+    this.write(endText(t, this.model.printed));
     this.flush();
   }
 

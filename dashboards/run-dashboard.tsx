@@ -11,6 +11,7 @@ import type { FleetSink } from './fleet-sink.js';
 import { FleetStore, selectFleetView } from './fleet-store.js';
 import { installExitGuard } from './exit-guard.js';
 import { LinePrinter } from './line-printer.js';
+import { ThreadedLinePrinter } from './threaded-line-printer.js';
 import type { ModelBinding } from './model-binding.js';
 import { enterFullScreen } from './terminal.js';
 
@@ -55,6 +56,12 @@ interface SessionOptions<C> {
 
 export interface RunDashboardOptions<S> extends SessionOptions<TraceConsumer> {
   model: ModelBinding<S>;
+  /**
+   * Off a terminal, print from a thread of its own (ThreadedLinePrinter): for a source that
+   * hands it encoded batches, i.e. a large trace file read by the worker reader. The source must
+   * call its finish() when it ends.
+   */
+  threadedLinesFor?: string;
 }
 
 /** live --from: the source opens one consumer per recording; each host gets its own reducer. */
@@ -71,7 +78,10 @@ export async function runDashboard<S>(opts: RunDashboardOptions<S>): Promise<num
   const tty = opts.tty ?? stdout.isTTY === true;
   if (tty) return runFullScreen(opts, stdout, new DashboardStore(opts.model, storeOptions(opts)), opts.model.view);
   const stderr = opts.stderr ?? process.stderr;
-  return runLines(opts, stdout, new LinePrinter(opts.model, { out: stdout, err: stderr, events: opts.printEvents ?? true }));
+  const events = opts.printEvents ?? true;
+  if (opts.threadedLinesFor !== undefined)
+    return runLines(opts, stdout, new ThreadedLinePrinter(opts.model, { path: opts.threadedLinesFor, events, out: stdout }));
+  return runLines(opts, stdout, new LinePrinter(opts.model, { out: stdout, err: stderr, events }));
 }
 
 /** Resolves with the process exit code. */

@@ -12,8 +12,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist', 'bundle');
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  // The trace-read worker is loaded by URL next to the chunk that starts it (worker-reader.ts).
-  entryPoints: { main: join(root, 'dist', 'src', 'cli', 'main.js'), 'trace-read-worker': join(root, 'dist', 'src', 'trace', 'trace-read-worker.js') },
+  // The workers are loaded by URL next to the chunk that starts them (src/trace/start-worker.ts).
+  entryPoints: {
+    main: join(root, 'dist', 'src', 'cli', 'main.js'),
+    'trace-read-worker': join(root, 'dist', 'src', 'trace', 'trace-read-worker.js'),
+    'line-print-worker': join(root, 'dist', 'dashboards', 'line-print-worker.js'),
+  },
   outdir,
   bundle: true,
   splitting: true,

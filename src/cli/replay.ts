@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { driveReplay, parseSpeed, type ReplayControl, type ReplaySpeed } from '../../dashboards/replay-driver.js';
 import { sanitizeForDisplay } from '../../dashboards/sanitize-display.js';
 import type { TraceConsumer } from '../trace/consumer.js';
-import { readTrace, replayTrace, type TraceRecord } from '../trace/trace-reader.js';
+import { readTrace, replayTrace, type ReplayOptions as TraceReplayOptions, type TraceRecord } from '../trace/trace-reader.js';
+import { suitsWorker } from '../trace/worker-reader.js';
 import { collectFile, loadExceptions, type ExceptionsCliOptions } from './exceptions-option.js';
 
 interface ReplayOptions extends ExceptionsCliOptions {
@@ -38,7 +39,12 @@ const YIELD_EVERY = 256;
  * every YIELD_EVERY events. Pause can only change while we yield, so checking it there is
  * exactly as prompt as checking before every event.
  */
-function replayAtMaxSpeed(file: string, consumer: TraceConsumer, control: ReplayControl): Promise<unknown> {
+function replayAtMaxSpeed(
+  file: string,
+  consumer: TraceConsumer,
+  control: ReplayControl,
+  onEncodedBatch?: TraceReplayOptions['onEncodedBatch'],
+): Promise<unknown> {
   const yieldThenRun = async (): Promise<void> => {
     await new Promise<void>((resolve) => setImmediate(resolve));
     await control.whenRunning();
@@ -46,6 +52,7 @@ function replayAtMaxSpeed(file: string, consumer: TraceConsumer, control: Replay
   return replayTrace(file, consumer, {
     stopped: () => control.stopped(),
     beforeEvent: (_event, index) => (index % YIELD_EVERY === 0 ? yieldThenRun() : undefined),
+    onEncodedBatch,
   });
 }
 
@@ -66,22 +73,30 @@ export async function replayCommand(file: string, opts: ReplayOptions): Promise<
     await close();
     return 1;
   }
-  const [{ runDashboard }, { exetraceModelWith }] = await Promise.all([
+  const [{ runDashboard }, { exetraceModelWith }, { ThreadedLinePrinter }] = await Promise.all([
     import('../../dashboards/run-dashboard.js'),
     import('../../dashboards/exetrace-model.js'),
+    import('../../dashboards/threaded-line-printer.js'),
   ]);
+  const printEvents = opts.findingsOnly !== true;
+  // A line per event of a large file, off a terminal, as fast as it goes: formatted on a thread of
+  // its own while the worker reader parses and this thread runs the model.
+  const threaded = opts.speed === 'max' && printEvents && process.stdout.isTTY !== true && suitsWorker(file);
   // Off a terminal the line printer batches its writes itself (dashboards/line-printer.ts).
   return runDashboard({
     model: exetraceModelWith({ exceptions }),
     source: 'replay',
     speed: speedLabel,
-    printEvents: opts.findingsOnly !== true,
+    printEvents,
+    threadedLinesFor: threaded ? file : undefined,
     start(consumer, control) {
       let done: Promise<void>;
       if (opts.speed === 'max') {
+        const printer = consumer instanceof ThreadedLinePrinter ? consumer : null;
         // The file is read again from the start, in chunks; the peeked reader is closed.
         done = close()
-          .then(() => replayAtMaxSpeed(file, consumer, control))
+          .then(() => replayAtMaxSpeed(file, consumer, control, printer?.onEncodedBatch))
+          .finally(() => printer?.finish())
           .then(() => undefined);
       } else {
         done = driveReplay(records, file, consumer, opts.speed, control).then(() => undefined);

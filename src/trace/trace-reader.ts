@@ -11,6 +11,7 @@ import { createGunzip } from 'node:zlib';
 import type { TraceConsumer } from './consumer.js';
 import type { TraceEvent } from './events.js';
 import { FileDictionary, checkBodyLine, checkHeader, type TraceHeader, type TraceTrailer } from './trace-format.js';
+import type { EncodedBatch } from './event-codec.js';
 import type { TraceRecord } from './trace-record.js';
 import { readTraceBatchesInWorker, suitsWorker } from './worker-reader.js';
 
@@ -208,11 +209,13 @@ export interface ReadTraceOptions {
    * default for a large regular file. The records are the same either way.
    */
   worker?: boolean;
+  /** With a worker: each encoded batch, before its records (see readTraceBatchesInWorker). */
+  onEncodedBatch?: (batch: EncodedBatch) => Promise<void> | void;
 }
 
 export async function* readTraceBatches(path: string, options: ReadTraceOptions = {}): AsyncGenerator<TraceRecord[]> {
   if (options.source === undefined && (options.worker ?? suitsWorker(path))) {
-    yield* readTraceBatchesInWorker(path, BATCH_RECORDS);
+    yield* readTraceBatchesInWorker(path, BATCH_RECORDS, options.onEncodedBatch);
     return;
   }
   const parser = new LineParser();
@@ -376,6 +379,9 @@ export interface ReplayOptions {
   beforeEvent?: (event: TraceEvent, index: number) => Promise<void> | void;
   /** Checked before each record: true ends the replay without onEnd. */
   stopped?: () => boolean;
+  /** Passed to the reader (readTraceBatches): whether a worker reads the file, and each encoded batch when one does. */
+  worker?: ReadTraceOptions['worker'];
+  onEncodedBatch?: ReadTraceOptions['onEncodedBatch'];
 }
 
 /**
@@ -428,7 +434,7 @@ export async function replayTrace(path: string, consumer: TraceConsumer, options
       if (!step(rec)) break;
     }
   } else {
-    outer: for await (const batch of readTraceBatches(path)) {
+    outer: for await (const batch of readTraceBatches(path, { worker: options.worker, onEncodedBatch: options.onEncodedBatch })) {
       for (const rec of batch) {
         if (stopped?.()) {
           summary.stoppedEarly = true;

@@ -2,8 +2,8 @@
 // validates while this thread runs the model, on the second core. The records are the
 // in-thread reader's own, passed through event-codec.ts.
 import { statSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import { EventDecoder, type EncodedBatch } from './event-codec.js';
+import { startWorker } from './start-worker.js';
 import type { TraceRecord } from './trace-record.js';
 
 /** Below this size a worker's start-up (~30 ms) is more than it saves. */
@@ -24,16 +24,17 @@ export function suitsWorker(path: string): boolean {
   }
 }
 
-/** The worker next to this module: built JavaScript, or its TypeScript source under tsx (tests run the sources). */
-function startWorker(path: string): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./trace-read-worker.js', import.meta.url), { workerData: { path } });
-  const source = new URL('./trace-read-worker.ts', import.meta.url).href;
-  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); })`;
-  return new Worker(boot, { eval: true, workerData: { path } });
-}
-
-export async function* readTraceBatchesInWorker(path: string, batchSize: number): AsyncGenerator<TraceRecord[]> {
-  const worker = startWorker(path);
+/**
+ * `onBatch` sees each encoded batch before its records are handed out (by then every record of
+ * the one before has been consumed, and the batch is the caller's to pass on); it may hold the
+ * reading back by returning a promise.
+ */
+export async function* readTraceBatchesInWorker(
+  path: string,
+  batchSize: number,
+  onBatch?: (batch: EncodedBatch) => Promise<void> | void,
+): AsyncGenerator<TraceRecord[]> {
+  const worker = startWorker(import.meta.url, 'trace-read-worker', { path });
   const queue: WorkerMessage[] = [];
   let failure: Error | null = null;
   let exited = false;
@@ -72,6 +73,8 @@ export async function* readTraceBatchesInWorker(path: string, batchSize: number)
         return;
       }
       worker.postMessage(1); // a credit: the worker may read one batch further
+      const wait = onBatch?.(m.batch);
+      if (wait !== undefined) await wait;
       yield* decoder.records(m.batch, batchSize);
     }
   } finally {

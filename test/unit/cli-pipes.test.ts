@@ -8,13 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeSyntheticTrace } from '../../bench/synthetic-trace.js';
+import { suitsWorker } from '../../src/trace/worker-reader.js';
 import { cliCommand, REPO_ROOT } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'reader-pipes-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-// Big enough that every command has far more than a pipe buffer (64 KiB) to write.
+// Big enough that every command has far more than a pipe buffer (64 KiB) to write, and that the
+// worker reader (and, for replay, the threaded line printer) does the reading and writing.
 const trace = join(dir, 'big.trace');
 writeSyntheticTrace(trace, 3000);
+// Small enough for the in-thread reader and line printer.
+const small = join(dir, 'small.trace');
+writeSyntheticTrace(small, 500);
 const spoolTmp = join(dir, 'tmp');
 mkdirSync(spoolTmp);
 
@@ -48,11 +53,14 @@ describe('a closed stdout ends the command quietly', () => {
     expect(r.code).toBe(0);
   });
 
-  it('replay TRACE --speed max | head -1 (the line printer off a TTY)', async () => {
-    const r = await pipedToHead(['replay', trace, '--speed', 'max']);
-    expect(r.stderr).not.toMatch(STACK);
-    expect(r.stdout).toMatch(/^# exetrace /);
-    expect(r.code).toBe(0);
+  it('replay TRACE --speed max | head -1 (the line printer off a TTY), threaded and in-thread', async () => {
+    expect([suitsWorker(trace), suitsWorker(small)]).toEqual([true, false]);
+    for (const t of [trace, small]) {
+      const r = await pipedToHead(['replay', t, '--speed', 'max']);
+      expect(r.stderr).not.toMatch(STACK);
+      expect(r.stdout).toMatch(/^# exetrace /);
+      expect(r.code).toBe(0);
+    }
   });
 
   it('a socket closed by its reader after the first bytes', async () => {
