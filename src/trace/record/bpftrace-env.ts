@@ -1,6 +1,6 @@
 // The environment the recorder's bpftrace runs with: its output ring size, the string trailer
-// setting, the wakeup batching library (wakeup-batching.ts), and BPFTRACE_BTF where bpftrace
-// does not find the kernel's BTF by itself.
+// setting, the preloaded libraries (wakeup-batching.ts, btf-name-index.ts), and BPFTRACE_BTF
+// where bpftrace does not find the kernel's BTF by itself.
 import { parseBpftraceVersion, STRING_TRAILER_ENV } from '../bpftrace-dialect.js';
 import { planWakeups, type WakeupPlan } from '../wakeup-batching.js';
 import { BTF_PATH } from '../../kernel/host-facts.js';
@@ -22,14 +22,19 @@ export function planRecorderWakeups(bpftraceVersion: string): WakeupPlan {
   return planWakeups(parseBpftraceVersion(bpftraceVersion), ringPages());
 }
 
-/** `handBtf`: bpftrace does not find the BTF itself and the file is there. */
-export function bpftraceEnv(wakeups: WakeupPlan, handBtf: boolean): Record<string, string> {
+/**
+ * `handBtf`: bpftrace does not find the BTF itself and the file is there. `btfIndex`: the
+ * library of btf-name-index.ts to preload, or null.
+ */
+export function bpftraceEnv(wakeups: WakeupPlan, handBtf: boolean, btfIndex: string | null): Record<string, string> {
+  const preload = [btfIndex, wakeups.env.LD_PRELOAD ?? process.env.LD_PRELOAD].filter((p) => p !== undefined && p !== null && p !== '').join(' ');
   return {
     BPFTRACE_PERF_RB_PAGES: process.env.BPFTRACE_PERF_RB_PAGES ?? String(PERF_RB_PAGES),
     // bpftrace 0.18+ appends ".." to a string cut at max_strlen; a cut string must stay a byte
     // prefix of the kernel's (0.17 ignores the variable; the 0.23 programs also set it in config).
     ...STRING_TRAILER_ENV,
     ...wakeups.env,
+    ...(preload !== '' ? { LD_PRELOAD: preload } : {}),
     // Without BTF bpftrace parses the programs' struct casts with kernel headers, which stock
     // systems lack: hand it the file. (kfunc still cannot load then: it needs the BTF object id.)
     ...(handBtf ? { BPFTRACE_BTF: BTF_PATH } : {}),
