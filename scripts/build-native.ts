@@ -1,6 +1,6 @@
 // `npm run build`, last step: the libraries exetrace preloads into bpftrace 0.17, from native/
-// into dist/native: wakeup-batching.c (src/trace/wakeup-batching.ts) and btf-name-index.c
-// (src/trace/btf-name-index.ts). Without a C compiler the build goes on: bpftrace then wakes on
+// into dist/native: wakeup-batching.c (src/trace/wakeup-batching.ts), btf-name-index.c and
+// clang-parse-reuse.c (src/trace/compile-preloads.ts). Without a C compiler the build goes on: bpftrace then wakes on
 // every event (said so in the trace header and in doctor) and starts slower.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -12,6 +12,7 @@ const cc = process.env.CC ?? 'cc';
 const LIBRARIES = [
   { name: 'wakeup-batching', without: 'bpftrace will wake on every event' },
   { name: 'btf-name-index', without: 'bpftrace will start slower' },
+  { name: 'clang-parse-reuse', without: 'bpftrace will start slower' },
 ];
 for (const { name, without } of LIBRARIES) {
   const out = join(root, 'dist', 'native', `${name}.so`);

@@ -1,5 +1,5 @@
 // The environment the recorder's bpftrace runs with: its output ring size, the string trailer
-// setting, the preloaded libraries (wakeup-batching.ts, btf-name-index.ts), and BPFTRACE_BTF
+// setting, the preloaded libraries (compile-preloads.ts, wakeup-batching.ts), and BPFTRACE_BTF
 // where bpftrace does not find the kernel's BTF by itself.
 import { parseBpftraceVersion, STRING_TRAILER_ENV } from '../bpftrace-dialect.js';
 import { planWakeups, type WakeupPlan } from '../wakeup-batching.js';
@@ -23,11 +23,11 @@ export function planRecorderWakeups(bpftraceVersion: string): WakeupPlan {
 }
 
 /**
- * `handBtf`: bpftrace does not find the BTF itself and the file is there. `btfIndex`: the
- * library of btf-name-index.ts to preload, or null.
+ * `handBtf`: bpftrace does not find the BTF itself and the file is there. `compile`: the
+ * libraries of compile-preloads.ts, preloaded before the wakeup library and a user's own.
  */
-export function bpftraceEnv(wakeups: WakeupPlan, handBtf: boolean, btfIndex: string | null): Record<string, string> {
-  const preload = [btfIndex, wakeups.env.LD_PRELOAD ?? process.env.LD_PRELOAD].filter((p) => p !== undefined && p !== null && p !== '').join(' ');
+export function bpftraceEnv(wakeups: WakeupPlan, handBtf: boolean, compile: readonly string[]): Record<string, string> {
+  const preload = [...compile, wakeups.env.LD_PRELOAD ?? process.env.LD_PRELOAD].filter((p) => p !== undefined && p !== '').join(' ');
   return {
     BPFTRACE_PERF_RB_PAGES: process.env.BPFTRACE_PERF_RB_PAGES ?? String(PERF_RB_PAGES),
     // bpftrace 0.18+ appends ".." to a string cut at max_strlen; a cut string must stay a byte

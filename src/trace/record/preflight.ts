@@ -22,7 +22,7 @@ import { TraceWriter } from '../trace-writer.js';
 import type { BpftraceProcess, SpawnOptions } from '../bpftrace-process.js';
 import type { WakeupPlan } from '../wakeup-batching.js';
 import { bpftraceEnv, planRecorderWakeups } from './bpftrace-env.js';
-import { btfIndexLibrary } from '../btf-name-index.js';
+import { compilePreloads } from '../compile-preloads.js';
 import { keepEarly, spawnOptionsFor, startEarly, type EarlyStart } from './early-start.js';
 import type { RecordError, RecordOptions } from './types.js';
 
@@ -90,7 +90,7 @@ export async function preflight(opts: RecordOptions, stopped: () => boolean): Pr
 
   const dialect = dialectFor(parseBpftraceVersion(version.value));
   const wakeups = planRecorderWakeups(version.value);
-  const btfIndex = btfIndexLibrary(parseBpftraceVersion(version.value));
+  const compile = compilePreloads(parseBpftraceVersion(version.value));
   const invocationFor = (flavor: Flavor): ProbeInvocation => {
     // The tracepoint flavor has no exec entry function to find (sched_prepare_exec is its hook).
     const entryFn: ExecEntry = execEntry.ok ? execEntry.fn : 'begin_new_exec';
@@ -103,7 +103,7 @@ export async function preflight(opts: RecordOptions, stopped: () => boolean): Pr
   if (btfError === null && (opts.flavor === 'auto' || opts.flavor === 'tracepoint')) {
     try {
       const invocation = invocationFor('tracepoint');
-      if (existsSync(invocation.scriptPath)) early = startEarly(spawnOptionsFor(bpftrace, invocation, bpftraceEnv(wakeups, false, btfIndex)));
+      if (existsSync(invocation.scriptPath)) early = startEarly(spawnOptionsFor(bpftrace, invocation, bpftraceEnv(wakeups, false, compile)));
     } catch {
       // Left to the normal path, which reports the same error.
     }
@@ -131,7 +131,7 @@ export async function preflight(opts: RecordOptions, stopped: () => boolean): Pr
   } catch (err) {
     return fail(`cannot build the probe invocation: ${(err as Error).message}`);
   }
-  const spawn = spawnOptionsFor(bpftrace, invocation, bpftraceEnv(wakeups, findsBtf.ok && !findsBtf.value && btfPresent(), btfIndex));
+  const spawn = spawnOptionsFor(bpftrace, invocation, bpftraceEnv(wakeups, findsBtf.ok && !findsBtf.value && btfPresent(), compile));
   const started = keepEarly(early, spawn);
 
   let writer: TraceWriter | null = null;
