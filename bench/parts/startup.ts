@@ -71,7 +71,7 @@ export async function startupPart(ctx: Ctx): Promise<PartResult> {
         ...(rec <= 3
           ? {}
           : {
-              note: `bounded by the time until the probes are attached: the first traced exec happened at ${fmt(recKernel)} s (bpftrace alone takes 1.7-2.5 s here from spawn to its first line for tracepoint.bt, most of it compiling; Node's part before it spawns bpftrace, the flavor trials included, is about 0.3 s)`,
+              note: `bounded by the time until the probes are attached: the first traced exec happened at ${fmt(recKernel)} s (bpftrace 0.17 takes about 1.5 s of CPU from spawn to attach for tracepoint.bt, most of it compiling: libclang type resolution, then LLVM; the recorder starts it beside the flavor trials, about 0.35 s after its own spawn on an idle host)`,
             }),
       },
     ],

@@ -10,7 +10,7 @@ import { DEFAULT_VARIANT, programRelativePath } from '../trace/probe-program.js'
 import type { Flavor } from '../trace/trace-format.js';
 import { detectableHere } from '../report/flavor-capabilities.js';
 import type { FindingClass } from '../model/state.js';
-import { ringPages } from '../trace/record/session.js';
+import { ringPages } from '../trace/record/bpftrace-env.js';
 import { planWakeups, type WakeupMode } from '../trace/wakeup-batching.js';
 
 const EXAMPLES = `

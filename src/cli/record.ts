@@ -3,7 +3,6 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { FlavorRequest } from '../trace/flavor-ladder.js';
 import type { RecordResult } from '../trace/recorder.js';
 import { sanitizeForDisplay } from '../../dashboards/sanitize-display.js';
-import { summarizeTrace } from '../report/summary.js';
 import { startFleetConsumers, type FleetConsumers } from './fleet-consumers.js';
 import { addPublishOptions, type PublishCliOptions } from './fleet-options.js';
 import type { ExceptionRule } from '../model/index.js';
@@ -41,6 +40,8 @@ export function parseDuration(value: string): number {
 /** The findings summary (sanitised by summarizeTrace); a model failure never fails a finished recording. */
 async function modelSummary(tracePath: string, exceptions: ExceptionRule[]): Promise<string> {
   try {
+    // Loaded at the end: the model and the report are not on the way to the first event.
+    const { summarizeTrace } = await import('../report/summary.js');
     return await summarizeTrace(tracePath, { exceptions });
   } catch (err) {
     return `findings: unavailable (${sanitizeForTerminal((err as Error).message)})`;

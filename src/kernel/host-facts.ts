@@ -96,13 +96,27 @@ export function findBpftrace(): string | null {
 export function bpftraceVersion(path = 'bpftrace'): Fact<string> {
   try {
     // Seconds in a TCG guest on a busy host (5 s timed out there): the limit only catches a hang.
-    const out = execFileSync(path, ['--version'], { stdio: 'pipe', timeout: 60_000 }).toString().trim();
-    const m = /bpftrace\s+(\S+)/.exec(out);
-    return m ? { ok: true, value: m[1]! } : { ok: false, reason: `unexpected output of bpftrace --version: ${out}` };
+    const out = execFileSync(path, ['--version'], { stdio: 'pipe', timeout: 60_000 }).toString();
+    return versionFrom(out);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { ok: false, reason: code === 'ENOENT' ? 'bpftrace not found; apt-get install bpftrace' : (err as Error).message };
+    return versionError(err as Error & { code?: unknown });
   }
+}
+
+/** The same, without blocking: the recorder reads BTF meanwhile. */
+export function bpftraceVersionAsync(path = 'bpftrace'): Promise<Fact<string>> {
+  return new Promise((resolve) => {
+    execFile(path, ['--version'], { encoding: 'utf8', timeout: 60_000 }, (err, stdout) => resolve(err ? versionError(err) : versionFrom(stdout)));
+  });
+}
+
+function versionFrom(out: string): Fact<string> {
+  const m = /bpftrace\s+(\S+)/.exec(out.trim());
+  return m ? { ok: true, value: m[1]! } : { ok: false, reason: `unexpected output of bpftrace --version: ${out.trim()}` };
+}
+
+function versionError(err: { code?: unknown; message: string }): Fact<string> {
+  return { ok: false, reason: err.code === 'ENOENT' ? 'bpftrace not found; apt-get install bpftrace' : err.message };
 }
 
 /**

@@ -1,13 +1,13 @@
-// Runs bpftrace through execa, splits its stdout into lines for a decoder, and turns its
-// stderr and exit into results. Failures are values ({shortMessage, cause}), never throws:
-// the recorder must keep what it has when bpftrace fails at any point.
-import { accessSync, constants, readdirSync, readlinkSync } from 'node:fs';
-import { execa, type ResultPromise } from 'execa';
+// Runs bpftrace (bpftrace-process.ts starts it, or hands over one started earlier), splits its
+// stdout into lines for a decoder, and turns its stderr and exit into results. Failures are
+// values ({shortMessage, cause}), never throws: the recorder must keep what it has when
+// bpftrace fails at any point.
+import { readdirSync, readlinkSync } from 'node:fs';
 import { onlineCpus } from '../kernel/cpus.js';
 import { classifyStderr, isHarmlessStderr, type RunnerError } from './bpftrace-stderr.js';
 import type { DecodeOutput } from './decoder.js';
-import { bpftraceCommand } from './available-events.js';
-import { openPolledFifo, type PolledFifo } from './polled-fifo.js';
+import { spawnBpftrace, type BpftraceChild, type BpftraceProcess, type SpawnOptions } from './bpftrace-process.js';
+import type { PolledFifo } from './polled-fifo.js';
 
 export type { RunnerError };
 
@@ -29,23 +29,13 @@ export interface RunnerResult {
   stdoutLines: number;
 }
 
-export interface RunnerOptions {
-  /** bpftrace's whole argv (probe-program.ts builds it); must select `-f json` output. */
-  args: readonly string[];
+export interface RunnerOptions extends SpawnOptions {
   decoder: LineDecoder;
   onOutput(out: DecodeOutput): void;
-  bpftrace?: string;
+  /** bpftrace already started with these options (spawnBpftrace); otherwise the runner starts it. */
+  started?: BpftraceProcess;
   /** Fallback when attach fds cannot be counted: confirm after this long with stable fds (ms). */
   attachConfirmMs?: number;
-  /** Do not wrap bpftrace in `setpriv --pdeathsig KILL` (on by default when setpriv exists). */
-  noDeathSignal?: boolean;
-  /** Extra environment (e.g. BPFTRACE_STRLEN). */
-  env?: Record<string, string>;
-  /**
-   * The tracepoints the program uses: bpftrace 0.17 re-reads tracefs' available_events for
-   * every probe (1,749 reads, over 1 s of CPU here); it is given only these lines instead.
-   */
-  tracepoints?: readonly string[];
   /**
    * stop() waits for the drain markers as long as bpftrace is still delivering lines (it may be
    * seconds behind); after this long with no line at all it signals anyway (ms).
@@ -73,7 +63,7 @@ export interface DrainOutcome {
 }
 
 export class BpftraceRunner {
-  private readonly child: ResultPromise<{ reject: false; buffer: false; stdin: 'ignore'; detached: true }>;
+  private readonly child: BpftraceChild;
   /** bpftrace's stdout, read every few ms (null: a plain pipe, where no FIFO could be made). */
   private readonly fifo: PolledFifo | null;
   private readonly opts: RunnerOptions;
@@ -101,27 +91,9 @@ export class BpftraceRunner {
   constructor(opts: RunnerOptions) {
     this.opts = opts;
     this.attached = new Promise((resolve) => (this.attachedResolve = resolve));
-    // detached: a terminal Ctrl-C reaches only exetrace, which then stops bpftrace itself
-    // (otherwise bpftrace could exit first and look like a crash).
-    // setpriv --pdeathsig: if exetrace itself is killed (kill -9, OOM), the kernel kills
-    // bpftrace too; otherwise it was measured to linger with its probes attached. setpriv
-    // execs bpftrace, so the pid stays bpftrace's.
-    const bpftrace = opts.bpftrace ?? 'bpftrace';
-    const setpriv = opts.noDeathSignal ? null : findSetpriv();
-    const inner = bpftraceCommand(bpftrace, opts.args, opts.tracepoints ?? null);
-    const [file, argv] = setpriv ? [setpriv, ['--pdeathsig', 'KILL', '--', inner.file, ...inner.args]] : [inner.file, inner.args];
-    this.fifo = openPolledFifo();
-    this.child = execa(file, argv, {
-      reject: false,
-      buffer: false,
-      stdin: 'ignore',
-      // execa hands an fd number straight to child_process.spawn (its types list only 1-9);
-      // child.stdout is then null, and the FIFO is read instead.
-      stdout: (this.fifo?.writeFd ?? 'pipe') as 'pipe',
-      detached: true,
-      env: opts.env ?? {},
-    });
-    this.fifo?.closeWriteEnd(); // the child holds it now: its exit ends the FIFO
+    const started = opts.started ?? spawnBpftrace(opts);
+    this.child = started.child;
+    this.fifo = started.fifo;
     this.done = this.run();
   }
 
@@ -354,19 +326,6 @@ export function countAttachFds(pid: number): number {
     return -1;
   }
   return n;
-}
-
-/** util-linux setpriv (Debian: always installed), or null. */
-function findSetpriv(): string | null {
-  for (const p of ['/usr/bin/setpriv', '/bin/setpriv']) {
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // try the next
-    }
-  }
-  return null;
 }
 
 /** A request to the probes: a readlink of a control path by this process (it fails with ENOENT). */

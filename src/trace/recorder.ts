@@ -6,6 +6,7 @@ import type { BpftraceRunner } from './bpftrace-runner.js';
 import { finishRecording } from './record/outcome.js';
 import { preflight } from './record/preflight.js';
 import { runSession } from './record/session.js';
+import { raisePriority } from './record/priority.js';
 import { emptyResult, type RecordOptions, type RecordResult, type StopReason } from './record/types.js';
 
 export type { RecordOptions, RecordResult } from './record/types.js';
@@ -32,6 +33,10 @@ export class Recorder {
 
   async run(): Promise<RecordResult> {
     const result = emptyResult();
+    // The recording runs at nice -10 (priority.ts) from its start: the flavor trials and the
+    // bpftrace started beside them (which inherit it) are on the path to the first event, and a
+    // busy host otherwise stretches them the most.
+    raisePriority();
     const pre = await preflight(this.opts, () => this.stopReason !== null);
     if (!pre.ok) return 'stopped' in pre ? { ...result, exitCode: 0 } : { ...result, error: pre.error };
     const { plan } = pre;

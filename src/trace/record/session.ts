@@ -1,12 +1,10 @@
-// Phase 2 of a recording: the live session. bpftrace starts first (it compiles for a second or
-// more), then the start-up snapshot of /proc is taken meanwhile; bpftrace's lines go through the
-// decoder and the per-CPU ordered merge to the consumers, with /proc snapshots joining the same
-// stream. It ends when bpftrace does: after stop() drained it, on its own, or on a write error.
-import { readFileSync } from 'node:fs';
+// Phase 2 of a recording: the live session. bpftrace starts first (usually already during
+// preflight, early-start.ts; it compiles for a second or more), then the start-up snapshot of
+// /proc is taken meanwhile; bpftrace's lines go through the decoder and the per-CPU ordered
+// merge to the consumers, with /proc snapshots joining the same stream. It ends when bpftrace does: after stop() drained it, on its own, or on a write error.
 import { hostname, release } from 'node:os';
 import { onlineCpus } from '../../kernel/cpus.js';
 import { TOOL_VERSION } from '../../version.js';
-import { tracepointsOf } from '../available-events.js';
 import { BpftraceRunner, type DrainOutcome, type RunnerResult } from '../bpftrace-runner.js';
 import type { ParseIssue, TraceConsumer } from '../consumer.js';
 import { ProbeDecoder, type DecoderCounts } from '../decoder.js';
@@ -18,30 +16,7 @@ import { SnapshotScheduler } from '../snapshot-scheduler.js';
 import { SCHEMA_VERSION, TRACE_MAGIC, type TraceHeader } from '../trace-format.js';
 import type { SessionPlan } from './preflight.js';
 import { raisePriority } from './priority.js';
-import { parseBpftraceVersion, STRING_TRAILER_ENV } from '../bpftrace-dialect.js';
-import { planWakeups } from '../wakeup-batching.js';
 import type { RecordOptions, RecordResult } from './types.js';
-
-/**
- * bpftrace's per-CPU output ring defaults to 64 pages; an exec burst (a shell loop, a build)
- * overflowed it and lost thousands of events here. 1024 pages (4 MiB per CPU) held them.
- * A value the user exported wins.
- */
-export const PERF_RB_PAGES = 1024;
-/** BPFTRACE_PERF_RB_PAGES as bpftrace will see it. */
-export function ringPages(): number {
-  const asked = Number(process.env.BPFTRACE_PERF_RB_PAGES);
-  return Number.isSafeInteger(asked) && asked > 0 ? asked : PERF_RB_PAGES;
-}
-
-function bpftraceEnv(): Record<string, string> {
-  return {
-    BPFTRACE_PERF_RB_PAGES: process.env.BPFTRACE_PERF_RB_PAGES ?? String(PERF_RB_PAGES),
-    // bpftrace 0.18+ appends ".." to a string cut at max_strlen; a cut string must stay a byte
-    // prefix of the kernel's (0.17 ignores the variable; the 0.23 programs also set it in config).
-    ...STRING_TRAILER_ENV,
-  };
-}
 
 /** Parse issues kept in memory for the summary (the count is exact; the list is capped). */
 const KEEP_ISSUES = 50;
@@ -74,7 +49,7 @@ export async function runSession(plan: SessionPlan, opts: RecordOptions, result:
   const { writer } = plan;
   const consumers: TraceConsumer[] = [...(writer ? [writer] : []), ...(opts.consumers ?? [])];
 
-  const wakeups = planWakeups(parseBpftraceVersion(plan.bpftraceVersion), ringPages());
+  const { wakeups } = plan;
   // One simultaneous reading of both clocks (monotonic read between two wall reads).
   const wall0 = Date.now();
   const mono = monotonicNs();
@@ -122,10 +97,8 @@ export async function runSession(plan: SessionPlan, opts: RecordOptions, result:
   if (writer?.error) hooks.requestStop('error'); // e.g. disk full already: do not start bpftrace
   if (!hooks.stopRequested()) {
     runner = new BpftraceRunner({
-      bpftrace: plan.bpftrace,
-      args: plan.invocation.args,
-      env: { ...bpftraceEnv(), ...wakeups.env, ...plan.env },
-      tracepoints: tracepointsOf(readFileSync(plan.invocation.scriptPath, 'utf8')),
+      ...plan.spawn,
+      ...(plan.started ? { started: plan.started } : {}),
       decoder,
       onOutput: (out) => {
         if (out.type === 'event') {
@@ -138,7 +111,7 @@ export async function runSession(plan: SessionPlan, opts: RecordOptions, result:
     hooks.onRunner(runner);
     raisePriority();
     if (runner.pid !== undefined) raisePriority(runner.pid);
-  }
+  } else plan.started?.discard();
 
   // Start-up snapshot while bpftrace compiles: processes that started before tracing are
   // covered. It is delivered before any bpftrace line is read (this runs synchronously), so it
