@@ -2,16 +2,7 @@
 // possible, honouring pause and stop. Records come from readTrace (src/trace/trace-reader.ts).
 import type { TraceConsumer } from '../src/trace/consumer.js';
 import { replayTrace, type ReplaySummary, type TraceRecord } from '../src/trace/trace-reader.js';
-
-export type ReplaySpeed = number | 'max';
-
-/** Parse `--speed`: a positive number (× real time) or "max". */
-export function parseSpeed(text: string): ReplaySpeed {
-  if (text === 'max') return 'max';
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--speed must be a positive number or "max", got "${text}"`);
-  return n;
-}
+import type { ReplaySpeed } from './replay-speed.js';
 
 export interface ReplayControl {
   /** Resolves when not paused. */

@@ -1,14 +1,12 @@
 // `exetrace analyze FILE…`: replay recorded traces through the model and report the findings,
 // the per-class counts and every mm's lifecycle, as text, JSON, Markdown or HTML.
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { analyzeFiles } from '../report/analyze-files.js';
-import { readProgress } from '../report/progress.js';
 import { sanitize } from '../report/sanitize.js';
-import { DOCUMENTS, type AnalyzeCliOptions } from './analyze-options.js';
+import { prestartTraceReading } from '../trace/worker-reading.js';
+import type { AnalyzeCliOptions } from './analyze-options.js';
 import { onOutputClosed } from './closed-output.js';
-import { collectFile, loadExceptions } from './exceptions-option.js';
 import { addNatsSecurityOptions, type NatsCliOptions } from './fleet-options.js';
-import { isNatsAddress, parsePid } from './options.js';
+import { collectFile, isNatsAddress, parsePid } from './options.js';
 
 const EXAMPLES = `
 Examples:
@@ -49,6 +47,14 @@ export async function runAnalyze(
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
   const list = typeof files === 'string' ? [files] : files;
+  // The first file's reader starts while the model and the writers load (the others in turn).
+  if (list[0] !== undefined && !isNatsAddress(list[0])) prestartTraceReading(list[0]);
+  const [{ loadExceptions }, { analyzeFiles }, { readProgress }, { DOCUMENTS }] = await Promise.all([
+    import('./exceptions-option.js'),
+    import('../report/analyze-files.js'),
+    import('../report/progress.js'),
+    import('./analyze-options.js'),
+  ]);
   let exceptions;
   try {
     exceptions = loadExceptions(opts);

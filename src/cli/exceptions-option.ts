@@ -14,11 +14,6 @@ export interface ExceptionsCliOptions {
   defaultExceptions?: boolean;
 }
 
-/** Collects repeated --exceptions values. */
-export function collectFile(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
 /** The rules to apply; throws ExceptionsError (from parseExceptions) or the fs error, naming the file. */
 export function loadExceptions(opts: ExceptionsCliOptions): ExceptionRule[] {
   const files = [...(opts.defaultExceptions === false ? [] : [DEFAULT_EXCEPTIONS_FILE]), ...(opts.exceptions ?? [])];

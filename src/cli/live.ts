@@ -7,8 +7,8 @@ import { sanitizeForDisplay } from '../../dashboards/sanitize-display.js';
 import { startFleetConsumers } from './fleet-consumers.js';
 import { addPublishOptions, type PublishCliOptions } from './fleet-options.js';
 import { onOutputClosed } from './closed-output.js';
-import { collectFile, loadExceptions, type ExceptionsCliOptions } from './exceptions-option.js';
-import { parsePid } from './options.js';
+import { loadExceptions, type ExceptionsCliOptions } from './exceptions-option.js';
+import { collectFile, parsePid } from './options.js';
 import { sanitize } from '../report/sanitize.js';
 
 type LiveOptions = ExceptionsCliOptions & {

@@ -11,3 +11,8 @@ export function parsePid(value: string): number {
 
 /** nats://… or tls://…: a fleet stream rather than a trace file. */
 export const isNatsAddress = (value: string): boolean => /^(nats|tls):\/\//.test(value);
+
+/** Collects the values of a repeatable file option (--exceptions). */
+export function collectFile(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

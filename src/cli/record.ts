@@ -6,8 +6,8 @@ import { sanitizeForDisplay } from '../../dashboards/sanitize-display.js';
 import { startFleetConsumers, type FleetConsumers } from './fleet-consumers.js';
 import { addPublishOptions, type PublishCliOptions } from './fleet-options.js';
 import type { ExceptionRule } from '../model/index.js';
-import { collectFile, loadExceptions, type ExceptionsCliOptions } from './exceptions-option.js';
-import { parsePid } from './options.js';
+import { loadExceptions, type ExceptionsCliOptions } from './exceptions-option.js';
+import { collectFile, parsePid } from './options.js';
 
 /** Kernel strings and paths are hostile; multi-line text is sanitised line by line. */
 const sanitizeForTerminal = (s: string, o: { keepNewlines?: boolean } = {}): string =>

@@ -1,12 +1,14 @@
 // `exetrace replay FILE`: drive the dashboard (or the line printer, off a TTY) from a recorded
 // trace, at N× the recorded pace or as fast as possible.
 import type { Command } from 'commander';
-import { driveReplay, parseSpeed, type ReplayControl, type ReplaySpeed } from '../../dashboards/replay-driver.js';
+import type { ReplayControl } from '../../dashboards/replay-driver.js';
+import { parseSpeed, type ReplaySpeed } from '../../dashboards/replay-speed.js';
 import { sanitizeForDisplay } from '../../dashboards/sanitize-display.js';
 import type { TraceConsumer } from '../trace/consumer.js';
-import { readTrace, replayTrace, type ReplayOptions as TraceReplayOptions, type TraceRecord } from '../trace/trace-reader.js';
-import { suitsWorker } from '../trace/worker-reader.js';
-import { collectFile, loadExceptions, type ExceptionsCliOptions } from './exceptions-option.js';
+import type { ReplayOptions as TraceReplayOptions, TraceRecord } from '../trace/trace-reader.js';
+import { prestartTraceReading, suitsWorker } from '../trace/worker-reading.js';
+import type { ExceptionsCliOptions } from './exceptions-option.js';
+import { collectFile } from './options.js';
 
 interface ReplayOptions extends ExceptionsCliOptions {
   speed: ReplaySpeed;
@@ -15,6 +17,7 @@ interface ReplayOptions extends ExceptionsCliOptions {
 
 /** Read the first record now, so a missing or foreign file fails before the screen changes. */
 async function openTrace(path: string): Promise<{ first: TraceRecord; records: AsyncIterable<TraceRecord>; close: () => Promise<void> }> {
+  const { readTrace } = await import('../trace/trace-reader.js');
   // A peek only (at max speed the file is read again): no worker thread reading ahead for nothing.
   const it = readTrace(path, { worker: false })[Symbol.asyncIterator]();
   const head = await it.next();
@@ -39,7 +42,7 @@ const YIELD_EVERY = 256;
  * every YIELD_EVERY events. Pause can only change while we yield, so checking it there is
  * exactly as prompt as checking before every event.
  */
-function replayAtMaxSpeed(
+async function replayAtMaxSpeed(
   file: string,
   consumer: TraceConsumer,
   control: ReplayControl,
@@ -49,6 +52,7 @@ function replayAtMaxSpeed(
     await new Promise<void>((resolve) => setImmediate(resolve));
     await control.whenRunning();
   };
+  const { replayTrace } = await import('../trace/trace-reader.js');
   return replayTrace(file, consumer, {
     stopped: () => control.stopped(),
     beforeEvent: (_event, index) => (index % YIELD_EVERY === 0 ? yieldThenRun() : undefined),
@@ -57,6 +61,8 @@ function replayAtMaxSpeed(
 }
 
 export async function replayCommand(file: string, opts: ReplayOptions): Promise<number> {
+  // As fast as it goes, the file's reader starts while the model and the printer load.
+  if (opts.speed === 'max') prestartTraceReading(file);
   const { first, records, close } = await openTrace(file);
   if (first.type === 'error') {
     process.stderr.write(`exetrace: ${sanitizeForDisplay(file)}:${first.line}: ${sanitizeForDisplay(first.cause)}\n`);
@@ -67,16 +73,17 @@ export async function replayCommand(file: string, opts: ReplayOptions): Promise<
   // Loaded on use: other commands and --help do not pay for the UI (ink, React).
   let exceptions;
   try {
-    exceptions = loadExceptions(opts);
+    exceptions = (await import('./exceptions-option.js')).loadExceptions(opts);
   } catch (err) {
     process.stderr.write(`exetrace: ${sanitizeForDisplay((err as Error).message)}\n`);
     await close();
     return 1;
   }
-  const [{ runDashboard }, { exetraceModelWith }, { ThreadedLinePrinter }] = await Promise.all([
+  const [{ runDashboard }, { exetraceModelWith }, { ThreadedLinePrinter }, { driveReplay }] = await Promise.all([
     import('../../dashboards/run-dashboard.js'),
     import('../../dashboards/exetrace-model.js'),
     import('../../dashboards/threaded-line-printer.js'),
+    import('../../dashboards/replay-driver.js'),
   ]);
   const printEvents = opts.findingsOnly !== true;
   // A line per event of a large file, off a terminal, as fast as it goes: formatted on a thread of

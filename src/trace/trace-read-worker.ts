@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { EventEncoder } from './event-codec.js';
 import { readTraceBatches } from './trace-reader.js';
-import { WORKER_BATCH_RECORDS, WORKER_BATCHES_AHEAD, type WorkerMessage } from './worker-reader.js';
+import { WORKER_BATCH_RECORDS, WORKER_BATCHES_AHEAD, WORKER_FIRST_BATCH_RECORDS, type WorkerMessage } from './worker-reading.js';
 
 const port = parentPort!;
 const { path } = workerData as { path: string };
@@ -26,10 +26,15 @@ async function post(): Promise<void> {
   port.postMessage({ batch } satisfies WorkerMessage, [batch.slots]);
 }
 
+// Small batches first: the main thread, booted sooner, starts on the model while this one warms up.
+let batchTarget = WORKER_FIRST_BATCH_RECORDS;
 for await (const records of readTraceBatches(path, { worker: false })) {
   for (const rec of records) {
     encoder.add(rec);
-    if (encoder.full) await post();
+    if (encoder.records >= batchTarget) {
+      await post();
+      batchTarget = Math.min(batchTarget * 2, WORKER_BATCH_RECORDS);
+    }
   }
 }
 await post();

@@ -13,7 +13,8 @@ import type { TraceEvent } from './events.js';
 import { FileDictionary, checkBodyLine, checkHeader, type TraceHeader, type TraceTrailer } from './trace-format.js';
 import type { EncodedBatch } from './event-codec.js';
 import type { TraceRecord } from './trace-record.js';
-import { readTraceBatchesInWorker, suitsWorker } from './worker-reader.js';
+import { readTraceBatchesInWorker } from './worker-reader.js';
+import { suitsWorker } from './worker-reading.js';
 
 export type { TraceRecord };
 

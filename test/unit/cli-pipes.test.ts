@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeSyntheticTrace } from '../../bench/synthetic-trace.js';
-import { suitsWorker } from '../../src/trace/worker-reader.js';
+import { suitsWorker } from '../../src/trace/worker-reading.js';
 import { cliCommand, REPO_ROOT } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'reader-pipes-'));

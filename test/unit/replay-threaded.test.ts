@@ -13,7 +13,7 @@ import type { TraceEvent } from '../../src/trace/events.js';
 import { TRAILER_MAGIC } from '../../src/trace/trace-format.js';
 import { replayTrace } from '../../src/trace/trace-reader.js';
 import { TraceEncoder } from '../../src/trace/trace-writer.js';
-import { suitsWorker } from '../../src/trace/worker-reader.js';
+import { suitsWorker } from '../../src/trace/worker-reading.js';
 import { runCli } from '../support/cli.js';
 import { sink } from '../support/sink.js';
 import { EVERY_KIND_EVENTS } from './fixtures/every-kind.fixture.js';

@@ -2,6 +2,7 @@
 // records the in-thread reader does: every kind and field, nulls and absent optional fields,
 // hostile strings, file refs of both schemas, bad lines, truncation, and its string and file
 // tables starting afresh when full. Fuzzed traces are compared in trace-fuzz.test.ts.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import type { TraceEvent } from '../../src/trace/events.js';
 import { TRAILER_MAGIC } from '../../src/trace/trace-format.js';
 import { readTraceBatches, type TraceRecord } from '../../src/trace/trace-reader.js';
 import { TraceEncoder } from '../../src/trace/trace-writer.js';
+import { prestartTraceReading, suitsWorker } from '../../src/trace/worker-reading.js';
 import { EVERY_KIND_EVENTS } from './fixtures/every-kind.fixture.js';
 import { SLEEP, ev, file } from './fixtures/model-events.fixture.js';
 import { testHeader } from './fixtures/trace-header.fixture.js';
@@ -104,5 +106,24 @@ describe('the worker-thread trace reader', () => {
     // The generator's finally terminated the worker: reading again from the start works and ends.
     const again = await records(path, true);
     expect(again.all.at(-1)?.type).toBe('trailer');
+  });
+
+  it('takes the reading a command started ahead, once, and a reading never taken lets the process end', async () => {
+    const path = traceFile([...syntheticEvents(5_000)], 2);
+    expect(suitsWorker(path)).toBe(true);
+    const inThread = await records(path, false);
+    prestartTraceReading(path);
+    // Its batches queue up while nothing reads: none may be lost or doubled.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const first = await records(path, true);
+    const second = await records(path, true);
+    for (const got of [first, second]) {
+      expect(got.all.length).toBe(inThread.all.length);
+      expect(isDeepStrictEqual(got.all, inThread.all)).toBe(true);
+    }
+    const script = `import { prestartTraceReading } from ${JSON.stringify(new URL('../../src/trace/worker-reading.ts', import.meta.url).href)};
+prestartTraceReading(${JSON.stringify(path)}); setTimeout(() => console.log('left'), 200);`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(out).toBe('left\n');
   });
 });
