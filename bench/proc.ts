@@ -1,5 +1,5 @@
 // What /proc says about the processes under test: CPU time, children, peak RSS, bytes read.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -107,6 +107,29 @@ export function vmHwmBytes(pid: number): number | null {
 export function rcharBytes(pid: number): number | null {
   const m = /rchar: (\d+)/.exec(read(`/proc/${pid}/io`) ?? '');
   return m ? Number(m[1]) : null;
+}
+
+/** The furthest read position of pid's descriptors open on `path` (any thread's), or null if none is. */
+export function filePosition(pid: number, path: string): number | null {
+  let pos: number | null = null;
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return null;
+  }
+  for (const fd of fds) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    if (target !== path) continue;
+    const m = /^pos:\s+(\d+)/m.exec(read(`/proc/${pid}/fdinfo/${fd}`) ?? '');
+    if (m) pos = Math.max(pos ?? 0, Number(m[1]));
+  }
+  return pos;
 }
 
 /** CPU of pid and all its descendants now: stat (utime+stime) and schedstat sums. */

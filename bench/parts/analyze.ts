@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rcharBytes, threadSeconds, vmHwmBytes } from '../proc.js';
+import { filePosition, rcharBytes, threadSeconds, vmHwmBytes } from '../proc.js';
 import { fmt, int, mb, median, nowSec, sleep } from '../stats.js';
 import { syntheticSourceName, writeSyntheticTrace } from '../trace-source.js';
 import { CLI, REPO } from '../tracers.js';
@@ -33,6 +33,20 @@ interface Run {
   cpuMain: number;
   cpuWorker: number;
   cpuOthers: number;
+  /** Events/s while the read position went from LATE_FROM to LATE_TO of the file (after start-up and warm-up), or null if not seen. */
+  lateRate: number | null;
+}
+
+/** The stretch of the file whose rate shows the cost per event once start-up and JIT warm-up are over. */
+const LATE_FROM = 0.5;
+const LATE_TO = 0.95;
+
+/** Events/s between the first position sample at LATE_FROM of the file and the last one below LATE_TO. */
+function lateRate(samples: readonly { t: number; pos: number }[], size: number, events: number): number | null {
+  const a = samples.find((x) => x.pos >= LATE_FROM * size);
+  const b = samples.findLast((x) => x.pos <= LATE_TO * size);
+  if (a === undefined || b === undefined || b.t <= a.t || b.pos <= a.pos) return null;
+  return (((b.pos - a.pos) / size) * events) / (b.t - a.t);
 }
 
 async function traceFile(ctx: Ctx, lifecycles: number): Promise<{ path: string; events: number }> {
@@ -78,7 +92,10 @@ async function runTool(tool: Tool, file: string, events: number, capS: number): 
   let capped = false;
   // Threads' CPU as last seen (a thread's figure is gone once it exits): polled with the rest.
   const threads = new Map<number, number>();
+  const positions: { t: number; pos: number }[] = [];
   while (code === undefined) {
+    const pos = filePosition(child.pid!, file);
+    if (pos !== null) positions.push({ t: nowSec(), pos });
     hwm = Math.max(hwm, vmHwmBytes(child.pid!) ?? 0);
     rchar = Math.max(rchar, rcharBytes(child.pid!) ?? 0);
     for (const [tid, s] of threadSeconds(child.pid!)) threads.set(tid, s);
@@ -106,9 +123,11 @@ async function runTool(tool: Tool, file: string, events: number, capS: number): 
     cpuMain: threads.get(child.pid!) ?? 0,
     cpuWorker,
     cpuOthers,
+    lateRate: lateRate(positions, size, events),
   };
 }
 
+const lateCell = (r: Run): string => (r.lateRate === null ? '-' : int(r.lateRate));
 const rateCell = (r: Run): string => (r.capped ? `≤ ${int(r.rate)} (capped at ${fmt(r.secs, 0)} s, ${fmt(100 * r.progress, 0)}% read)` : int(r.rate));
 
 export async function analyzePart(ctx: Ctx): Promise<PartResult> {
@@ -118,10 +137,11 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
     { name: 'large', lifecycles: o.analyzeLarge, rounds: 1, capS: o.analyzeLargeTimeoutS },
   ];
   const rows = [
-    '| trace | round | tool | events/s | wall s | CPU s: main / worker / all other threads | peak RSS | exit |',
-    '|---|---|---|---|---|---|---|---|',
+    `| trace | round | tool | events/s | events/s from ${100 * LATE_FROM}% to ${100 * LATE_TO}% of the file | wall s | CPU s: main / worker / all other threads | peak RSS | exit |`,
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   const med: Record<string, Record<Tool, number>> = {};
+  const lateMed: Record<string, Record<Tool, number | null>> = {};
   const hwm: Record<string, Record<Tool, Run[]>> = {};
   const anyCapped: Record<string, boolean> = {};
   let eventsLarge = 0;
@@ -135,12 +155,17 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
         const run = await runTool(tool, path, events, size.capS);
         runs.push(run);
         rows.push(
-          `| ${int(size.lifecycles)} lifecycles, ${int(events)} events | ${r + 1} | ${tool} | ${rateCell(run)} | ${fmt(run.secs, 1)} | ${fmt(run.cpuMain, 1)} / ${fmt(run.cpuWorker, 1)} / ${fmt(run.cpuOthers, 1)} | ${mb(run.hwm)}${run.capped ? ' (at cap)' : ''} | ${run.capped ? 'killed at cap' : run.code} |`,
+          `| ${int(size.lifecycles)} lifecycles, ${int(events)} events | ${r + 1} | ${tool} | ${rateCell(run)} | ${lateCell(run)} | ${fmt(run.secs, 1)} | ${fmt(run.cpuMain, 1)} / ${fmt(run.cpuWorker, 1)} / ${fmt(run.cpuOthers, 1)} | ${mb(run.hwm)}${run.capped ? ' (at cap)' : ''} | ${run.capped ? 'killed at cap' : run.code} |`,
         );
       }
     }
     const m = (t: Tool): number => median(runs.filter((x) => x.tool === t).map((x) => x.rate));
     med[size.name] = { parse: m('parse'), analyze: m('analyze'), 'analyze-json': m('analyze-json'), replay: m('replay') };
+    const late = (t: Tool): number | null => {
+      const rates = runs.filter((x) => x.tool === t && x.lateRate !== null).map((x) => x.lateRate!);
+      return rates.length === 0 ? null : median(rates);
+    };
+    lateMed[size.name] = { parse: late('parse'), analyze: late('analyze'), 'analyze-json': late('analyze-json'), replay: late('replay') };
     hwm[size.name] = {
       parse: runs.filter((x) => x.tool === 'parse'),
       analyze: runs.filter((x) => x.tool === 'analyze'),
@@ -151,8 +176,20 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
   }
   const s = med.small!;
   const l = med.large!;
-  const ratios = ['| tool | small: events/s ÷ parse | large: events/s ÷ parse | large rate ÷ small rate |', '|---|---|---|---|'];
-  for (const t of TOOLS) ratios.push(`| ${t} | ${fmt(s[t] / s.parse, 3)} | ${fmt(l[t] / l.parse, 3)} | ${fmt(l[t] / s[t])} |`);
+  /** Large ÷ small events/s over the late stretch of each file, or null when a run gave no samples there. */
+  const lateScale = (t: Tool): number | null => {
+    const a = lateMed.small![t];
+    const b = lateMed.large![t];
+    return a === null || b === null ? null : b / a;
+  };
+  const ratios = [
+    `| tool | small: events/s ÷ parse | large: events/s ÷ parse | large rate ÷ small rate | the same from ${100 * LATE_FROM}% to ${100 * LATE_TO}% of the file |`,
+    '|---|---|---|---|---|',
+  ];
+  for (const t of ['parse', ...TOOLS] as Tool[]) {
+    const late = lateScale(t);
+    ratios.push(`| ${t} | ${fmt(s[t] / s.parse, 3)} | ${fmt(l[t] / l.parse, 3)} | ${fmt(l[t] / s[t])} | ${late === null ? '-' : fmt(late)} |`);
+  }
   const targets: TargetRow[] = [];
   const capped = anyCapped.small! || anyCapped.large!;
   for (const t of TOOLS) {
@@ -193,7 +230,7 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
               note:
                 scale < 1
                   ? 'events/s falls as the trace grows: per-event work grows with the mms seen'
-                  : 'events/s rises with size: fixed start-up cost dominates the small trace',
+                  : `events/s rises with size: a fixed start-up cost (node and the worker thread starting, then about a CPU-second of JIT compilation on threads that share the two cores) weighs more on the small trace; from ${100 * LATE_FROM}% to ${100 * LATE_TO}% of each file the large ÷ small rate is ${lateScale(t) === null ? 'not measured' : fmt(lateScale(t)!)}`,
             }),
     });
   }
@@ -224,7 +261,7 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
       `Synthetic traces (the current schema, with its file dictionary) from ${await syntheticSourceName()}: each mm lifecycle is fork, mm_attach, exec_begin, mm_exit (old mm), exec, 3 mmaps, exit, mm_exit ` +
       `(10 events). Commands: \`node dist/bundle/main.js analyze FILE >/dev/null\` (analyze), \`node dist/bundle/main.js analyze FILE --format json >/dev/null\` (analyze-json), \`node dist/bundle/main.js replay FILE --speed max >/dev/null\`, ` +
       `\`node dist/bench/parse-lines.js FILE\` (the bare baseline); interleaved per round, ${o.analyzeRounds} rounds on the small trace and 1 on the large (${int(eventsLarge)} events). ` +
-      `Each run is capped (${o.analyzeTimeoutS} s on the small trace, ${o.analyzeLargeTimeoutS} s on the large; \`--analyze-timeout\`, \`--analyze-large-timeout\`); a capped run's rate is the events in the bytes it had read (rchar) over its time, an upper bound. Peak RSS: VmHWM polled every 100 ms; CPU per thread from /proc/PID/task/TID/schedstat, as last seen (the busiest thread besides the main one is the trace-read worker; the rest are V8's GC helpers and libuv).\n\n` +
+      `Each run is capped (${o.analyzeTimeoutS} s on the small trace, ${o.analyzeLargeTimeoutS} s on the large; \`--analyze-timeout\`, \`--analyze-large-timeout\`); a capped run's rate is the events in the bytes it had read (rchar) over its time, an upper bound. The late rate is the same file's events over the time its read position (/proc/PID/fdinfo) took from ${100 * LATE_FROM}% to ${100 * LATE_TO}% of its size, polled every 100 ms: the cost per event once start-up and warm-up are over. Peak RSS: VmHWM polled every 100 ms; CPU per thread from /proc/PID/task/TID/schedstat, as last seen (the busiest thread besides the main one is the trace-read worker; the rest are V8's GC helpers and libuv).\n\n` +
       `${rows.join('\n')}\n\nMedians as ratios:\n\n${ratios.join('\n')}`,
     targets,
   };
