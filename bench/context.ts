@@ -19,6 +19,7 @@ export interface BenchOptions {
   analyzeSmall: number;
   analyzeLarge: number;
   analyzeRounds: number;
+  analyzeLargeRounds: number;
   analyzeTimeoutS: number;
   analyzeLargeTimeoutS: number;
   liveMms: number;

@@ -43,6 +43,7 @@ const SIZES = {
   'analyze-small': ['analyzeSmall', 100_000, 'mm lifecycles of the small trace (6)'],
   'analyze-large': ['analyzeLarge', 1_000_000, 'mm lifecycles of the large trace (6)'],
   'analyze-rounds': ['analyzeRounds', 3, 'rounds on the small trace (6)'],
+  'analyze-large-rounds': ['analyzeLargeRounds', 3, 'rounds on the large trace (6): one round of it is at the mercy of a noisy host'],
   'analyze-timeout': ['analyzeTimeoutS', 40, 'cap in seconds per run on the small trace (6)'],
   'analyze-large-timeout': ['analyzeLargeTimeoutS', 200, 'cap in seconds per run on the large trace (6)'],
   'live-mms': ['liveMms', 50_000, 'live mms for the heap figure (6)'],

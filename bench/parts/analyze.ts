@@ -134,7 +134,7 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
   const o = ctx.opts;
   const sizes: { name: string; lifecycles: number; rounds: number; capS: number }[] = [
     { name: 'small', lifecycles: o.analyzeSmall, rounds: o.analyzeRounds, capS: o.analyzeTimeoutS },
-    { name: 'large', lifecycles: o.analyzeLarge, rounds: 1, capS: o.analyzeLargeTimeoutS },
+    { name: 'large', lifecycles: o.analyzeLarge, rounds: o.analyzeLargeRounds, capS: o.analyzeLargeTimeoutS },
   ];
   const rows = [
     `| trace | round | tool | events/s | events/s from ${100 * LATE_FROM}% to ${100 * LATE_TO}% of the file | wall s | CPU s: main / worker / all other threads | peak RSS | exit |`,
@@ -236,7 +236,8 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
   }
   const LIMIT = 300 * 2 ** 20;
   for (const t of TOOLS) {
-    const r = hwm.large![t][0]!;
+    // The worst round decides.
+    const r = hwm.large![t].reduce((a, b) => (b.hwm > a.hwm ? b : a));
     // Reaching the limit at any point proves a miss; a capped run below it proves nothing.
     const met = r.hwm >= LIMIT ? false : r.capped ? null : true;
     targets.push({
@@ -260,7 +261,7 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
     body:
       `Synthetic traces (the current schema, with its file dictionary) from ${await syntheticSourceName()}: each mm lifecycle is fork, mm_attach, exec_begin, mm_exit (old mm), exec, 3 mmaps, exit, mm_exit ` +
       `(10 events). Commands: \`node dist/bundle/main.js analyze FILE >/dev/null\` (analyze), \`node dist/bundle/main.js analyze FILE --format json >/dev/null\` (analyze-json), \`node dist/bundle/main.js replay FILE --speed max >/dev/null\`, ` +
-      `\`node dist/bench/parse-lines.js FILE\` (the bare baseline); interleaved per round, ${o.analyzeRounds} rounds on the small trace and 1 on the large (${int(eventsLarge)} events). ` +
+      `\`node dist/bench/parse-lines.js FILE\` (the bare baseline); interleaved per round, ${o.analyzeRounds} rounds on the small trace and ${o.analyzeLargeRounds} on the large (${int(eventsLarge)} events). ` +
       `Each run is capped (${o.analyzeTimeoutS} s on the small trace, ${o.analyzeLargeTimeoutS} s on the large; \`--analyze-timeout\`, \`--analyze-large-timeout\`); a capped run's rate is the events in the bytes it had read (rchar) over its time, an upper bound. The late rate is the same file's events over the time its read position (/proc/PID/fdinfo) took from ${100 * LATE_FROM}% to ${100 * LATE_TO}% of its size, polled every 100 ms: the cost per event once start-up and warm-up are over. Peak RSS: VmHWM polled every 100 ms; CPU per thread from /proc/PID/task/TID/schedstat, as last seen (the busiest thread besides the main one is the trace-read worker; the rest are V8's GC helpers and libuv).\n\n` +
       `${rows.join('\n')}\n\nMedians as ratios:\n\n${ratios.join('\n')}`,
     targets,
