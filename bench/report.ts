@@ -15,7 +15,7 @@ root, bpftrace and tracefs for the tracing parts (the others run anywhere), and 
 Analyze and replay runs are capped (40 s on the small trace, 200 s on the large: far above a
 full run's time here) so a stuck run cannot hold the bench; a capped run's rate is estimated from
 the bytes it had read and its verdict says "not measured" where the cap leaves the target
-undetermined. The large trace runs 3 rounds too (`--analyze-large-rounds`): a single round of it
+undetermined. The large trace runs 3 rounds too (\`--analyze-large-rounds\`): a single round of it
 moved by a quarter with the host's noise.
 
 \`\`\`sh
