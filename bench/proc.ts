@@ -12,6 +12,15 @@ function read(path: string): string | null {
   }
 }
 
+/** A /proc directory's entries, or none once the process is gone. */
+function list(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
 /** Fields of /proc/PID/stat after the comm (which may hold spaces and parentheses). */
 function statFields(pid: number): string[] | null {
   const s = read(`/proc/${pid}/stat`);
@@ -28,30 +37,15 @@ export function cpuSeconds(pid: number): number {
 
 /** Sum of the live threads' on-CPU time (ns resolution), from /proc/PID/task/TID/schedstat. */
 export function schedSeconds(pid: number): number {
-  let ns = 0;
-  let tids: string[];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return 0;
-  }
-  for (const t of tids) {
-    const s = read(`/proc/${pid}/task/${t}/schedstat`);
-    if (s) ns += Number(s.split(' ')[0]);
-  }
-  return ns / 1e9;
+  let sum = 0;
+  for (const s of threadSeconds(pid).values()) sum += s;
+  return sum;
 }
 
 /** On-CPU seconds (schedstat, ns resolution) of each live thread of pid, by tid. */
 export function threadSeconds(pid: number): Map<number, number> {
   const out = new Map<number, number>();
-  let tids: string[];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const t of tids) {
+  for (const t of list(`/proc/${pid}/task`)) {
     const s = read(`/proc/${pid}/task/${t}/schedstat`);
     if (s) out.set(Number(t), Number(s.split(' ')[0]) / 1e9);
   }
@@ -112,13 +106,7 @@ export function rcharBytes(pid: number): number | null {
 /** The furthest read position of pid's descriptors open on `path` (any thread's), or null if none is. */
 export function filePosition(pid: number, path: string): number | null {
   let pos: number | null = null;
-  let fds: string[];
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return null;
-  }
-  for (const fd of fds) {
+  for (const fd of list(`/proc/${pid}/fd`)) {
     let target: string;
     try {
       target = readlinkSync(`/proc/${pid}/fd/${fd}`);
@@ -153,13 +141,7 @@ export function bpfProgRun(pid: number): { ns: number; runs: number } {
   let ns = 0;
   let runs = 0;
   for (const p of [pid, ...descendants(pid)]) {
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${p}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
+    for (const fd of list(`/proc/${p}/fd`)) {
       const info = read(`/proc/${p}/fdinfo/${fd}`);
       if (info === null || !info.includes('prog_type:')) continue;
       ns += Number(/run_time_ns:\s+(\d+)/.exec(info)?.[1] ?? 0);
