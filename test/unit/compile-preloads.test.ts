@@ -4,12 +4,12 @@
 // libclang through the reuse (skipped where libbpf, BTF or libclang is missing; the load checks
 // are real).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { COMPILE_PRELOADS, compilePreloads } from '../../src/trace/compile-preloads.js';
 import { packageRoot } from '../../src/trace/probe-program.js';
+import { tempPackageRoot } from './fixtures/package-root.fixture.js';
 
 const V017 = { major: 0, minor: 17, patch: 0 };
 const [INDEX, REUSE] = COMPILE_PRELOADS.map((p) => p.library) as [string, string];
@@ -134,13 +134,7 @@ int main(void) {
 `;
 
 describe('compilePreloads', () => {
-  let root: string;
-
-  beforeAll(() => {
-    root = mkdtempSync(join(tmpdir(), 'exetrace-compile-preloads-'));
-    mkdirSync(join(root, 'dist', 'native'), { recursive: true });
-  });
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const root = tempPackageRoot('exetrace-compile-preloads-');
 
   it('are built by npm run build (this machine has a C compiler)', () => {
     expect(existsSync(builtIndex)).toBe(true);
@@ -148,25 +142,25 @@ describe('compilePreloads', () => {
   });
 
   it('are preloaded into bpftrace 0.17 when they load; each not when switched off, missing or unloadable; none for another bpftrace', () => {
-    const index = join(root, INDEX);
-    const reuse = join(root, REUSE);
+    const index = join(root(), INDEX);
+    const reuse = join(root(), REUSE);
     copyFileSync(builtIndex, index);
     copyFileSync(builtReuse, reuse);
-    expect(compilePreloads(V017, {}, root)).toEqual([index, reuse]);
-    expect(compilePreloads(V017, { EXETRACE_BTF_INDEX: '0' }, root)).toEqual([reuse]);
-    expect(compilePreloads(V017, { EXETRACE_PARSE_REUSE: '0' }, root)).toEqual([index]);
-    for (const v of [{ major: 0, minor: 23, patch: 2 }, null]) expect(compilePreloads(v, {}, root)).toEqual([]);
+    expect(compilePreloads(V017, {}, root())).toEqual([index, reuse]);
+    expect(compilePreloads(V017, { EXETRACE_BTF_INDEX: '0' }, root())).toEqual([reuse]);
+    expect(compilePreloads(V017, { EXETRACE_PARSE_REUSE: '0' }, root())).toEqual([index]);
+    for (const v of [{ major: 0, minor: 23, patch: 2 }, null]) expect(compilePreloads(v, {}, root())).toEqual([]);
     writeFileSync(index, 'not an ELF object\n');
-    expect(compilePreloads(V017, {}, root)).toEqual([reuse]);
+    expect(compilePreloads(V017, {}, root())).toEqual([reuse]);
     rmSync(reuse);
-    expect(compilePreloads(V017, {}, root)).toEqual([]);
+    expect(compilePreloads(V017, {}, root())).toEqual([]);
   });
 
   const cc = process.env.CC ?? 'cc';
   const haveLibbpf = spawnSync('sh', ['-c', 'ldconfig -p | grep -q "libbpf.so.1 "']).status === 0;
   it.skipIf(!haveLibbpf || !existsSync('/sys/kernel/btf/vmlinux'))("answers btf__find_by_name(_kind) exactly as libbpf's scans do", () => {
-    const src = join(root, 'compare.c');
-    const exe = join(root, 'compare');
+    const src = join(root(), 'compare.c');
+    const exe = join(root(), 'compare');
     writeFileSync(src, COMPARE_C);
     const build = spawnSync(cc, ['-O2', '-o', exe, src, '-l:libbpf.so.1', '-ldl'], { encoding: 'utf8' });
     expect(build.stderr).toBe('');
@@ -177,8 +171,8 @@ describe('compilePreloads', () => {
 
   const libclang = '/usr/lib/x86_64-linux-gnu/libclang-14.so.1';
   it.skipIf(!existsSync(libclang))('reuses a libclang parse only for identical input without diagnostics, and disposes safely', () => {
-    const src = join(root, 'reuse.c');
-    const exe = join(root, 'reuse');
+    const src = join(root(), 'reuse.c');
+    const exe = join(root(), 'reuse');
     writeFileSync(src, REUSE_C);
     const build = spawnSync(cc, ['-O2', '-o', exe, src, libclang], { encoding: 'utf8' });
     expect(build.stderr).toBe('');
