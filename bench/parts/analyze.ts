@@ -41,6 +41,12 @@ interface Run {
 const LATE_FROM = 0.5;
 const LATE_TO = 0.95;
 
+/**
+ * Seconds of a run not explained by its late rate: wall time minus the events at the late rate.
+ * Start-up and JIT warm-up; if it is the same on both traces, it is a fixed cost, not a per-event one.
+ */
+const fixedSecs = (r: Run, events: number): number | null => (r.lateRate === null || r.capped ? null : r.secs - events / r.lateRate);
+
 /** Events/s between the first position sample at LATE_FROM of the file and the last one below LATE_TO. */
 function lateRate(samples: readonly { t: number; pos: number }[], size: number, events: number): number | null {
   const a = samples.find((x) => x.pos >= LATE_FROM * size);
@@ -128,6 +134,7 @@ async function runTool(tool: Tool, file: string, events: number, capS: number): 
 }
 
 const lateCell = (r: Run): string => (r.lateRate === null ? '-' : int(r.lateRate));
+const secsCell = (s: number | null): string => (s === null ? '-' : fmt(s, 2));
 const rateCell = (r: Run): string => (r.capped ? `≤ ${int(r.rate)} (capped at ${fmt(r.secs, 0)} s, ${fmt(100 * r.progress, 0)}% read)` : int(r.rate));
 
 export async function analyzePart(ctx: Ctx): Promise<PartResult> {
@@ -137,11 +144,12 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
     { name: 'large', lifecycles: o.analyzeLarge, rounds: o.analyzeLargeRounds, capS: o.analyzeLargeTimeoutS },
   ];
   const rows = [
-    `| trace | round | tool | events/s | events/s from ${100 * LATE_FROM}% to ${100 * LATE_TO}% of the file | wall s | CPU s: main / worker / all other threads | peak RSS | exit |`,
-    '|---|---|---|---|---|---|---|---|---|',
+    `| trace | round | tool | events/s | events/s from ${100 * LATE_FROM}% to ${100 * LATE_TO}% of the file | wall s | fixed s: wall − events ÷ late rate | CPU s: main / worker / all other threads | peak RSS | exit |`,
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   const med: Record<string, Record<Tool, number>> = {};
   const lateMed: Record<string, Record<Tool, number | null>> = {};
+  const fixedMed: Record<string, Record<Tool, number | null>> = {};
   const hwm: Record<string, Record<Tool, Run[]>> = {};
   const anyCapped: Record<string, boolean> = {};
   let eventsLarge = 0;
@@ -155,7 +163,7 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
         const run = await runTool(tool, path, events, size.capS);
         runs.push(run);
         rows.push(
-          `| ${int(size.lifecycles)} lifecycles, ${int(events)} events | ${r + 1} | ${tool} | ${rateCell(run)} | ${lateCell(run)} | ${fmt(run.secs, 1)} | ${fmt(run.cpuMain, 1)} / ${fmt(run.cpuWorker, 1)} / ${fmt(run.cpuOthers, 1)} | ${mb(run.hwm)}${run.capped ? ' (at cap)' : ''} | ${run.capped ? 'killed at cap' : run.code} |`,
+          `| ${int(size.lifecycles)} lifecycles, ${int(events)} events | ${r + 1} | ${tool} | ${rateCell(run)} | ${lateCell(run)} | ${fmt(run.secs, 1)} | ${secsCell(fixedSecs(run, events))} | ${fmt(run.cpuMain, 1)} / ${fmt(run.cpuWorker, 1)} / ${fmt(run.cpuOthers, 1)} | ${mb(run.hwm)}${run.capped ? ' (at cap)' : ''} | ${run.capped ? 'killed at cap' : run.code} |`,
         );
       }
     }
@@ -166,6 +174,11 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
       return rates.length === 0 ? null : median(rates);
     };
     lateMed[size.name] = { parse: late('parse'), analyze: late('analyze'), 'analyze-json': late('analyze-json'), replay: late('replay') };
+    const fixed = (t: Tool): number | null => {
+      const secs = runs.filter((x) => x.tool === t).map((x) => fixedSecs(x, events));
+      return secs.every((x) => x !== null) ? median(secs as number[]) : null;
+    };
+    fixedMed[size.name] = { parse: fixed('parse'), analyze: fixed('analyze'), 'analyze-json': fixed('analyze-json'), replay: fixed('replay') };
     hwm[size.name] = {
       parse: runs.filter((x) => x.tool === 'parse'),
       analyze: runs.filter((x) => x.tool === 'analyze'),
@@ -183,12 +196,14 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
     return a === null || b === null ? null : b / a;
   };
   const ratios = [
-    `| tool | small: events/s ÷ parse | large: events/s ÷ parse | large rate ÷ small rate | the same from ${100 * LATE_FROM}% to ${100 * LATE_TO}% of the file |`,
-    '|---|---|---|---|---|',
+    `| tool | small: events/s ÷ parse | large: events/s ÷ parse | large rate ÷ small rate | the same from ${100 * LATE_FROM}% to ${100 * LATE_TO}% of the file | fixed s, small / large |`,
+    '|---|---|---|---|---|---|',
   ];
   for (const t of ['parse', ...TOOLS] as Tool[]) {
     const late = lateScale(t);
-    ratios.push(`| ${t} | ${fmt(s[t] / s.parse, 3)} | ${fmt(l[t] / l.parse, 3)} | ${fmt(l[t] / s[t])} | ${late === null ? '-' : fmt(late)} |`);
+    ratios.push(
+      `| ${t} | ${fmt(s[t] / s.parse, 3)} | ${fmt(l[t] / l.parse, 3)} | ${fmt(l[t] / s[t])} | ${late === null ? '-' : fmt(late)} | ${secsCell(fixedMed.small![t])} / ${secsCell(fixedMed.large![t])} |`,
+    );
   }
   const targets: TargetRow[] = [];
   const capped = anyCapped.small! || anyCapped.large!;
@@ -207,7 +222,7 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
             note:
               met === null
                 ? 'not determined: a run hit its cap before the end of the trace'
-                : `bounded by the CPU of both cores: a worker thread reads, parses and validates (JSON.parse alone is most of a bare parse) while the main thread runs the model and writes the output, and ${t === 'replay' ? 'a line per event' : 'every ended mm'} is formatted there (per-thread CPU in the table)`,
+                : `bounded by the CPU of both cores: a worker thread reads, parses and validates (JSON.parse alone is most of a bare parse) while the main thread runs the model and writes the output, and ${{ replay: 'a line per event is formatted there', analyze: 'every ended mm is formatted there', 'analyze-json': 'every ended mm goes through JSON.stringify there (a line of about 850 bytes each)' }[t]} (per-thread CPU in the table)`,
           }),
     });
   }
@@ -230,7 +245,7 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
               note:
                 scale < 1
                   ? 'events/s falls as the trace grows: per-event work grows with the mms seen'
-                  : `events/s rises with size: a fixed start-up cost (node and the worker thread starting, then about a CPU-second of JIT compilation on threads that share the two cores) weighs more on the small trace; from ${100 * LATE_FROM}% to ${100 * LATE_TO}% of each file the large ÷ small rate is ${lateScale(t) === null ? 'not measured' : fmt(lateScale(t)!)}`,
+                  : `events/s rises with size: a fixed start-up cost (node and the worker thread starting, then about a CPU-second of JIT compilation on threads that share the two cores) weighs more on the small trace. Wall time minus the events at the late rate is ${secsCell(fixedMed.small![t])} s on the small trace and ${secsCell(fixedMed.large![t])} s on the large; from ${100 * LATE_FROM}% to ${100 * LATE_TO}% of each file the large ÷ small rate is ${lateScale(t) === null ? 'not measured' : fmt(lateScale(t)!)}`,
             }),
     });
   }
@@ -262,7 +277,7 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
       `Synthetic traces (the current schema, with its file dictionary) from ${await syntheticSourceName()}: each mm lifecycle is fork, mm_attach, exec_begin, mm_exit (old mm), exec, 3 mmaps, exit, mm_exit ` +
       `(10 events). Commands: \`node dist/bundle/main.js analyze FILE >/dev/null\` (analyze), \`node dist/bundle/main.js analyze FILE --format json >/dev/null\` (analyze-json), \`node dist/bundle/main.js replay FILE --speed max >/dev/null\`, ` +
       `\`node dist/bench/parse-lines.js FILE\` (the bare baseline); interleaved per round, ${o.analyzeRounds} rounds on the small trace and ${o.analyzeLargeRounds} on the large (${int(eventsLarge)} events). ` +
-      `Each run is capped (${o.analyzeTimeoutS} s on the small trace, ${o.analyzeLargeTimeoutS} s on the large; \`--analyze-timeout\`, \`--analyze-large-timeout\`); a capped run's rate is the events in the bytes it had read (rchar) over its time, an upper bound. The late rate is the same file's events over the time its read position (/proc/PID/fdinfo) took from ${100 * LATE_FROM}% to ${100 * LATE_TO}% of its size, polled every 100 ms: the cost per event once start-up and warm-up are over. Peak RSS: VmHWM polled every 100 ms; CPU per thread from /proc/PID/task/TID/schedstat, as last seen (the busiest thread besides the main one is the trace-read worker; the rest are V8's GC helpers and libuv).\n\n` +
+      `Each run is capped (${o.analyzeTimeoutS} s on the small trace, ${o.analyzeLargeTimeoutS} s on the large; \`--analyze-timeout\`, \`--analyze-large-timeout\`); a capped run's rate is the events in the bytes it had read (rchar) over its time, an upper bound. The late rate is the same file's events over the time its read position (/proc/PID/fdinfo) took from ${100 * LATE_FROM}% to ${100 * LATE_TO}% of its size, polled every 100 ms: the cost per event once start-up and warm-up are over. Fixed seconds are a run's wall time minus its events at its late rate: what start-up and warm-up cost beyond that; about equal on both traces, they are a fixed cost, not one that grows with the trace. Peak RSS: VmHWM polled every 100 ms; CPU per thread from /proc/PID/task/TID/schedstat, as last seen (the busiest thread besides the main one is the trace-read worker; the rest are V8's GC helpers and libuv).\n\n` +
       `${rows.join('\n')}\n\nMedians as ratios:\n\n${ratios.join('\n')}`,
     targets,
   };
