@@ -152,40 +152,44 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
   const fixedMed: Record<string, Record<Tool, number | null>> = {};
   const hwm: Record<string, Record<Tool, Run[]>> = {};
   const anyCapped: Record<string, boolean> = {};
-  let eventsLarge = 0;
-  for (const size of sizes) {
-    const { path, events } = await traceFile(ctx, size.lifecycles);
-    if (size.name === 'large') eventsLarge = events;
-    const runs: Run[] = [];
-    for (let r = 0; r < size.rounds; r++) {
+  const traces: ((typeof sizes)[number] & { path: string; events: number; runs: Run[] })[] = [];
+  for (const size of sizes) traces.push({ ...size, ...(await traceFile(ctx, size.lifecycles)), runs: [] });
+  const eventsLarge = traces.find((t) => t.name === 'large')!.events;
+  // The sizes alternate within each round: a noisy host's drift falls on both traces alike, and
+  // the large ÷ small rate compares runs minutes apart at most.
+  for (let r = 0; r < Math.max(...traces.map((t) => t.rounds)); r++) {
+    for (const { name, lifecycles, path, events, capS, rounds, runs } of traces) {
+      if (r >= rounds) continue;
       for (const tool of ['parse', ...TOOLS] as Tool[]) {
-        ctx.log(`analyze: ${size.name} (${int(size.lifecycles)} lifecycles) round ${r + 1} ${tool}`);
-        const run = await runTool(tool, path, events, size.capS);
+        ctx.log(`analyze: ${name} (${int(lifecycles)} lifecycles) round ${r + 1} ${tool}`);
+        const run = await runTool(tool, path, events, capS);
         runs.push(run);
         rows.push(
-          `| ${int(size.lifecycles)} lifecycles, ${int(events)} events | ${r + 1} | ${tool} | ${rateCell(run)} | ${lateCell(run)} | ${fmt(run.secs, 1)} | ${secsCell(fixedSecs(run, events))} | ${fmt(run.cpuMain, 1)} / ${fmt(run.cpuWorker, 1)} / ${fmt(run.cpuOthers, 1)} | ${mb(run.hwm)}${run.capped ? ' (at cap)' : ''} | ${run.capped ? 'killed at cap' : run.code} |`,
+          `| ${int(lifecycles)} lifecycles, ${int(events)} events | ${r + 1} | ${tool} | ${rateCell(run)} | ${lateCell(run)} | ${fmt(run.secs, 1)} | ${secsCell(fixedSecs(run, events))} | ${fmt(run.cpuMain, 1)} / ${fmt(run.cpuWorker, 1)} / ${fmt(run.cpuOthers, 1)} | ${mb(run.hwm)}${run.capped ? ' (at cap)' : ''} | ${run.capped ? 'killed at cap' : run.code} |`,
         );
       }
     }
+  }
+  for (const { name: sizeName, events, runs } of traces) {
     const m = (t: Tool): number => median(runs.filter((x) => x.tool === t).map((x) => x.rate));
-    med[size.name] = { parse: m('parse'), analyze: m('analyze'), 'analyze-json': m('analyze-json'), replay: m('replay') };
+    med[sizeName] = { parse: m('parse'), analyze: m('analyze'), 'analyze-json': m('analyze-json'), replay: m('replay') };
     const late = (t: Tool): number | null => {
       const rates = runs.filter((x) => x.tool === t && x.lateRate !== null).map((x) => x.lateRate!);
       return rates.length === 0 ? null : median(rates);
     };
-    lateMed[size.name] = { parse: late('parse'), analyze: late('analyze'), 'analyze-json': late('analyze-json'), replay: late('replay') };
+    lateMed[sizeName] = { parse: late('parse'), analyze: late('analyze'), 'analyze-json': late('analyze-json'), replay: late('replay') };
     const fixed = (t: Tool): number | null => {
       const secs = runs.filter((x) => x.tool === t).map((x) => fixedSecs(x, events));
       return secs.every((x) => x !== null) ? median(secs as number[]) : null;
     };
-    fixedMed[size.name] = { parse: fixed('parse'), analyze: fixed('analyze'), 'analyze-json': fixed('analyze-json'), replay: fixed('replay') };
-    hwm[size.name] = {
+    fixedMed[sizeName] = { parse: fixed('parse'), analyze: fixed('analyze'), 'analyze-json': fixed('analyze-json'), replay: fixed('replay') };
+    hwm[sizeName] = {
       parse: runs.filter((x) => x.tool === 'parse'),
       analyze: runs.filter((x) => x.tool === 'analyze'),
       'analyze-json': runs.filter((x) => x.tool === 'analyze-json'),
       replay: runs.filter((x) => x.tool === 'replay'),
     };
-    anyCapped[size.name] = runs.some((x) => x.capped && x.tool !== 'parse');
+    anyCapped[sizeName] = runs.some((x) => x.capped && x.tool !== 'parse');
   }
   const s = med.small!;
   const l = med.large!;
@@ -276,7 +280,7 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
     body:
       `Synthetic traces (the current schema, with its file dictionary) from ${await syntheticSourceName()}: each mm lifecycle is fork, mm_attach, exec_begin, mm_exit (old mm), exec, 3 mmaps, exit, mm_exit ` +
       `(10 events). Commands: \`node dist/bundle/main.js analyze FILE >/dev/null\` (analyze), \`node dist/bundle/main.js analyze FILE --format json >/dev/null\` (analyze-json), \`node dist/bundle/main.js replay FILE --speed max >/dev/null\`, ` +
-      `\`node dist/bench/parse-lines.js FILE\` (the bare baseline); interleaved per round, ${o.analyzeRounds} rounds on the small trace and ${o.analyzeLargeRounds} on the large (${int(eventsLarge)} events). ` +
+      `\`node dist/bench/parse-lines.js FILE\` (the bare baseline); interleaved per round, ${o.analyzeRounds} rounds on the small trace and ${o.analyzeLargeRounds} on the large (${int(eventsLarge)} events), the two traces alternating within each round so that the host's drift falls on both. ` +
       `Each run is capped (${o.analyzeTimeoutS} s on the small trace, ${o.analyzeLargeTimeoutS} s on the large; \`--analyze-timeout\`, \`--analyze-large-timeout\`); a capped run's rate is the events in the bytes it had read (rchar) over its time, an upper bound. The late rate is the same file's events over the time its read position (/proc/PID/fdinfo) took from ${100 * LATE_FROM}% to ${100 * LATE_TO}% of its size, polled every 100 ms: the cost per event once start-up and warm-up are over. Fixed seconds are a run's wall time minus its events at its late rate: what start-up and warm-up cost beyond that; about equal on both traces, they are a fixed cost, not one that grows with the trace. Peak RSS: VmHWM polled every 100 ms; CPU per thread from /proc/PID/task/TID/schedstat, as last seen (the busiest thread besides the main one is the trace-read worker; the rest are V8's GC helpers and libuv).\n\n` +
       `${rows.join('\n')}\n\nMedians as ratios:\n\n${ratios.join('\n')}`,
     targets,
