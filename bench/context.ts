@@ -29,6 +29,8 @@ export interface BenchOptions {
   publishExecs: number;
   publishRounds: number;
   traceCache: string;
+  /** 6: the Node binary for the analyze, replay and bare-parse runs (default: the bench's own). */
+  node: string;
 }
 
 export interface Ctx {

@@ -17,6 +17,8 @@ export interface HostFacts {
   kernel: string;
   bpftrace: string;
   node: string;
+  /** Figure 6's Node when `--node` names another one, else null. */
+  analyzeNode: string | null;
   gcc: string;
   loadStart: string;
   commit: string;
@@ -29,7 +31,7 @@ export const load = (): string =>
     .map((x) => x.toFixed(2))
     .join(', ');
 
-export function hostFacts(): HostFacts {
+export function hostFacts(analyzeNode: string): HostFacts {
   return {
     nproc: sh('nproc', []),
     cpu: cpus()[0]?.model ?? 'unknown',
@@ -37,6 +39,7 @@ export function hostFacts(): HostFacts {
     kernel: release(),
     bpftrace: sh('bpftrace', ['--version']),
     node: process.version,
+    analyzeNode: analyzeNode === process.execPath ? null : `${sh(analyzeNode, ['--version'])} (${analyzeNode})`,
     gcc: sh('gcc', ['-dumpfullversion']),
     loadStart: load(),
     commit: sh('git', ['rev-parse', '--short', 'HEAD']),

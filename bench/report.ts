@@ -23,6 +23,7 @@ npm run bench                                   # everything: about 17 min on th
 npm run bench -- --only exec-rate,analyze       # some parts: storm,lines,cpu,exec-rate,drain,analyze,heap,startup
 npm run bench -- --storm-execs 40000 --rounds 5 # sizes; --help lists them all
 npm run bench -- --label After                  # heading of the section written below
+npm run bench -- --only analyze --node BIN      # figure 6 on another Node build (the host facts name it)
 \`\`\`
 
 Each run writes (or replaces) its own section below, headed by its label and the last commit that
@@ -65,7 +66,7 @@ export function section(head: string, host: HostFacts, loadEnd: string, argv: st
     `| nproc | ${host.nproc} (${host.cpu}), ${host.memGiB} GiB |`,
     `| kernel | ${host.kernel} |`,
     `| bpftrace | ${host.bpftrace} |`,
-    `| node | ${host.node} |`,
+    `| node | ${host.node}${host.analyzeNode === null ? '' : `; figure 6 runs on ${host.analyzeNode}`} |`,
     `| gcc | ${host.gcc} |`,
     `| load average (1, 5, 15 min) | start ${host.loadStart}; end ${loadEnd} |`,
     `| command | \`npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}\` |`,

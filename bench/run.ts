@@ -1,5 +1,6 @@
 // `npm run bench [-- --only PART,... --label L ...]`: the throughput issue's figures, each as a
 // ratio measured within this run, written to BENCHMARKS.md. See BENCHMARKS.md for the method.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +61,7 @@ function usage(): string {
   ];
   for (const [flag, [, def, what]] of Object.entries(SIZES)) lines.push(`  --${flag} N`.padEnd(30) + `${what} (default ${def})`);
   lines.push('  --storm-loops 2,4'.padEnd(30) + 'parallel loops per storm run (1)');
+  lines.push('  --node BIN'.padEnd(30) + "Node binary for figure 6's runs (default: the one running the bench)");
   lines.push('  --trace-cache DIR'.padEnd(30) + 'where synthetic traces are kept between runs (default /tmp/exetrace-bench-traces)');
   return lines.join('\n');
 }
@@ -74,6 +76,7 @@ const { values } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     'storm-loops': { type: 'string', default: '2,4' },
     'trace-cache': { type: 'string', default: '/tmp/exetrace-bench-traces' },
+    node: { type: 'string', default: process.execPath },
     help: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     ...Object.fromEntries(Object.keys(SIZES).map((k) => [k, { type: 'string' as const }])),
@@ -109,10 +112,15 @@ const opts = Object.fromEntries(Object.entries(SIZES).map(([flag, [key]]) => [ke
 opts.only = only;
 opts.stormLoops = String(values['storm-loops']).split(',').map(Number);
 opts.traceCache = String(values['trace-cache']);
+opts.node = String(values.node);
+if (spawnSync(opts.node, ['--version']).status !== 0) {
+  console.error(`--node ${opts.node}: cannot run it (\`${opts.node} --version\` failed)`);
+  process.exit(2);
+}
 
 const root = process.getuid?.() === 0;
 const t0 = nowSec();
-const host = hostFacts();
+const host = hostFacts(opts.node);
 const dir = mkdtempSync(join(tmpdir(), 'exetrace-bench-'));
 const ctx: Ctx = {
   dir,

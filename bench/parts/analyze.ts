@@ -78,7 +78,7 @@ async function traceFile(ctx: Ctx, lifecycles: number): Promise<{ path: string; 
   return { path, events };
 }
 
-async function runTool(tool: Tool, file: string, events: number, capS: number): Promise<Run> {
+async function runTool(node: string, tool: Tool, file: string, events: number, capS: number): Promise<Run> {
   const args = {
     parse: [PARSE, file],
     analyze: [CLI, 'analyze', file],
@@ -88,7 +88,7 @@ async function runTool(tool: Tool, file: string, events: number, capS: number): 
   const size = statSync(file).size;
   const devnull = openSync('/dev/null', 'w');
   const t0 = nowSec();
-  const child = spawn(process.execPath, args, { stdio: ['ignore', devnull, 'pipe'], cwd: REPO });
+  const child = spawn(node, args, { stdio: ['ignore', devnull, 'pipe'], cwd: REPO });
   closeSync(devnull);
   let code: number | null | undefined;
   const exited = new Promise<void>((resolve) => child.on('exit', (c) => ((code = c), resolve())));
@@ -139,6 +139,8 @@ const rateCell = (r: Run): string => (r.capped ? `≤ ${int(r.rate)} (capped at 
 
 export async function analyzePart(ctx: Ctx): Promise<PartResult> {
   const o = ctx.opts;
+  // As the commands show it: `node` unless --node names another binary.
+  const node = o.node === process.execPath ? 'node' : o.node;
   const sizes: { name: string; lifecycles: number; rounds: number; capS: number }[] = [
     { name: 'small', lifecycles: o.analyzeSmall, rounds: o.analyzeRounds, capS: o.analyzeTimeoutS },
     { name: 'large', lifecycles: o.analyzeLarge, rounds: o.analyzeLargeRounds, capS: o.analyzeLargeTimeoutS },
@@ -162,7 +164,7 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
       if (r >= rounds) continue;
       for (const tool of ['parse', ...TOOLS] as Tool[]) {
         ctx.log(`analyze: ${name} (${int(lifecycles)} lifecycles) round ${r + 1} ${tool}`);
-        const run = await runTool(tool, path, events, capS);
+        const run = await runTool(o.node, tool, path, events, capS);
         runs.push(run);
         rows.push(
           `| ${int(lifecycles)} lifecycles, ${int(events)} events | ${r + 1} | ${tool} | ${rateCell(run)} | ${lateCell(run)} | ${fmt(run.secs, 1)} | ${secsCell(fixedSecs(run, events))} | ${fmt(run.cpuMain, 1)} / ${fmt(run.cpuWorker, 1)} / ${fmt(run.cpuOthers, 1)} | ${mb(run.hwm)}${run.capped ? ' (at cap)' : ''} | ${run.capped ? 'killed at cap' : run.code} |`,
@@ -279,8 +281,8 @@ export async function analyzePart(ctx: Ctx): Promise<PartResult> {
     title: '6. Analyze and replay speed, peak RSS',
     body:
       `Synthetic traces (the current schema, with its file dictionary) from ${await syntheticSourceName()}: each mm lifecycle is fork, mm_attach, exec_begin, mm_exit (old mm), exec, 3 mmaps, exit, mm_exit ` +
-      `(10 events). Commands: \`node dist/bundle/main.js analyze FILE >/dev/null\` (analyze), \`node dist/bundle/main.js analyze FILE --format json >/dev/null\` (analyze-json), \`node dist/bundle/main.js replay FILE --speed max >/dev/null\`, ` +
-      `\`node dist/bench/parse-lines.js FILE\` (the bare baseline); interleaved per round, ${o.analyzeRounds} rounds on the small trace and ${o.analyzeLargeRounds} on the large (${int(eventsLarge)} events), the two traces alternating within each round so that the host's drift falls on both. ` +
+      `(10 events). Commands: \`${node} dist/bundle/main.js analyze FILE >/dev/null\` (analyze), \`${node} dist/bundle/main.js analyze FILE --format json >/dev/null\` (analyze-json), \`${node} dist/bundle/main.js replay FILE --speed max >/dev/null\`, ` +
+      `\`${node} dist/bench/parse-lines.js FILE\` (the bare baseline); interleaved per round, ${o.analyzeRounds} rounds on the small trace and ${o.analyzeLargeRounds} on the large (${int(eventsLarge)} events), the two traces alternating within each round so that the host's drift falls on both. ` +
       `Each run is capped (${o.analyzeTimeoutS} s on the small trace, ${o.analyzeLargeTimeoutS} s on the large; \`--analyze-timeout\`, \`--analyze-large-timeout\`); a capped run's rate is the events in the bytes it had read (rchar) over its time, an upper bound. The late rate is the same file's events over the time its read position (/proc/PID/fdinfo) took from ${100 * LATE_FROM}% to ${100 * LATE_TO}% of its size, polled every 100 ms: the cost per event once start-up and warm-up are over. Fixed seconds are a run's wall time minus its events at its late rate: what start-up and warm-up cost beyond that; about equal on both traces, they are a fixed cost, not one that grows with the trace. Peak RSS: VmHWM polled every 100 ms; CPU per thread from /proc/PID/task/TID/schedstat, as last seen (the busiest thread besides the main one is the trace-read worker; the rest are V8's GC helpers and libuv).\n\n` +
       `${rows.join('\n')}\n\nMedians as ratios:\n\n${ratios.join('\n')}`,
     targets,
