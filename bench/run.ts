@@ -120,7 +120,8 @@ if (spawnSync(opts.node, ['--version']).status !== 0) {
 
 const root = process.getuid?.() === 0;
 const t0 = nowSec();
-const host = hostFacts(opts.node);
+// The host table names figure 6's Node only when figure 6 runs.
+const host = hostFacts(only.has('analyze') ? opts.node : process.execPath);
 const dir = mkdtempSync(join(tmpdir(), 'exetrace-bench-'));
 const ctx: Ctx = {
   dir,
